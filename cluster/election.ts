@@ -1,0 +1,55 @@
+import type { Member } from './membership.js';
+
+/** The cluster's masters: sorted ids under an epoch that only grows. */
+export interface MasterSet {
+  readonly epoch: number;
+  readonly ids: readonly string[];
+}
+
+export const NO_MASTERS: MasterSet = { epoch: 0, ids: [] };
+
+/** How many masters a cluster keeps. */
+export const MASTER_COUNT = 2;
+
+/**
+ * True when `a` should replace `b`: a higher epoch, or the same epoch and a smaller sorted id
+ * list (a deterministic tie-break, so nodes that elected at once converge on one set).
+ */
+export function isBetterSet(a: MasterSet, b: MasterSet): boolean {
+  if (a.epoch !== b.epoch) return a.epoch > b.epoch;
+  return compareIdLists(a.ids, b.ids) < 0;
+}
+
+function compareIdLists(a: readonly string[], b: readonly string[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * An election is needed only when a master is missing: none yet, a master not among the live
+ * members, or fewer than two while two nodes are alive. Key counts never trigger one.
+ */
+export function needsElection(set: MasterSet, live: readonly Member[]): boolean {
+  if (live.length === 0) return false;
+  const liveIds = new Set(live.map((m) => m.id));
+  if (set.ids.some((id) => !liveIds.has(id))) return true;
+  return set.ids.length < Math.min(MASTER_COUNT, live.length);
+}
+
+/**
+ * The next master set: surviving masters stay (masters are sticky), the rest is filled from
+ * live members by key count (most first), then id. Epoch + 1.
+ */
+export function electMasters(set: MasterSet, live: readonly Member[]): MasterSet {
+  const liveIds = new Set(live.map((m) => m.id));
+  const survivors = set.ids.filter((id) => liveIds.has(id));
+  const candidates = live
+    .filter((m) => !survivors.includes(m.id))
+    .sort((a, b) => b.keys - a.keys || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ids = [...survivors, ...candidates.map((m) => m.id)].slice(0, MASTER_COUNT).sort();
+  return { epoch: set.epoch + 1, ids };
+}

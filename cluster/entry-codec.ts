@@ -1,0 +1,87 @@
+import { type Entry, makeEntry } from './entry.js';
+import { formatVersion, parseVersion } from './version.js';
+
+/**
+ * Binary framing of entries for bulk transfers (sync streams, re-sends): per entry
+ * u16 key length, key, u16 version length, version, u16 type length, type, u32 value length,
+ * value. Values stay bytes end to end: no JSON, no base64.
+ */
+
+/** Encodes entries into chunks of roughly `chunkBytes`. */
+export function* encodeEntries(
+  entries: Iterable<[string, Entry]>,
+  chunkBytes = 256 * 1024,
+): Generator<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for (const [key, entry] of entries) {
+    const frame = encodeEntry(key, entry);
+    parts.push(frame);
+    size += frame.length;
+    if (size >= chunkBytes) {
+      yield Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(parts, size);
+}
+
+export function encodeEntry(key: string, entry: Entry): Buffer {
+  const keyBytes = Buffer.from(key);
+  const version = Buffer.from(formatVersion(entry.version));
+  const type = Buffer.from(entry.type);
+  const frame = Buffer.allocUnsafe(
+    10 + keyBytes.length + version.length + type.length + entry.value.length,
+  );
+  let at = frame.writeUInt16BE(keyBytes.length, 0);
+  at += keyBytes.copy(frame, at);
+  at = frame.writeUInt16BE(version.length, at);
+  at += version.copy(frame, at);
+  at = frame.writeUInt16BE(type.length, at);
+  at += type.copy(frame, at);
+  at = frame.writeUInt32BE(entry.value.length, at);
+  entry.value.copy(frame, at);
+  return frame;
+}
+
+/** Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame. */
+export async function* decodeEntries(
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<[string, Entry]> {
+  let pending: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
+    let at = 0;
+    for (;;) {
+      const decoded = decodeAt(pending, at);
+      if (!decoded) break;
+      yield decoded.item;
+      at = decoded.next;
+    }
+    pending = pending.subarray(at);
+  }
+  if (pending.length > 0) throw new Error('entry stream ended inside a frame');
+}
+
+function decodeAt(buf: Buffer, start: number): { item: [string, Entry]; next: number } | undefined {
+  let at = start;
+  const field = (lengthBytes: 2 | 4): Buffer | undefined => {
+    if (buf.length < at + lengthBytes) return undefined;
+    const length = lengthBytes === 2 ? buf.readUInt16BE(at) : buf.readUInt32BE(at);
+    if (buf.length < at + lengthBytes + length) return undefined;
+    const bytes = buf.subarray(at + lengthBytes, at + lengthBytes + length);
+    at += lengthBytes + length;
+    return bytes;
+  };
+  const key = field(2);
+  const version = key && field(2);
+  const type = version && field(2);
+  const value = type && field(4);
+  if (!key || !version || !type || !value) return undefined;
+  const parsed = parseVersion(version.toString());
+  if (!parsed) throw new Error('bad version in entry stream');
+  // Copy the value out so the entry does not pin the whole received chunk in memory.
+  const entry = makeEntry(Buffer.from(value), type.toString(), parsed);
+  return { item: [key.toString(), entry], next: at };
+}

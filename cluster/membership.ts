@@ -1,0 +1,92 @@
+import type { Announce, NodeState } from './wire.js';
+
+/** What this node knows of another (or itself), from its latest announcement. */
+export interface Member {
+  id: string;
+  http: string;
+  keys: number;
+  epoch: number;
+  masters: string[];
+  state: NodeState;
+  boot: string;
+  lastSeen: number;
+}
+
+export interface MembershipOptions {
+  now: () => number;
+  /** A member not heard from for this long is dead (3 × the announce interval). */
+  deadAfterMs: number;
+}
+
+/** The live members of the cluster as this node sees them. */
+export class Membership {
+  private readonly members = new Map<string, Member>();
+
+  constructor(private readonly options: MembershipOptions) {}
+
+  /** Records an announcement (or census answer). */
+  heard(announce: Announce): Member {
+    const member: Member = {
+      id: announce.node,
+      http: announce.http,
+      keys: announce.keys,
+      epoch: announce.epoch,
+      masters: announce.masters,
+      state: announce.state,
+      boot: announce.boot,
+      lastSeen: this.options.now(),
+    };
+    this.members.set(member.id, member);
+    return member;
+  }
+
+  /** Forgets a member that said goodbye or was confirmed dead; it returns when it announces. */
+  forget(id: string): boolean {
+    return this.members.delete(id);
+  }
+
+  get(id: string): Member | undefined {
+    return this.members.get(id);
+  }
+
+  isAlive(id: string): boolean {
+    const member = this.members.get(id);
+    return member !== undefined && this.alive(member);
+  }
+
+  /** Members heard from recently that are not leaving, sorted by id. */
+  live(): Member[] {
+    return [...this.members.values()].filter((m) => this.alive(m)).sort(byId);
+  }
+
+  /** Every member still remembered, live or not, sorted by id (for /status). */
+  all(): Member[] {
+    return [...this.members.values()].sort(byId);
+  }
+
+  /** Drops members silent for much longer than the dead limit, so the map stays bounded. */
+  prune(): void {
+    const cutoff = this.options.now() - 10 * this.options.deadAfterMs;
+    for (const [id, member] of this.members) if (member.lastSeen < cutoff) this.members.delete(id);
+  }
+
+  /**
+   * Treats everyone as just heard. Used after this process itself was stalled (paused, swapped
+   * out): silence we did not listen for is no evidence of death.
+   */
+  pardon(): void {
+    const now = this.options.now();
+    for (const member of this.members.values()) member.lastSeen = now;
+  }
+
+  private alive(member: Member): boolean {
+    return (
+      member.state !== 'leaving' &&
+      this.options.now() - member.lastSeen <= this.options.deadAfterMs
+    );
+  }
+}
+
+function byId(a: Member, b: Member): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The node's Prometheus metrics, in a registry of its own (no global state, so several nodes
+ * can live in one process). Process metrics are added only by the daemon.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'diststore_http_requests_total',
+    help: 'HTTP requests answered, by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly lookups = new Counter({
+    name: 'diststore_lookups_total',
+    help: 'Cluster lookups for keys missing here, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly lookupSeconds = new Histogram({
+    name: 'diststore_lookup_seconds',
+    help: 'Time from who-has query to value fetched (or miss decided)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly whoHasQueries = new Counter({
+    name: 'diststore_whohas_queries_total',
+    help: 'who-has queries multicast by this node',
+    registers: [this.registry],
+  });
+  readonly fetches = new Counter({
+    name: 'diststore_fetches_total',
+    help: 'Values fetched over HTTP from other nodes, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly packets = new Counter({
+    name: 'diststore_packets_total',
+    help: 'Cluster packets sent and accepted, by direction and kind',
+    labelNames: ['direction', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly packetsDropped = new Counter({
+    name: 'diststore_packets_dropped_total',
+    help: 'Received packets ignored, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly replicationSeconds = new Histogram({
+    name: 'diststore_replication_seconds',
+    help: 'Time for a write to be acknowledged by the masters',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly replicationFailures = new Counter({
+    name: 'diststore_replication_failures_total',
+    help: 'Replications to a master that failed',
+    registers: [this.registry],
+  });
+  readonly elections = new Counter({
+    name: 'diststore_elections_total',
+    help: 'Master elections run by this node',
+    registers: [this.registry],
+  });
+  readonly masterChanges = new Counter({
+    name: 'diststore_master_changes_total',
+    help: 'Master sets adopted by this node',
+    registers: [this.registry],
+  });
+  readonly syncSeconds = new Histogram({
+    name: 'diststore_sync_seconds',
+    help: 'Duration of syncs from a surviving master',
+    buckets: [0.01, 0.1, 0.5, 1, 3, 10, 30],
+    registers: [this.registry],
+  });
+  readonly syncEntries = new Counter({
+    name: 'diststore_sync_entries_total',
+    help: 'Entries received by syncs and re-sends',
+    registers: [this.registry],
+  });
+
+  /** Registers the tier-size gauge, read at scrape time. */
+  countEntries(read: () => { primary: number; cached: number }): void {
+    new Gauge({
+      name: 'diststore_entries',
+      help: 'Entries held, by tier',
+      labelNames: ['tier'] as const,
+      registers: [this.registry],
+      collect() {
+        const sizes = read();
+        this.set({ tier: 'primary' }, sizes.primary);
+        this.set({ tier: 'cached' }, sizes.cached);
+      },
+    });
+  }
+
+  /** Adds Node's process metrics (CPU, memory, event loop); once per process. */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

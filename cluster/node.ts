@@ -1,0 +1,509 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  electMasters,
+  isBetterSet,
+  type MasterSet,
+  NO_MASTERS,
+  needsElection,
+} from './election.js';
+import { type Entry, makeEntry } from './entry.js';
+import { Lookup } from './lookup.js';
+import { Membership } from './membership.js';
+import { Metrics } from './metrics.js';
+import { PeerClient, type ReplicaAck } from './peer-client.js';
+import { Store } from './store.js';
+import type { Peer, Transport } from './transport.js';
+import { HybridClock, type Version } from './version.js';
+import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
+
+export type WriteAcks = 'all' | 'one' | 'local';
+
+/** What a node needs to know about itself and its cluster. */
+export interface NodeOptions {
+  /** Unique, stable node id; defaults to the advertised HTTP address. */
+  id: string;
+  /** `host:port` other nodes reach this node's HTTP server at. */
+  http: string;
+  cluster: string;
+  lookupTimeoutMs: number;
+  announceMs: number;
+  cacheTtlSeconds: number;
+  writeAcks: WriteAcks;
+  /** How long to collect census answers at start before electing. */
+  joinWindowMs: number;
+  /** Time limit of one node-to-node HTTP request. */
+  peerTimeoutMs: number;
+}
+
+export interface NodeDeps {
+  transport: Transport;
+  logger: Logger;
+  metrics?: Metrics;
+  now?: () => number;
+}
+
+/** The result of a write: its version and which masters hold it. */
+export interface WriteResult {
+  key: string;
+  version: Version;
+  masters: string[];
+  lost: string[];
+}
+
+/** A write the masters did not all acknowledge as `--write-acks` requires. */
+export class ReplicationError extends Error {
+  constructor(readonly result: WriteResult) {
+    super(`write of ${JSON.stringify(result.key)} was not acknowledged by the masters`);
+    this.name = 'ReplicationError';
+  }
+}
+
+/** The node has not joined its cluster yet (or is leaving it). */
+export class NotReadyError extends Error {
+  constructor(readonly state: NodeState) {
+    super(`node is ${state}`);
+    this.name = 'NotReadyError';
+  }
+}
+
+/**
+ * One diststore node: its store, its view of the cluster, the master election, and the read
+ * and write paths. It never listens for HTTP itself; server/app.ts exposes it.
+ */
+export class DistNode {
+  readonly id: string;
+  readonly boot = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  private state: NodeState = 'joining';
+  private masters: MasterSet = NO_MASTERS;
+  private readonly clock: HybridClock;
+  private readonly membership: Membership;
+  private readonly peers: PeerClient;
+  private readonly lookup: Lookup;
+  private readonly transport: Transport;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private ticker: NodeJS.Timeout | undefined;
+  private lastTick = 0;
+  /** The surviving master this node (a new master) still has to sync from. */
+  private syncSource: string | undefined;
+  private syncRunning = false;
+  private closed = false;
+
+  constructor(
+    private readonly options: NodeOptions,
+    deps: NodeDeps,
+  ) {
+    this.id = options.id;
+    this.now = deps.now ?? Date.now;
+    this.log = deps.logger;
+    this.transport = deps.transport;
+    this.metrics = deps.metrics ?? new Metrics();
+    this.clock = new HybridClock(this.id, this.now);
+    this.store = new Store({
+      cacheTtlSeconds: options.cacheTtlSeconds,
+      hashKey: (key) => keyHash(options.cluster, key),
+    });
+    this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
+    this.peers = new PeerClient({ requestTimeoutMs: options.peerTimeoutMs });
+    this.lookup = new Lookup({
+      timeoutMs: options.lookupTimeoutMs,
+      ask: (hash) => {
+        this.metrics.whoHasQueries.inc();
+        this.transport.multicast({ kind: 'who-has', keyHash: hash });
+      },
+      mastersToHear: () => this.mastersToHear(),
+      fetch: async (answer, key) => {
+        try {
+          const entry = await this.peers.fetch(answer.http, key);
+          this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
+          return entry;
+        } catch (error) {
+          this.metrics.fetches.inc({ result: 'error' });
+          this.log.warn({ peer: answer.node, err: String(error) }, 'fetch failed');
+          throw error;
+        }
+      },
+      onOutcome: (outcome, ms) => {
+        this.metrics.lookups.inc({ outcome });
+        this.metrics.lookupSeconds.observe(ms / 1000);
+      },
+    });
+    this.transport.onMessage((message, from) => this.receive(message, from));
+    this.metrics.countEntries(() => ({
+      primary: this.store.primaryCount,
+      cached: this.store.cachedCount,
+    }));
+  }
+
+  /** Joins the cluster: census, a short wait for answers, then adopt the best set or elect. */
+  async start(): Promise<void> {
+    this.membership.heard(this.announcement());
+    this.transport.multicast({ kind: 'census' });
+    await new Promise((resolve) => setTimeout(resolve, this.options.joinWindowMs));
+    if (this.closed) return;
+    this.state = 'ready';
+    this.membership.heard(this.announcement());
+    if (this.masters.epoch === 0) this.maybeElect();
+    this.lastTick = this.now();
+    this.ticker = setInterval(() => this.tick(), this.options.announceMs);
+    this.announce();
+    this.log.info({ masters: this.masters }, 'joined cluster');
+  }
+
+  get nodeState(): NodeState {
+    return this.state;
+  }
+
+  get masterSet(): MasterSet {
+    return this.masters;
+  }
+
+  get isMaster(): boolean {
+    return this.masters.ids.includes(this.id);
+  }
+
+  /** Stores a value as primary here and, unless local, on the masters. */
+  async write(key: string, value: Buffer, type: string, local = false): Promise<WriteResult> {
+    this.assertServing();
+    const entry = makeEntry(value, type, this.clock.next());
+    this.store.putPrimary(key, entry);
+    if (local || this.options.writeAcks === 'local') {
+      return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
+    }
+    return this.replicate(key, entry);
+  }
+
+  /** The local entry if any, else the newest one in the cluster (fetched and cached). */
+  async read(key: string): Promise<Entry | undefined> {
+    const local = this.store.get(key);
+    if (local) return local;
+    this.assertServing();
+    const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
+    if (found) {
+      this.clock.observe(found.version);
+      if (this.isMaster) this.store.putPrimary(key, found);
+      else this.store.putCached(key, found);
+    }
+    return found;
+  }
+
+  /** Applies an entry replicated by another node (LWW by version). */
+  applyReplica(key: string, entry: Entry): ReplicaAck {
+    this.clock.observe(entry.version);
+    return { applied: this.store.putPrimary(key, entry) ? 1 : 0, ...this.masterView() };
+  }
+
+  /** Applies a stream of entries (a re-send after both masters were lost). */
+  async applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+    let applied = 0;
+    for await (const [key, entry] of entries) {
+      this.clock.observe(entry.version);
+      if (this.store.putPrimary(key, entry)) applied++;
+    }
+    this.metrics.syncEntries.inc(applied);
+    return { applied, ...this.masterView() };
+  }
+
+  /** The JSON view of this node and the cluster, for /status. */
+  status() {
+    const now = this.now();
+    return {
+      node: {
+        id: this.id,
+        http: this.options.http,
+        cluster: this.options.cluster,
+        boot: this.boot,
+        state: this.state,
+        role: this.isMaster ? 'master' : 'member',
+      },
+      masters: { epoch: this.masters.epoch, ids: [...this.masters.ids] },
+      members: this.membership.all().map((m) => ({
+        id: m.id,
+        http: m.http,
+        keys: m.keys,
+        state: m.state,
+        master: this.masters.ids.includes(m.id),
+        alive: this.membership.isAlive(m.id),
+        lastSeenMs: m.id === this.id ? 0 : now - m.lastSeen,
+      })),
+      store: { primary: this.store.primaryCount, cached: this.store.cachedCount },
+    };
+  }
+
+  /** Says goodbye on the cluster so masters are replaced at once, not after a timeout. */
+  leave(): void {
+    if (this.state === 'leaving') return;
+    this.state = 'leaving';
+    this.announce();
+    this.log.info('said goodbye to the cluster');
+  }
+
+  /** Stops timers and releases sockets; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ticker);
+    this.store.close();
+    this.peers.close();
+    await this.transport.close();
+  }
+
+  private assertServing(): void {
+    if (this.state === 'joining' || this.state === 'leaving') throw new NotReadyError(this.state);
+  }
+
+  private masterView() {
+    return { epoch: this.masters.epoch, masters: [...this.masters.ids] };
+  }
+
+  /** Sends to every master but us; a failed master is probed once, and if confirmed dead the
+   * set is re-elected and the write retried once on the new set before answering. */
+  private async replicate(key: string, entry: Entry): Promise<WriteResult> {
+    const started = performance.now();
+    const acked = new Set<string>();
+    const lost: string[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.isMaster) acked.add(this.id);
+      const targets = this.masters.ids.filter((id) => !acked.has(id));
+      const failed: string[] = [];
+      await Promise.all(
+        targets.map(async (id) => {
+          const member = this.membership.get(id);
+          try {
+            if (!member) throw new Error('unknown master');
+            const ack = await this.peers.replicate(member.http, key, entry);
+            acked.add(id);
+            this.consider({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
+          } catch (error) {
+            this.metrics.replicationFailures.inc();
+            this.log.warn({ master: id, err: String(error) }, 'replication to master failed');
+            failed.push(id);
+          }
+        }),
+      );
+      if (this.enoughAcks(acked)) break;
+      for (const id of failed) {
+        const member = this.membership.get(id);
+        if (member && (await this.peers.probe(member.http))) continue;
+        lost.push(id);
+        this.log.warn({ master: id }, 'master confirmed dead by probe');
+        this.membership.forget(id);
+      }
+      this.maybeElect();
+    }
+    this.metrics.replicationSeconds.observe((performance.now() - started) / 1000);
+    const result = {
+      key,
+      version: entry.version,
+      masters: this.masters.ids.filter((id) => acked.has(id)),
+      lost,
+    };
+    if (!this.enoughAcks(acked)) throw new ReplicationError(result);
+    return result;
+  }
+
+  private enoughAcks(acked: Set<string>): boolean {
+    const held = this.masters.ids.filter((id) => acked.has(id)).length;
+    if (this.options.writeAcks === 'one') return held >= 1;
+    return held === this.masters.ids.length && held > 0;
+  }
+
+  /** Masters whose `absent` answers settle a miss (see Lookup). */
+  private mastersToHear(): string[] | undefined {
+    const others = this.masters.ids.filter(
+      (id) => id !== this.id && this.membership.get(id)?.state === 'ready',
+    );
+    const selfSettles = this.isMaster && this.state === 'ready';
+    if (others.length === 0 && !selfSettles) return undefined;
+    return others;
+  }
+
+  private receive(message: Message, from: Peer): void {
+    switch (message.kind) {
+      case 'census':
+        this.transport.unicast(this.announcement(), from);
+        return;
+      case 'announce':
+        this.heard(message);
+        return;
+      case 'who-has':
+        this.answerWhoHas(message.keyHash, from);
+        return;
+      case 'has':
+        this.lookup.answer(message.keyHash, message);
+        return;
+      case 'absent':
+        this.lookup.answer(message.keyHash, { absent: message.node });
+        return;
+    }
+  }
+
+  private answerWhoHas(hash: string, from: Peer): void {
+    if (this.state === 'joining' || this.state === 'leaving') return;
+    const key = this.store.keyForHash(hash);
+    const entry = key === undefined ? undefined : this.store.get(key);
+    if (entry) {
+      this.transport.unicast(
+        {
+          kind: 'has',
+          keyHash: hash,
+          node: this.id,
+          http: this.options.http,
+          version: entry.version,
+          master: this.isMaster,
+          valueHash: entry.hash,
+        },
+        from,
+      );
+    } else if (this.isMaster && this.state === 'ready') {
+      this.transport.unicast({ kind: 'absent', keyHash: hash, node: this.id }, from);
+    }
+  }
+
+  private heard(announce: Announce): void {
+    if (announce.node === this.id) {
+      if (announce.boot !== this.boot) this.log.error({ id: this.id }, 'another node uses this node id');
+      return;
+    }
+    const before = this.membership.get(announce.node);
+    this.membership.heard(announce);
+    if (!before) this.log.info({ member: announce.node, http: announce.http }, 'member joined');
+    this.consider({ epoch: announce.epoch, ids: announce.masters }, `announce from ${announce.node}`);
+    if (announce.state === 'leaving') {
+      this.log.info({ member: announce.node }, 'member left');
+      if (this.state !== 'joining') this.maybeElect();
+    }
+  }
+
+  /** Adopts a master set heard from another node if it is better than ours. */
+  private consider(set: MasterSet, source: string): void {
+    if (set.epoch === 0 || !isBetterSet(set, this.masters)) return;
+    this.adopt({ epoch: set.epoch, ids: [...set.ids].sort() }, source);
+  }
+
+  private maybeElect(): void {
+    if (this.state === 'joining' || this.state === 'leaving') return;
+    this.membership.heard(this.announcement());
+    const live = this.membership.live();
+    if (!needsElection(this.masters, live)) return;
+    const next = electMasters(this.masters, live);
+    this.metrics.elections.inc();
+    this.log.info(
+      { from: this.masters, to: next, live: live.map((m) => `${m.id}(${m.keys})`) },
+      'election',
+    );
+    this.adopt(next, 'election');
+  }
+
+  private adopt(next: MasterSet, source: string): void {
+    const previous = this.masters;
+    this.masters = next;
+    this.metrics.masterChanges.inc();
+    this.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
+    const wasMaster = previous.ids.includes(this.id);
+    if (this.isMaster && !wasMaster && this.state !== 'joining') {
+      const survivor = next.ids.find(
+        (id) => id !== this.id && previous.ids.includes(id) && this.membership.isAlive(id),
+      );
+      if (survivor) {
+        this.state = 'syncing';
+        this.syncSource = survivor;
+        void this.syncFromSurvivor();
+      }
+    } else if (!this.isMaster && this.state === 'syncing') {
+      this.state = 'ready';
+      this.syncSource = undefined;
+    }
+    const bothLost = previous.epoch > 0 && !next.ids.some((id) => previous.ids.includes(id));
+    if (bothLost) void this.resendPrimaries(next);
+    if (this.state !== 'joining') this.announce();
+  }
+
+  /** A new master streams every entry from the surviving master, merging by version. */
+  private async syncFromSurvivor(): Promise<void> {
+    const source = this.syncSource;
+    const member = source && this.membership.get(source);
+    if (!source || !member || this.syncRunning) return;
+    this.syncRunning = true;
+    const started = performance.now();
+    let received = 0;
+    try {
+      this.log.info({ from: source }, 'sync started');
+      for await (const [key, entry] of this.peers.sync(member.http)) {
+        this.clock.observe(entry.version);
+        this.store.putPrimary(key, entry);
+        received++;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      this.metrics.syncSeconds.observe(seconds);
+      this.metrics.syncEntries.inc(received);
+      this.log.info({ from: source, entries: received, seconds }, 'sync finished');
+      if (this.syncSource === source && this.state === 'syncing') {
+        this.syncSource = undefined;
+        this.state = 'ready';
+        this.announce();
+      }
+    } catch (error) {
+      // Retried at the next tick while we are still a syncing master.
+      this.log.warn({ from: source, received, err: String(error) }, 'sync failed');
+    } finally {
+      this.syncRunning = false;
+    }
+  }
+
+  /** Both masters were lost: send every primary entry we hold to the new masters. */
+  private async resendPrimaries(set: MasterSet): Promise<void> {
+    for (const id of set.ids) {
+      if (id === this.id) continue;
+      const member = this.membership.get(id);
+      if (!member) continue;
+      try {
+        const ack = await this.peers.sendEntries(member.http, this.store.primaryEntries());
+        this.log.info({ to: id, applied: ack.applied, held: this.store.primaryCount }, 're-sent primary entries');
+      } catch (error) {
+        this.log.warn({ to: id, err: String(error) }, 're-send of primary entries failed');
+      }
+    }
+  }
+
+  private tick(): void {
+    const now = this.now();
+    // A tick far later than scheduled means this process was stalled (SIGSTOP, swap): the
+    // silence of others during that time says nothing about them.
+    if (now - this.lastTick > 2 * this.options.announceMs) {
+      this.log.warn({ stalledMs: now - this.lastTick }, 'process was stalled; keeping members');
+      this.membership.pardon();
+    }
+    this.lastTick = now;
+    this.membership.prune();
+    this.maybeElect();
+    if (this.state === 'syncing') {
+      if (this.syncSource && !this.membership.isAlive(this.syncSource)) this.syncSource = undefined;
+      if (this.syncSource) void this.syncFromSurvivor();
+      // The survivor died before we finished: what we hold is all there is.
+      else this.state = 'ready';
+    }
+    this.announce();
+  }
+
+  private announcement(): Announce {
+    return {
+      kind: 'announce',
+      node: this.id,
+      http: this.options.http,
+      keys: this.store.primaryCount,
+      epoch: this.masters.epoch,
+      masters: [...this.masters.ids],
+      state: this.state,
+      boot: this.boot,
+    };
+  }
+
+  private announce(): void {
+    this.membership.heard(this.announcement());
+    this.transport.multicast(this.announcement());
+  }
+}

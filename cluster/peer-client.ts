@@ -1,0 +1,116 @@
+import { Agent } from 'node:http';
+import got, { type Got } from 'got';
+import { decodeEntries, encodeEntries } from './entry-codec.js';
+import { type Entry, makeEntry } from './entry.js';
+import { formatVersion, parseVersion } from './version.js';
+
+/** What a peer answers to a replicated write: whether it applied it, and its master view. */
+export interface ReplicaAck {
+  applied: number;
+  epoch: number;
+  masters: string[];
+}
+
+export interface PeerClientOptions {
+  /** Time limit for one request to a peer (writes, fetches, probes). */
+  requestTimeoutMs: number;
+}
+
+export const VERSION_HEADER = 'x-diststore-version';
+
+/**
+ * Node-to-node HTTP over got: one keep-alive agent per peer, explicit timeouts, no automatic
+ * retries (the caller decides: try the next answer, probe, re-elect).
+ */
+export class PeerClient {
+  private readonly agents = new Map<string, Agent>();
+  private readonly http: Got;
+
+  constructor({ requestTimeoutMs }: PeerClientOptions) {
+    this.http = got.extend({
+      timeout: { request: requestTimeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      decompress: false,
+    });
+  }
+
+  /** Sends one entry to a peer as a primary entry. */
+  async replicate(peer: string, key: string, entry: Entry): Promise<ReplicaAck> {
+    const response = await this.http.post(this.url(peer, '/internal/replicate', key), {
+      agent: { http: this.agent(peer) },
+      headers: { 'content-type': entry.type, [VERSION_HEADER]: formatVersion(entry.version) },
+      body: entry.value,
+      responseType: 'json',
+    });
+    if (response.statusCode !== 200) throw new Error(`replicate to ${peer}: HTTP ${response.statusCode}`);
+    return response.body as ReplicaAck;
+  }
+
+  /** Sends many entries in one streamed request. */
+  async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
+    const response = await this.http.post(this.url(peer, '/internal/entries'), {
+      agent: { http: this.agent(peer) },
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.concat([...encodeEntries(entries)]),
+      responseType: 'json',
+      timeout: { request: undefined, response: 60_000 },
+    });
+    if (response.statusCode !== 200) throw new Error(`send entries to ${peer}: HTTP ${response.statusCode}`);
+    return response.body as ReplicaAck;
+  }
+
+  /** Fetches a key's value and version from a peer; undefined when the peer no longer has it. */
+  async fetch(peer: string, key: string): Promise<Entry | undefined> {
+    const response = await this.http.get(this.url(peer, '/internal/value', key), {
+      agent: { http: this.agent(peer) },
+      responseType: 'buffer',
+    });
+    if (response.statusCode === 404) return undefined;
+    if (response.statusCode !== 200) throw new Error(`fetch from ${peer}: HTTP ${response.statusCode}`);
+    const version = parseVersion(String(response.headers[VERSION_HEADER] ?? ''));
+    if (!version) throw new Error(`fetch from ${peer}: no version header`);
+    return makeEntry(response.body, response.headers['content-type'] ?? 'application/octet-stream', version);
+  }
+
+  /** Streams every primary entry a peer holds, in one request. */
+  async *sync(peer: string): AsyncGenerator<[string, Entry]> {
+    const stream = this.http.stream(this.url(peer, '/internal/sync'), {
+      agent: { http: this.agent(peer) },
+      timeout: { request: undefined, response: 10_000 },
+      throwHttpErrors: true,
+    });
+    yield* decodeEntries(stream);
+  }
+
+  /** One direct health probe: true when the peer answers. */
+  async probe(peer: string): Promise<boolean> {
+    try {
+      const response = await this.http.get(this.url(peer, '/internal/health'), {
+        agent: { http: this.agent(peer) },
+      });
+      return response.statusCode === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agent(peer: string): Agent {
+    let agent = this.agents.get(peer);
+    if (!agent) {
+      agent = new Agent({ keepAlive: true, maxSockets: 64 });
+      this.agents.set(peer, agent);
+    }
+    return agent;
+  }
+
+  private url(peer: string, path: string, key?: string): string {
+    const query = key === undefined ? '' : `?key=${encodeURIComponent(key)}`;
+    return `http://${peer}${path}${query}`;
+  }
+}

@@ -1,0 +1,113 @@
+import dgram from 'node:dgram';
+import type { Packet } from 'dns-packet';
+import makeMdns from 'multicast-dns';
+import type { MessageHandler, Peer, Transport } from './transport.js';
+import { type DropReason, type Message, Wire, WireError } from './wire.js';
+
+type MdnsSend = { send(packet: Packet, to: Peer, callback: () => void): void };
+
+export interface UdpTransportOptions {
+  cluster: string;
+  group: string;
+  port: number;
+  /** Address of the interface multicast goes out of and is joined on; always explicit. */
+  interface: string;
+  ttl: number;
+  /** Called for every packet that is not accepted (the socket handler never throws). */
+  onDrop: (reason: DropReason, detail: string) => void;
+  /** Called for every packet sent and accepted, for the metrics. */
+  onPacket?: (direction: 'in' | 'out', kind: Message['kind']) => void;
+}
+
+/**
+ * The real transport: multicast-dns over two sockets we create and configure ourselves, so
+ * none of its defaults (all interfaces, outgoing 0.0.0.0, ttl 0 → 255) can apply.
+ * The listener holds the group port; the query socket has an ephemeral port, so unicast
+ * answers reach the asking node even when many nodes share a host.
+ */
+export async function createUdpTransport(options: UdpTransportOptions): Promise<Transport> {
+  const { group, port, ttl, onDrop, onPacket } = options;
+  const wire = new Wire(options.cluster);
+  const listenerSocket = await bindSocket(port, '0.0.0.0', options.interface, ttl);
+  try {
+    listenerSocket.addMembership(group, options.interface);
+  } catch (error) {
+    listenerSocket.close();
+    throw new Error(`cannot join multicast group ${group} on ${options.interface}: ${error}`);
+  }
+  const querySocket = await bindSocket(0, '0.0.0.0', options.interface, ttl);
+  // bind:false and multicast:false: the sockets are bound and configured above already.
+  const common = { ip: group, port, bind: false as const, multicast: false };
+  const listener = makeMdns({ ...common, socket: listenerSocket });
+  const query = makeMdns({ ...common, socket: querySocket });
+  const handlers: MessageHandler[] = [];
+  let closed = false;
+
+  const receive = (packet: makeMdns.ResponsePacket | makeMdns.QueryPacket, rinfo: Peer) => {
+    let message: Message;
+    try {
+      message = wire.decode(packet);
+    } catch (error) {
+      if (error instanceof WireError) onDrop(error.reason, error.message);
+      else onDrop('malformed', String(error));
+      return;
+    }
+    onPacket?.('in', message.kind);
+    for (const handler of handlers) handler(message, { address: rinfo.address, port: rinfo.port });
+  };
+  for (const mdns of [listener, query]) {
+    mdns.on('packet', receive);
+    // Undecodable datagrams arrive as warnings from multicast-dns.
+    mdns.on('warning', (error: Error) => onDrop('malformed', error.message));
+    mdns.on('error', (error: Error) => onDrop('malformed', `socket error: ${error.message}`));
+  }
+
+  const send = (mdns: makeMdns.MulticastDNS, message: Message, to?: Peer) => {
+    if (closed) return;
+    onPacket?.('out', message.kind);
+    const target = to ? { address: to.address, port: to.port } : { address: group, port };
+    // `send` is multicast-dns's general sender (query/respond wrap it); its typings omit it.
+    (mdns as unknown as MdnsSend).send(wire.encode(message), target, () => {});
+  };
+
+  return {
+    multicast(message) {
+      const fromQuerySocket = message.kind === 'who-has' || message.kind === 'census';
+      send(fromQuerySocket ? query : listener, message);
+    },
+    unicast(message, to) {
+      send(listener, message, to);
+    },
+    onMessage(handler) {
+      handlers.push(handler);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([
+        new Promise<void>((resolve) => listener.destroy(() => resolve())),
+        new Promise<void>((resolve) => query.destroy(() => resolve())),
+      ]);
+    },
+  };
+}
+
+function bindSocket(port: number, address: string, iface: string, ttl: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    socket.once('error', reject);
+    socket.bind(port, address, () => {
+      socket.off('error', reject);
+      try {
+        socket.setMulticastInterface(iface);
+        socket.setMulticastTTL(ttl);
+        socket.setMulticastLoopback(true);
+      } catch (error) {
+        socket.close();
+        reject(new Error(`cannot use ${iface} for multicast: ${error}`));
+        return;
+      }
+      resolve(socket);
+    });
+  });
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import type { Answer, Packet } from 'dns-packet';
+import { formatVersion, parseVersion, type Version } from './version.js';
+
+/**
+ * diststore's messages and their DNS form. Every name ends in `<cluster>._diststore.local`,
+ * so packets of other clusters (or plain mDNS traffic) are recognised and ignored.
+ */
+
+export type NodeState = 'joining' | 'ready' | 'syncing' | 'leaving';
+
+export interface Announce {
+  kind: 'announce';
+  node: string;
+  http: string;
+  keys: number;
+  epoch: number;
+  masters: string[];
+  state: NodeState;
+  boot: string;
+}
+
+export type Message =
+  | { kind: 'who-has'; keyHash: string }
+  | {
+      kind: 'has';
+      keyHash: string;
+      node: string;
+      http: string;
+      version: Version;
+      master: boolean;
+      valueHash: string;
+    }
+  | { kind: 'absent'; keyHash: string; node: string }
+  | { kind: 'census' }
+  | Announce;
+
+/** Why a received packet was not accepted. */
+export type DropReason = 'malformed' | 'foreign';
+
+export class WireError extends Error {
+  constructor(
+    readonly reason: DropReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+const SERVICE = '_diststore.local';
+const NODE_STATES: readonly NodeState[] = ['joining', 'ready', 'syncing', 'leaving'];
+
+/** `H(key)`: the first 26 base32 characters of sha256(cluster name + key). */
+export function keyHash(cluster: string, key: string): string {
+  const digest = createHash('sha256').update(cluster).update(key).digest();
+  return base32(digest).slice(0, 26);
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+function base32(bytes: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let acc = 0;
+  for (const byte of bytes) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+/** Encodes and decodes the messages of one cluster. */
+export class Wire {
+  private readonly suffix: string;
+
+  constructor(cluster: string) {
+    this.suffix = `${cluster}.${SERVICE}`;
+  }
+
+  encode(message: Message): Packet {
+    switch (message.kind) {
+      case 'who-has':
+        return { type: 'query', questions: [{ name: this.keyName(message.keyHash), type: 'SRV' }] };
+      case 'census':
+        return { type: 'query', questions: [{ name: this.nodeName(), type: 'PTR' }] };
+      case 'has': {
+        const [host, port] = splitHostPort(message.http);
+        const name = this.keyName(message.keyHash);
+        const txt = [`n=${message.node}`, `v=${formatVersion(message.version)}`, `h=${message.valueHash}`];
+        if (message.master) txt.push('m=1');
+        return response([
+          { name, type: 'SRV', ttl: 0, data: { target: host, port } },
+          { name, type: 'TXT', ttl: 0, data: txt },
+        ]);
+      }
+      case 'absent':
+        return response([
+          { name: this.keyName(message.keyHash), type: 'TXT', ttl: 0, data: [`n=${message.node}`, 'absent=1'] },
+        ]);
+      case 'announce':
+        return response([
+          {
+            name: this.nodeName(),
+            type: 'TXT',
+            ttl: 0,
+            data: [
+              `n=${message.node}`,
+              `http=${message.http}`,
+              `keys=${message.keys}`,
+              `epoch=${message.epoch}`,
+              `masters=${message.masters.join(',')}`,
+              `state=${message.state}`,
+              `boot=${message.boot}`,
+            ],
+          },
+        ]);
+    }
+  }
+
+  /** Turns a decoded DNS packet into a message; throws WireError for anything else. */
+  decode(packet: Packet): Message {
+    if (packet.type === 'query') {
+      const question = packet.questions?.[0];
+      if (!question) throw new WireError('malformed', 'query without a question');
+      if (question.name === this.nodeName()) return { kind: 'census' };
+      return { kind: 'who-has', keyHash: this.parseKeyName(question.name) };
+    }
+    const answers = packet.answers ?? [];
+    const first = answers[0];
+    if (!first) throw new WireError('malformed', 'response without answers');
+    if (first.name === this.nodeName()) return this.decodeAnnounce(txtOf(first));
+    const keyHash = this.parseKeyName(first.name);
+    const srv = answers.find((a) => a.type === 'SRV');
+    const txt = answers.find((a) => a.type === 'TXT');
+    if (!txt) throw new WireError('malformed', 'key answer without TXT');
+    const fields = txtOf(txt);
+    const node = required(fields, 'n');
+    if (fields.get('absent') === '1') return { kind: 'absent', keyHash, node };
+    if (!srv || srv.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
+    const version = parseVersion(required(fields, 'v'));
+    if (!version) throw new WireError('malformed', 'bad version');
+    return {
+      kind: 'has',
+      keyHash,
+      node,
+      http: `${srv.data.target}:${srv.data.port}`,
+      version,
+      master: fields.get('m') === '1',
+      valueHash: required(fields, 'h'),
+    };
+  }
+
+  private decodeAnnounce(fields: Map<string, string>): Announce {
+    const state = required(fields, 'state') as NodeState;
+    if (!NODE_STATES.includes(state)) throw new WireError('malformed', `bad state ${state}`);
+    const masters = required(fields, 'masters');
+    return {
+      kind: 'announce',
+      node: required(fields, 'n'),
+      http: required(fields, 'http'),
+      keys: count(fields, 'keys'),
+      epoch: count(fields, 'epoch'),
+      masters: masters === '' ? [] : masters.split(','),
+      state,
+      boot: required(fields, 'boot'),
+    };
+  }
+
+  private nodeName(): string {
+    return `node.${this.suffix}`;
+  }
+
+  private keyName(hash: string): string {
+    return `${hash}.key.${this.suffix}`;
+  }
+
+  private parseKeyName(name: string): string {
+    if (!name.endsWith(`.key.${this.suffix}`)) throw new WireError('foreign', `foreign name ${name}`);
+    const hash = name.slice(0, -`.key.${this.suffix}`.length);
+    if (!/^[a-z2-7]{26}$/.test(hash)) throw new WireError('malformed', `bad key hash ${hash}`);
+    return hash;
+  }
+}
+
+function response(answers: Answer[]): Packet {
+  return { type: 'response', flags: 0, answers };
+}
+
+function txtOf(answer: Answer): Map<string, string> {
+  if (answer.type !== 'TXT') throw new WireError('malformed', `expected TXT, got ${answer.type}`);
+  const data = Array.isArray(answer.data) ? answer.data : [answer.data];
+  const fields = new Map<string, string>();
+  for (const item of data) {
+    const text = item.toString();
+    const eq = text.indexOf('=');
+    if (eq > 0) fields.set(text.slice(0, eq), text.slice(eq + 1));
+  }
+  return fields;
+}
+
+function required(fields: Map<string, string>, name: string): string {
+  const value = fields.get(name);
+  if (value === undefined) throw new WireError('malformed', `missing ${name}=`);
+  return value;
+}
+
+function count(fields: Map<string, string>, name: string): number {
+  const value = required(fields, name);
+  if (!/^\d{1,12}$/.test(value)) throw new WireError('malformed', `bad ${name}=${value}`);
+  return Number(value);
+}
+
+/** Splits `host:port` (the last colon, so bracketed IPv6 hosts work too). */
+export function splitHostPort(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(address.slice(colon + 1))];
+}

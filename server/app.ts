@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import { NotReadyError, ReplicationError, type DistNode } from '../cluster/node.js';
+import { clientRoutes } from './client-routes.js';
+import { compatRoutes } from './compat-routes.js';
+import { HttpError } from './errors.js';
+import { internalRoutes } from './internal-routes.js';
+import { writeResultJson } from './responses.js';
+import type { Limits } from './limits.js';
+import type { Logger } from 'pino';
+
+/** Builds the node's HTTP app; it never listens (the daemon does). */
+export function createApp(node: DistNode, limits: Limits, log: Logger): Hono {
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    node.metrics.httpRequests.inc({ route: routePath(c) || 'unmatched', status: c.res.status });
+  });
+  app.route('/internal', internalRoutes(node, limits));
+  app.route('/', clientRoutes(node, limits));
+  // Last: the original's `POST /:key` catches every other path.
+  app.route('/', compatRoutes(node, limits));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'no_route' }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      return c.json({ error: error.message, code: error.code, ...error.details }, error.status);
+    }
+    if (error instanceof NotReadyError) {
+      return c.json({ error: error.message, code: 'not_ready' }, 503);
+    }
+    if (error instanceof ReplicationError) {
+      return c.json(
+        { error: error.message, code: 'replication_failed', ...writeResultJson(error.result) },
+        503,
+      );
+    }
+    log.error({ err: error, route: routePath(c) }, 'request failed');
+    return c.json({ error: 'internal error', code: 'internal' }, 500);
+  });
+  return app;
+}

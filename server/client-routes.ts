@@ -1,0 +1,54 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { DistNode } from '../cluster/node.js';
+import { HttpError, notFound } from './errors.js';
+import { readWriteForm } from './form.js';
+import type { Limits } from './limits.js';
+import { requestKey } from './request-key.js';
+import { valueResponse, writeResultJson } from './responses.js';
+
+/** The client API of design.md: form posts, gets, keys, status, health, metrics. */
+export function clientRoutes(node: DistNode, limits: Limits): Hono {
+  const app = new Hono();
+  // Urlencoded text can take three bytes per value byte; the exact value limit is checked
+  // after decoding, this only stops absurd bodies before they are read.
+  const formLimit = bodyLimit({
+    maxSize: 3 * (limits.maxValueBytes + limits.maxKeyBytes) + 64 * 1024,
+    onError: () => {
+      throw new HttpError(413, 'value_too_large', `the body is over the limit for a value of ${limits.maxValueBytes} bytes`);
+    },
+  });
+
+  for (const [path, local] of [['/post', false], ['/post-local', true]] as const) {
+    app.post(path, formLimit, async (c) => {
+      const form = await readWriteForm(c.req.raw, limits);
+      const result = await node.write(form.key, form.value, form.type, local);
+      return c.json(writeResultJson(result));
+    });
+  }
+
+  for (const path of ['/get', '/get-local'] as const) {
+    const handler = async (c: Context) => {
+      const key = requestKey(c, path, limits);
+      const entry = path === '/get' ? await node.read(key) : node.store.get(key);
+      if (!entry) throw notFound(`no value for key ${JSON.stringify(key)}`);
+      return valueResponse(entry);
+    };
+    app.get(path, handler);
+    app.get(`${path}/*`, handler);
+  }
+
+  app.get('/keys', (c) => {
+    const keys = node.store.keys();
+    if (c.req.query('format') === 'json') return c.json(keys);
+    return c.text(keys.map((k) => `${k}\n`).join(''));
+  });
+
+  app.get('/status', (c) => c.json(node.status()));
+  app.get('/health', (c) => c.json({ ok: true, state: node.nodeState }));
+  app.get('/metrics', async (c) => {
+    const registry = node.metrics.registry;
+    return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { DistNode } from '../cluster/node.js';
+import { HttpError, notFound } from './errors.js';
+import type { Limits } from './limits.js';
+import { requestKey } from './request-key.js';
+import { valueResponse, writeResultJson } from './responses.js';
+
+/**
+ * The original Python diststore's routes, so its clients keep working: `POST /:key` and
+ * `POST /local/:key` with the raw body as the value, `GET /getlocal/:key`, `GET /list`.
+ */
+export function compatRoutes(node: DistNode, limits: Limits): Hono {
+  const app = new Hono();
+  const rawLimit = bodyLimit({
+    maxSize: limits.maxValueBytes,
+    onError: () => {
+      throw new HttpError(413, 'value_too_large', `the value is over the limit of ${limits.maxValueBytes} bytes`);
+    },
+  });
+
+  app.get('/list', (c) => c.text(node.store.keys().map((k) => `${k}\n`).join('')));
+  app.get('/getlocal/*', (c) => {
+    const entry = node.store.get(requestKey(c, '/getlocal', limits));
+    if (!entry) throw notFound('no local value for that key');
+    return valueResponse(entry);
+  });
+  app.post('/local/*', rawLimit, async (c) => {
+    const key = requestKey(c, '/local', limits);
+    const value = Buffer.from(await c.req.arrayBuffer());
+    const type = c.req.header('content-type') ?? 'application/octet-stream';
+    return c.json(writeResultJson(await node.write(key, value, type, true)));
+  });
+  app.post('/*', rawLimit, async (c) => {
+    const key = requestKey(c, '', limits);
+    const value = Buffer.from(await c.req.arrayBuffer());
+    const type = c.req.header('content-type') ?? 'application/octet-stream';
+    return c.json(writeResultJson(await node.write(key, value, type)));
+  });
+  return app;
+}

@@ -1,0 +1,136 @@
+import { isIPv4 } from 'node:net';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { WriteAcks } from '../cluster/node.js';
+
+/** Everything the daemon can be told, after defaults and validation. */
+export interface Config {
+  id: string | undefined;
+  bind: string;
+  advertise: string;
+  port: number;
+  cluster: string;
+  multicastGroup: string;
+  multicastPort: number;
+  multicastInterface: string;
+  multicastTtl: number;
+  lookupTimeoutMs: number;
+  announceMs: number;
+  cacheTtl: number;
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  writeAcks: WriteAcks;
+  peerTimeoutMs: number;
+  logLevel: string;
+}
+
+/** A bad flag or variable; the message names the option. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const integer = (min: number, max: number) => (text: string) => {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+  }
+  return Number(text);
+};
+const ipv4 = (text: string) => {
+  if (!isIPv4(text)) throw new InvalidArgumentError('expected an IPv4 address');
+  return text;
+};
+const multicastGroup = (text: string) => {
+  const first = Number(ipv4(text).split('.')[0]);
+  if (first < 224 || first > 239) throw new InvalidArgumentError('expected an IPv4 multicast address (224.0.0.0–239.255.255.255)');
+  return text;
+};
+const pattern = (re: RegExp, what: string) => (text: string) => {
+  if (!re.test(text)) throw new InvalidArgumentError(what);
+  return text;
+};
+
+/** The options, each with its variable and its default (why it is the default, on its line). */
+function options(): Option[] {
+  const opt = (flags: string, env: string, description: string) =>
+    new Option(flags, description).env(`DISTSTORE_${env}`);
+  return [
+    opt('--id <id>', 'ID', 'unique node id (default: the advertised host:port)').argParser(
+      pattern(/^[A-Za-z0-9._:[\]-]{1,200}$/, 'expected letters, digits and . _ : - [ ]'),
+    ),
+    // Loopback: a node is safe on a single machine until told otherwise.
+    opt('--bind <address>', 'BIND', 'HTTP listen address').default('127.0.0.1'),
+    opt('--advertise <host>', 'ADVERTISE', 'host other nodes reach this node at (default: --bind)'),
+    opt('--port <port>', 'PORT', 'HTTP port').default(8181).argParser(integer(1, 65535)),
+    opt('--cluster <name>', 'CLUSTER', 'cluster name; clusters sharing a group ignore each other')
+      .default('diststore')
+      .argParser(pattern(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a DNS label: a-z, 0-9 and -')),
+    opt('--multicast-group <ip>', 'MULTICAST_GROUP', 'multicast group')
+      .default('239.255.49.83')
+      .argParser(multicastGroup),
+    opt('--multicast-port <port>', 'MULTICAST_PORT', 'multicast UDP port')
+      .default(4983)
+      .argParser(integer(1, 65535)),
+    // Loopback: multicast never leaves the machine unless an interface is named.
+    opt('--multicast-interface <ip>', 'MULTICAST_INTERFACE', 'address of the interface multicast uses')
+      .default('127.0.0.1')
+      .argParser(ipv4),
+    // 1: the LAN segment only, never routed.
+    opt('--multicast-ttl <hops>', 'MULTICAST_TTL', 'multicast TTL').default(1).argParser(integer(0, 255)),
+    opt('--lookup-timeout-ms <ms>', 'LOOKUP_TIMEOUT_MS', 'longest wait for who-has answers')
+      .default(100)
+      .argParser(integer(1, 60_000)),
+    opt('--announce-ms <ms>', 'ANNOUNCE_MS', 'announce interval; 3 missed announces = dead')
+      .default(1000)
+      .argParser(integer(50, 60_000)),
+    opt('--cache-ttl <seconds>', 'CACHE_TTL', 'lifetime of a cached copy fetched from another node')
+      .default(300)
+      .argParser(integer(1, 365 * 86_400)),
+    opt('--max-key-bytes <n>', 'MAX_KEY_BYTES', 'largest key in UTF-8 bytes')
+      .default(1024)
+      .argParser(integer(1, 8192)),
+    opt('--max-value-bytes <n>', 'MAX_VALUE_BYTES', 'largest value in bytes')
+      .default(1024 * 1024)
+      .argParser(integer(1, 64 * 1024 * 1024)),
+    opt('--write-acks <mode>', 'WRITE_ACKS', 'which masters must acknowledge a write')
+      .default('all')
+      .choices(['all', 'one', 'local']),
+    opt('--peer-timeout-ms <ms>', 'PEER_TIMEOUT_MS', 'time limit of one node-to-node request')
+      .default(2000)
+      .argParser(integer(10, 600_000)),
+    opt('--log-level <level>', 'LOG_LEVEL', 'log level')
+      .default('info')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ];
+}
+
+/** Reads flags and DISTSTORE_* variables; throws ConfigError naming the bad option. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const program = new Command('diststored')
+    .description('diststore node: HTTP key/value cache with multicast lookups')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: (text) => process.stdout.write(text) })
+    .allowExcessArguments(false);
+  for (const option of options()) program.addOption(option);
+  const saved = process.env;
+  try {
+    // commander reads variables from process.env; let callers (tests) pass their own.
+    process.env = env;
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') throw error;
+      throw new ConfigError(error.message.replace(/^error: /, ''));
+    }
+    throw error;
+  } finally {
+    process.env = saved;
+  }
+  const o = program.opts();
+  const advertise = o.advertise ?? o.bind;
+  if (advertise === '0.0.0.0' || advertise === '::') {
+    throw new ConfigError(`--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`);
+  }
+  return { ...o, advertise, id: o.id } as Config;
+}

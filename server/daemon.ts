@@ -1,0 +1,92 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { Metrics } from '../cluster/metrics.js';
+import { DistNode } from '../cluster/node.js';
+import { createUdpTransport } from '../cluster/udp-transport.js';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+
+/** A running node with its HTTP server. */
+export interface Daemon {
+  node: DistNode;
+  http: string;
+  /** Goodbye on multicast, finish in-flight requests, close everything. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** How long in-flight requests may take to finish at shutdown. */
+export const DRAIN_MS = 5000;
+
+/** Starts a node: listen, bind multicast, join the cluster. Failures to bind reject. */
+export async function startDaemon(config: Config, log: Logger, metrics = new Metrics()): Promise<Daemon> {
+  let app: Hono | undefined;
+  // The server listens before the node exists so that the advertised port is known; until the
+  // node has joined, every request is answered 503.
+  const server = createAdaptorServer({
+    fetch: (request: Request) =>
+      app ? app.fetch(request) : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new Error(`cannot listen on ${config.bind}:${config.port}: ${error.message}`)));
+    server.listen(config.port, config.bind, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const http = `${config.advertise}:${port}`;
+  const id = config.id ?? http;
+  let transport: Awaited<ReturnType<typeof createUdpTransport>>;
+  try {
+    transport = await createUdpTransport({
+      cluster: config.cluster,
+      group: config.multicastGroup,
+      port: config.multicastPort,
+      interface: config.multicastInterface,
+      ttl: config.multicastTtl,
+      onDrop: (reason, detail) => {
+        metrics.packetsDropped.inc({ reason });
+        log.debug({ reason, detail }, 'dropped packet');
+      },
+      onPacket: (direction, kind) => metrics.packets.inc({ direction, kind }),
+    });
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const node = new DistNode(
+    {
+      id,
+      http,
+      cluster: config.cluster,
+      lookupTimeoutMs: config.lookupTimeoutMs,
+      announceMs: config.announceMs,
+      cacheTtlSeconds: config.cacheTtl,
+      writeAcks: config.writeAcks,
+      joinWindowMs: Math.min(500, config.announceMs),
+      peerTimeoutMs: config.peerTimeoutMs,
+    },
+    { transport, logger: log, metrics },
+  );
+  app = createApp(node, config, log);
+  await node.start();
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      node.leave();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      const drained = await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(resolve, DRAIN_MS, false).unref()),
+      ]);
+      if (!drained) {
+        log.warn('in-flight requests did not finish in time; closing their connections');
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      }
+      await node.close();
+    })();
+    return stopping;
+  };
+  return { node, http, stop };
+}

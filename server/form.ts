@@ -1,0 +1,86 @@
+import { HttpError, badRequest } from './errors.js';
+import { checkKey, checkValueSize, decodeComponent, type Limits } from './limits.js';
+
+/** A key/value write as a client submitted it. */
+export interface WriteForm {
+  key: string;
+  value: Buffer;
+  type: string;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Reads the `key` and `value` fields of an urlencoded or multipart form. A multipart file
+ * part keeps its bytes and content type; a text field is stored as UTF-8 text.
+ */
+export async function readWriteForm(request: Request, limits: Limits): Promise<WriteForm> {
+  const fields = await readForm(request);
+  const key = checkKey(textOf(fields.get('key'), 'key'), limits);
+  const raw = fields.get('value');
+  if (raw === undefined) throw badRequest('missing_field', 'the field "value" is required');
+  if (typeof raw === 'string') {
+    const value = Buffer.from(raw);
+    checkValueSize(value.length, limits);
+    return { key, value, type: TEXT };
+  }
+  checkValueSize(raw.size, limits);
+  const value = Buffer.from(await raw.arrayBuffer());
+  return { key, value, type: raw.type || 'application/octet-stream' };
+}
+
+/** Reads one text field of a form (e.g. `key` for a delete). */
+export async function readFormField(request: Request, name: string): Promise<string | undefined> {
+  return textOf((await readForm(request)).get(name), name);
+}
+
+type Field = string | File;
+
+async function readForm(request: Request): Promise<Map<string, Field>> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    return parseUrlencoded(await request.arrayBuffer());
+  }
+  if (type === 'multipart/form-data') {
+    let form: FormData;
+    try {
+      form = await request.formData();
+    } catch (error) {
+      throw new HttpError(400, 'bad_form', 'the multipart body could not be parsed', undefined, {
+        cause: error,
+      });
+    }
+    const fields = new Map<string, Field>();
+    for (const [name, value] of form) if (!fields.has(name)) fields.set(name, value);
+    return fields;
+  }
+  throw new HttpError(
+    415,
+    'unsupported_media_type',
+    'send application/x-www-form-urlencoded or multipart/form-data',
+  );
+}
+
+function parseUrlencoded(body: ArrayBuffer): Map<string, Field> {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw badRequest('bad_encoding', 'the form body is not valid UTF-8');
+  }
+  const fields = new Map<string, Field>();
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeComponent(eq < 0 ? pair : pair.slice(0, eq), true);
+    const value = eq < 0 ? '' : decodeComponent(pair.slice(eq + 1), true);
+    if (!fields.has(name)) fields.set(name, value);
+  }
+  return fields;
+}
+
+function textOf(field: Field | undefined, name: string): string | undefined {
+  if (field === undefined || typeof field === 'string') return field;
+  throw badRequest('bad_field', `the field "${name}" must be text, not a file`);
+}

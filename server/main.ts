@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { CommanderError } from 'commander';
+import { pino } from 'pino';
+import { Metrics } from '../cluster/metrics.js';
+import { ConfigError, parseConfig } from './config.js';
+import { startDaemon } from './daemon.js';
+
+/** The diststored entry point: config → node → listen → graceful shutdown. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(0); // --help
+    if (error instanceof ConfigError) {
+      process.stderr.write(`diststored: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = pino({ level: config.logLevel, base: { node: config.id } });
+  const metrics = new Metrics();
+  metrics.collectProcessMetrics();
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(config, log, metrics);
+  } catch (error) {
+    log.fatal({ err: String(error) }, 'cannot start');
+    process.stderr.write(`diststored: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  log.info({ http: daemon.http, id: daemon.node.id, cluster: config.cluster }, 'ready');
+  process.send?.('ready');
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    daemon.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: String(error) }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+void main();
