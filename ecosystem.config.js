@@ -1,0 +1,27 @@
+// pm2 fleet of three diststore nodes on this host: HTTP 8181–8183, multicast on loopback only.
+// `npm start` runs it in the foreground (pm2-runtime); `npx pm2 start ecosystem.config.js` as
+// a background fleet. Each node is the compiled daemon (run `npm run build` first).
+const nodes = [8181, 8182, 8183];
+
+const apps = nodes.map((port) => ({
+  name: `diststore-${port}`,
+  script: 'dist/server/main.js',
+  args: ['--port', String(port)],
+  exec_mode: 'fork',
+  env: {
+    DISTSTORE_BIND: '127.0.0.1',
+    DISTSTORE_MULTICAST_INTERFACE: '127.0.0.1',
+  },
+  // The daemon calls process.send('ready') once it has joined the cluster.
+  wait_ready: true,
+  listen_timeout: 10000,
+  // Longer than the daemon's 5 s drain of in-flight requests at shutdown.
+  kill_timeout: 8000,
+  exp_backoff_restart_delay: 200,
+  max_memory_restart: '1G',
+}));
+
+export default { apps };
+// pm2 loads its config with require(); this named export is what require() of an ES module
+// returns as module.exports (Node ≥ 20.19).
+export { apps as 'module.exports' };
