@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+
+/** Runs the daemon to completion (it must stop by itself) and returns its exit code and stderr. */
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+describe('diststored refuses bad configuration', () => {
+  const cases: [string, string[], Record<string, string>, RegExp][] = [
+    ['an unknown flag', ['--colour', 'red'], {}, /--colour/],
+    ['a port that is not a number', ['--port', 'abc'], {}, /--port/],
+    ['a port out of range', ['--port', '70000'], {}, /--port/],
+    ['a group that is not multicast', ['--multicast-group', '10.1.2.3'], {}, /--multicast-group/],
+    ['an interface that is not an address', ['--multicast-interface', 'eth0'], {}, /--multicast-interface/],
+    ['a bad write-acks mode', ['--write-acks', 'most'], {}, /--write-acks/],
+    ['a bad value in a variable', [], { DISTSTORE_LOOKUP_TIMEOUT_MS: 'soon' }, /DISTSTORE_LOOKUP_TIMEOUT_MS|--lookup-timeout-ms/],
+    ['binding everywhere without an advertised address', ['--bind', '0.0.0.0'], {}, /--advertise/],
+  ];
+  for (const [name, args, env, message] of cases) {
+    test(`${name}: exit 2 with a message naming the option`, async () => {
+      const { code, stderr } = await run(args, env);
+      assert.equal(code, 2);
+      assert.match(stderr, message);
+    });
+  }
+});
