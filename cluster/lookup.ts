@@ -82,7 +82,8 @@ export class Lookup {
   private async run(key: string, keyHash: string): Promise<Entry | undefined> {
     const started = this.now();
     const answers = await this.collect(keyHash);
-    const report = (outcome: LookupOutcome) => this.options.onOutcome?.(outcome, this.now() - started);
+    const report = (outcome: LookupOutcome) =>
+      this.options.onOutcome?.(outcome, this.now() - started);
     if (answers.timedOut && answers.list.length === 0) {
       report('timeout');
       return undefined;

@@ -81,8 +81,7 @@ export class Membership {
 
   private alive(member: Member): boolean {
     return (
-      member.state !== 'leaving' &&
-      this.options.now() - member.lastSeen <= this.options.deadAfterMs
+      member.state !== 'leaving' && this.options.now() - member.lastSeen <= this.options.deadAfterMs
     );
   }
 }

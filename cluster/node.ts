@@ -365,13 +365,17 @@ export class DistNode {
 
   private heard(announce: Announce): void {
     if (announce.node === this.id) {
-      if (announce.boot !== this.boot) this.log.error({ id: this.id }, 'another node uses this node id');
+      if (announce.boot !== this.boot)
+        this.log.error({ id: this.id }, 'another node uses this node id');
       return;
     }
     const before = this.membership.get(announce.node);
     this.membership.heard(announce);
     if (!before) this.log.info({ member: announce.node, http: announce.http }, 'member joined');
-    this.consider({ epoch: announce.epoch, ids: announce.masters }, `announce from ${announce.node}`);
+    this.consider(
+      { epoch: announce.epoch, ids: announce.masters },
+      `announce from ${announce.node}`,
+    );
     if (announce.state === 'leaving') {
       this.log.info({ member: announce.node }, 'member left');
       if (this.state !== 'joining') this.maybeElect();
@@ -462,7 +466,10 @@ export class DistNode {
       if (!member) continue;
       try {
         const ack = await this.peers.sendEntries(member.http, this.store.primaryEntries());
-        this.log.info({ to: id, applied: ack.applied, held: this.store.primaryCount }, 're-sent primary entries');
+        this.log.info(
+          { to: id, applied: ack.applied, held: this.store.primaryCount },
+          're-sent primary entries',
+        );
       } catch (error) {
         this.log.warn({ to: id, err: String(error) }, 're-send of primary entries failed');
       }

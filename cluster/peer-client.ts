@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import got, { type Got } from 'got';
-import { decodeEntries, encodeEntries } from './entry-codec.js';
 import { type Entry, makeEntry } from './entry.js';
+import { decodeEntries, encodeEntries } from './entry-codec.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /** What a peer answers to a replicated write: whether it applied it, and its master view. */
@@ -43,7 +43,8 @@ export class PeerClient {
       body: entry.value,
       responseType: 'json',
     });
-    if (response.statusCode !== 200) throw new Error(`replicate to ${peer}: HTTP ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new Error(`replicate to ${peer}: HTTP ${response.statusCode}`);
     return response.body as ReplicaAck;
   }
 
@@ -56,7 +57,8 @@ export class PeerClient {
       responseType: 'json',
       timeout: { request: undefined, response: 60_000 },
     });
-    if (response.statusCode !== 200) throw new Error(`send entries to ${peer}: HTTP ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new Error(`send entries to ${peer}: HTTP ${response.statusCode}`);
     return response.body as ReplicaAck;
   }
 
@@ -67,10 +69,15 @@ export class PeerClient {
       responseType: 'buffer',
     });
     if (response.statusCode === 404) return undefined;
-    if (response.statusCode !== 200) throw new Error(`fetch from ${peer}: HTTP ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new Error(`fetch from ${peer}: HTTP ${response.statusCode}`);
     const version = parseVersion(String(response.headers[VERSION_HEADER] ?? ''));
     if (!version) throw new Error(`fetch from ${peer}: no version header`);
-    return makeEntry(response.body, response.headers['content-type'] ?? 'application/octet-stream', version);
+    return makeEntry(
+      response.body,
+      response.headers['content-type'] ?? 'application/octet-stream',
+      version,
+    );
   }
 
   /** Streams every primary entry a peer holds, in one request. */

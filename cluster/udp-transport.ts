@@ -92,7 +92,12 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   };
 }
 
-function bindSocket(port: number, address: string, iface: string, ttl: number): Promise<dgram.Socket> {
+function bindSocket(
+  port: number,
+  address: string,
+  iface: string,
+  ttl: number,
+): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     socket.once('error', reject);

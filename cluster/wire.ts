@@ -90,7 +90,11 @@ export class Wire {
       case 'has': {
         const [host, port] = splitHostPort(message.http);
         const name = this.keyName(message.keyHash);
-        const txt = [`n=${message.node}`, `v=${formatVersion(message.version)}`, `h=${message.valueHash}`];
+        const txt = [
+          `n=${message.node}`,
+          `v=${formatVersion(message.version)}`,
+          `h=${message.valueHash}`,
+        ];
         if (message.master) txt.push('m=1');
         return response([
           { name, type: 'SRV', ttl: 0, data: { target: host, port } },
@@ -99,7 +103,12 @@ export class Wire {
       }
       case 'absent':
         return response([
-          { name: this.keyName(message.keyHash), type: 'TXT', ttl: 0, data: [`n=${message.node}`, 'absent=1'] },
+          {
+            name: this.keyName(message.keyHash),
+            type: 'TXT',
+            ttl: 0,
+            data: [`n=${message.node}`, 'absent=1'],
+          },
         ]);
       case 'announce':
         return response([
@@ -140,7 +149,7 @@ export class Wire {
     const fields = txtOf(txt);
     const node = required(fields, 'n');
     if (fields.get('absent') === '1') return { kind: 'absent', keyHash, node };
-    if (!srv || srv.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
+    if (srv?.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
     const version = parseVersion(required(fields, 'v'));
     if (!version) throw new WireError('malformed', 'bad version');
     return {
@@ -179,7 +188,8 @@ export class Wire {
   }
 
   private parseKeyName(name: string): string {
-    if (!name.endsWith(`.key.${this.suffix}`)) throw new WireError('foreign', `foreign name ${name}`);
+    if (!name.endsWith(`.key.${this.suffix}`))
+      throw new WireError('foreign', `foreign name ${name}`);
     const hash = name.slice(0, -`.key.${this.suffix}`.length);
     if (!/^[a-z2-7]{26}$/.test(hash)) throw new WireError('malformed', `bad key hash ${hash}`);
     return hash;

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
-import { NotReadyError, ReplicationError, type DistNode } from '../cluster/node.js';
+import type { Logger } from 'pino';
+import { type DistNode, NotReadyError, ReplicationError } from '../cluster/node.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
 import { HttpError } from './errors.js';
 import { internalRoutes } from './internal-routes.js';
-import { writeResultJson } from './responses.js';
 import type { Limits } from './limits.js';
-import type { Logger } from 'pino';
+import { writeResultJson } from './responses.js';
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: Limits, log: Logger): Hono {
@@ -20,7 +20,9 @@ export function createApp(node: DistNode, limits: Limits, log: Logger): Hono {
   app.route('/', clientRoutes(node, limits));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'no_route' }, 404));
+  app.notFound((c) =>
+    c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'no_route' }, 404),
+  );
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       return c.json({ error: error.message, code: error.code, ...error.details }, error.status);

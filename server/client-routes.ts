@@ -15,11 +15,18 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   const formLimit = bodyLimit({
     maxSize: 3 * (limits.maxValueBytes + limits.maxKeyBytes) + 64 * 1024,
     onError: () => {
-      throw new HttpError(413, 'value_too_large', `the body is over the limit for a value of ${limits.maxValueBytes} bytes`);
+      throw new HttpError(
+        413,
+        'value_too_large',
+        `the body is over the limit for a value of ${limits.maxValueBytes} bytes`,
+      );
     },
   });
 
-  for (const [path, local] of [['/post', false], ['/post-local', true]] as const) {
+  for (const [path, local] of [
+    ['/post', false],
+    ['/post-local', true],
+  ] as const) {
     app.post(path, formLimit, async (c) => {
       const form = await readWriteForm(c.req.raw, limits);
       const result = await node.write(form.key, form.value, form.type, local);

@@ -15,11 +15,22 @@ export function compatRoutes(node: DistNode, limits: Limits): Hono {
   const rawLimit = bodyLimit({
     maxSize: limits.maxValueBytes,
     onError: () => {
-      throw new HttpError(413, 'value_too_large', `the value is over the limit of ${limits.maxValueBytes} bytes`);
+      throw new HttpError(
+        413,
+        'value_too_large',
+        `the value is over the limit of ${limits.maxValueBytes} bytes`,
+      );
     },
   });
 
-  app.get('/list', (c) => c.text(node.store.keys().map((k) => `${k}\n`).join('')));
+  app.get('/list', (c) =>
+    c.text(
+      node.store
+        .keys()
+        .map((k) => `${k}\n`)
+        .join(''),
+    ),
+  );
   app.get('/getlocal/*', (c) => {
     const entry = node.store.get(requestKey(c, '/getlocal', limits));
     if (!entry) throw notFound('no local value for that key');

@@ -43,7 +43,10 @@ const ipv4 = (text: string) => {
 };
 const multicastGroup = (text: string) => {
   const first = Number(ipv4(text).split('.')[0]);
-  if (first < 224 || first > 239) throw new InvalidArgumentError('expected an IPv4 multicast address (224.0.0.0–239.255.255.255)');
+  if (first < 224 || first > 239)
+    throw new InvalidArgumentError(
+      'expected an IPv4 multicast address (224.0.0.0–239.255.255.255)',
+    );
   return text;
 };
 const pattern = (re: RegExp, what: string) => (text: string) => {
@@ -65,7 +68,9 @@ function options(): Option[] {
     opt('--port <port>', 'PORT', 'HTTP port').default(8181).argParser(integer(1, 65535)),
     opt('--cluster <name>', 'CLUSTER', 'cluster name; clusters sharing a group ignore each other')
       .default('diststore')
-      .argParser(pattern(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a DNS label: a-z, 0-9 and -')),
+      .argParser(
+        pattern(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a DNS label: a-z, 0-9 and -'),
+      ),
     opt('--multicast-group <ip>', 'MULTICAST_GROUP', 'multicast group')
       .default('239.255.49.83')
       .argParser(multicastGroup),
@@ -73,11 +78,17 @@ function options(): Option[] {
       .default(4983)
       .argParser(integer(1, 65535)),
     // Loopback: multicast never leaves the machine unless an interface is named.
-    opt('--multicast-interface <ip>', 'MULTICAST_INTERFACE', 'address of the interface multicast uses')
+    opt(
+      '--multicast-interface <ip>',
+      'MULTICAST_INTERFACE',
+      'address of the interface multicast uses',
+    )
       .default('127.0.0.1')
       .argParser(ipv4),
     // 1: the LAN segment only, never routed.
-    opt('--multicast-ttl <hops>', 'MULTICAST_TTL', 'multicast TTL').default(1).argParser(integer(0, 255)),
+    opt('--multicast-ttl <hops>', 'MULTICAST_TTL', 'multicast TTL')
+      .default(1)
+      .argParser(integer(0, 255)),
     opt('--lookup-timeout-ms <ms>', 'LOOKUP_TIMEOUT_MS', 'longest wait for who-has answers')
       .default(100)
       .argParser(integer(1, 60_000)),
@@ -120,7 +131,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     program.parse(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') throw error;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')
+        throw error;
       throw new ConfigError(error.message.replace(/^error: /, ''));
     }
     throw error;
@@ -130,7 +142,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const o = program.opts();
   const advertise = o.advertise ?? o.bind;
   if (advertise === '0.0.0.0' || advertise === '::') {
-    throw new ConfigError(`--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`);
+    throw new ConfigError(
+      `--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`,
+    );
   }
   return { ...o, advertise, id: o.id } as Config;
 }

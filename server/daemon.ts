@@ -20,16 +20,24 @@ export interface Daemon {
 export const DRAIN_MS = 5000;
 
 /** Starts a node: listen, bind multicast, join the cluster. Failures to bind reject. */
-export async function startDaemon(config: Config, log: Logger, metrics = new Metrics()): Promise<Daemon> {
+export async function startDaemon(
+  config: Config,
+  log: Logger,
+  metrics = new Metrics(),
+): Promise<Daemon> {
   let app: Hono | undefined;
   // The server listens before the node exists so that the advertised port is known; until the
   // node has joined, every request is answered 503.
   const server = createAdaptorServer({
     fetch: (request: Request) =>
-      app ? app.fetch(request) : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
+      app
+        ? app.fetch(request)
+        : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new Error(`cannot listen on ${config.bind}:${config.port}: ${error.message}`)));
+    server.once('error', (error) =>
+      reject(new Error(`cannot listen on ${config.bind}:${config.port}: ${error.message}`)),
+    );
     server.listen(config.port, config.bind, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -1,4 +1,4 @@
-import { HttpError, badRequest } from './errors.js';
+import { badRequest, HttpError } from './errors.js';
 import { checkKey, checkValueSize, decodeComponent, type Limits } from './limits.js';
 
 /** A key/value write as a client submitted it. */

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import { makeEntry } from '../cluster/entry.js';
+import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { parseVersion } from '../cluster/version.js';

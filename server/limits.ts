@@ -1,4 +1,4 @@
-import { HttpError, badRequest } from './errors.js';
+import { badRequest, HttpError } from './errors.js';
 
 /** Size limits on what clients may store. */
 export interface Limits {
@@ -12,7 +12,11 @@ export function checkKey(key: string | undefined, limits: Limits): string {
   if (key.length === 0) throw badRequest('bad_key', 'the key must not be empty');
   const bytes = Buffer.byteLength(key);
   if (bytes > limits.maxKeyBytes) {
-    throw new HttpError(414, 'key_too_long', `the key is ${bytes} bytes; the limit is ${limits.maxKeyBytes}`);
+    throw new HttpError(
+      414,
+      'key_too_long',
+      `the key is ${bytes} bytes; the limit is ${limits.maxKeyBytes}`,
+    );
   }
   return key;
 }

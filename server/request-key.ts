@@ -18,6 +18,7 @@ export function requestKey(c: Context, prefix: string, limits: Limits): string {
     }
   }
   const path = url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
-  if (!path.startsWith(`${prefix}/`)) throw badRequest('missing_field', 'name the key in the path or as ?key=');
+  if (!path.startsWith(`${prefix}/`))
+    throw badRequest('missing_field', 'name the key in the path or as ?key=');
   return checkKey(decodeComponent(path.slice(prefix.length + 1)), limits);
 }

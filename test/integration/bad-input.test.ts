@@ -8,7 +8,7 @@ describe('bad input changes nothing', () => {
   let node: NodeProcess;
   before(async () => {
     fleet = await Fleet.start(1, { args: ['--max-key-bytes', '16', '--max-value-bytes', '32'] });
-    node = fleet.nodes[0] as NodeProcess;
+    node = fleet.node(0);
   });
   after(() => fleet.close());
 
@@ -22,13 +22,41 @@ describe('bad input changes nothing', () => {
     ['missing key', form('value=v'), 400, 'missing_field'],
     ['empty key', form('key=&value=v'), 400, 'bad_key'],
     ['key over 16 bytes', form(`key=${'k'.repeat(17)}&value=v`), 414, 'key_too_long'],
-    ['key of 9 two-byte characters (18 bytes)', form(`key=${'é'.repeat(9)}&value=v`), 414, 'key_too_long'],
+    [
+      'key of 9 two-byte characters (18 bytes)',
+      form(`key=${'é'.repeat(9)}&value=v`),
+      414,
+      'key_too_long',
+    ],
     ['value over 32 bytes', form(`key=k2&value=${'v'.repeat(33)}`), 413, 'value_too_large'],
     ['bad percent-encoding', form('key=k3&value=%E0%A4%A'), 400, 'bad_encoding'],
     ['invalid UTF-8 in an escape', form('key=k4&value=%FF%FE'), 400, 'bad_encoding'],
-    ['JSON body', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"key":"k5","value":"v"}' }, 415, 'unsupported_media_type'],
-    ['no content type', { method: 'POST', body: new Uint8Array([1, 2]) }, 415, 'unsupported_media_type'],
-    ['broken multipart', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: 'garbage' }, 400, 'bad_form'],
+    [
+      'JSON body',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"key":"k5","value":"v"}',
+      },
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'no content type',
+      { method: 'POST', body: new Uint8Array([1, 2]) },
+      415,
+      'unsupported_media_type',
+    ],
+    [
+      'broken multipart',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=x' },
+        body: 'garbage',
+      },
+      400,
+      'bad_form',
+    ],
   ];
 
   for (const [name, init, status, code] of cases) {
@@ -55,7 +83,10 @@ describe('bad input changes nothing', () => {
   });
 
   test('garbage datagrams on the multicast port are counted and the node still serves', async () => {
-    const droppedBefore = await node.metric('diststore_packets_dropped_total', 'reason="malformed"');
+    const droppedBefore = await node.metric(
+      'diststore_packets_dropped_total',
+      'reason="malformed"',
+    );
     const socket = dgram.createSocket('udp4');
     const garbage = [
       Buffer.from('not a dns packet'),
@@ -64,7 +95,9 @@ describe('bad input changes nothing', () => {
       Buffer.alloc(600, 0xab),
     ];
     for (const packet of garbage) {
-      await new Promise((resolve) => socket.send(packet, fleet.multicastPort, '127.0.0.1', resolve));
+      await new Promise((resolve) =>
+        socket.send(packet, fleet.multicastPort, '127.0.0.1', resolve),
+      );
     }
     socket.close();
     await waitFor(

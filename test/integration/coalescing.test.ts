@@ -10,7 +10,7 @@ describe('concurrent reads of a missing key', () => {
   after(() => fleet.close());
 
   test('200 concurrent gets cause one who-has query and one fetch', async () => {
-    const masters = (await fleet.nodes[0]!.status()).masters.ids;
+    const masters = (await fleet.node(0).status()).masters.ids;
     const reader = fleet.nodes.find((n) => !masters.includes(n.id));
     const writer = fleet.nodes.find((n) => n !== reader);
     assert.ok(reader && writer);

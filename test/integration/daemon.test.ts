@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
 
 /** Runs the daemon to completion (it must stop by itself) and returns its exit code and stderr. */
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
       env: { ...process.env, ...env },
@@ -30,9 +33,19 @@ describe('diststored refuses bad configuration', () => {
     ['a port that is not a number', ['--port', 'abc'], {}, /--port/],
     ['a port out of range', ['--port', '70000'], {}, /--port/],
     ['a group that is not multicast', ['--multicast-group', '10.1.2.3'], {}, /--multicast-group/],
-    ['an interface that is not an address', ['--multicast-interface', 'eth0'], {}, /--multicast-interface/],
+    [
+      'an interface that is not an address',
+      ['--multicast-interface', 'eth0'],
+      {},
+      /--multicast-interface/,
+    ],
     ['a bad write-acks mode', ['--write-acks', 'most'], {}, /--write-acks/],
-    ['a bad value in a variable', [], { DISTSTORE_LOOKUP_TIMEOUT_MS: 'soon' }, /DISTSTORE_LOOKUP_TIMEOUT_MS|--lookup-timeout-ms/],
+    [
+      'a bad value in a variable',
+      [],
+      { DISTSTORE_LOOKUP_TIMEOUT_MS: 'soon' },
+      /DISTSTORE_LOOKUP_TIMEOUT_MS|--lookup-timeout-ms/,
+    ],
     ['binding everywhere without an advertised address', ['--bind', '0.0.0.0'], {}, /--advertise/],
   ];
   for (const [name, args, env, message] of cases) {

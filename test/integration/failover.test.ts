@@ -38,7 +38,10 @@ describe('master failure', () => {
     const next = await fleet.settled();
     assert.ok(!next.ids.includes(victim.id));
     assert.ok(next.epoch > masters.epoch);
-    assert.ok(next.ids.includes(masters.ids.find((id) => id !== victim.id) as string), 'the survivor stays');
+    assert.ok(
+      next.ids.includes(masters.ids.find((id) => id !== victim.id) as string),
+      'the survivor stays',
+    );
     const after = await writeKeys(survivors, 'after', 20);
     for (const master of fleet.masterNodes(next)) {
       const held = (await master.status()).store.primary;
@@ -58,7 +61,10 @@ describe('master failure', () => {
     assert.ok(next.ids.every((id) => !masters.ids.includes(id)));
     // The survivors re-send their primary entries to the new masters.
     for (const master of fleet.masterNodes(next)) {
-      await waitFor(async () => (await master.status()).store.primary >= keys.length, `${master.id} to hold all keys`);
+      await waitFor(
+        async () => (await master.status()).store.primary >= keys.length,
+        `${master.id} to hold all keys`,
+      );
     }
     await assertReadable(fleet.alive, keys);
   });

@@ -11,19 +11,27 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
 
+type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
+
 /** Polls until `check` returns a truthy value; fails with `what` after the deadline. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -85,7 +93,9 @@ export class NodeProcess {
   /** The value of one metric series from /metrics (0 when absent). */
   async metric(name: string, labels = ''): Promise<number> {
     const text = await (await this.get('/metrics')).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
     return line ? Number(line.split(' ')[1]) : 0;
   }
 
@@ -130,12 +140,18 @@ export class Fleet {
   async add(extraArgs: string[] = []): Promise<NodeProcess> {
     const port = await freePort('tcp');
     const args = [
-      '--port', String(port),
-      '--cluster', this.cluster,
-      '--multicast-port', String(this.multicastPort),
-      '--multicast-interface', '127.0.0.1',
-      '--announce-ms', String(this.options.announceMs ?? 200),
-      '--log-level', process.env.DISTSTORE_TEST_LOG ?? 'warn',
+      '--port',
+      String(port),
+      '--cluster',
+      this.cluster,
+      '--multicast-port',
+      String(this.multicastPort),
+      '--multicast-interface',
+      '127.0.0.1',
+      '--announce-ms',
+      String(this.options.announceMs ?? 200),
+      '--log-level',
+      process.env.DISTSTORE_TEST_LOG ?? 'warn',
       ...(this.options.args ?? []),
       ...extraArgs,
     ];
@@ -146,9 +162,20 @@ export class Fleet {
     const node = new NodeProcess(port, child);
     this.nodes.push(node);
     await new Promise<void>((resolve, reject) => {
-      child.once('message', (message) => (message === 'ready' ? resolve() : reject(new Error(String(message)))));
-      child.once('exit', (code) => reject(new Error(`node ${port} exited with ${code}:\n${node.output}`)));
+      child.once('message', (message) =>
+        message === 'ready' ? resolve() : reject(new Error(String(message))),
+      );
+      child.once('exit', (code) =>
+        reject(new Error(`node ${port} exited with ${code}:\n${node.output}`)),
+      );
     });
+    return node;
+  }
+
+  /** The node started `index`-th. */
+  node(index: number): NodeProcess {
+    const node = this.nodes[index];
+    if (!node) throw new Error(`no node ${index} in a fleet of ${this.nodes.length}`);
     return node;
   }
 

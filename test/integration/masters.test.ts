@@ -4,7 +4,9 @@ import { Fleet, type NodeProcess, waitFor } from './fleet.js';
 
 /** Which of the given keys a node holds locally. */
 async function held(node: NodeProcess, keys: string[]): Promise<number> {
-  const statuses = await Promise.all(keys.map((k) => node.get(`/get-local?key=${encodeURIComponent(k)}`)));
+  const statuses = await Promise.all(
+    keys.map((k) => node.get(`/get-local?key=${encodeURIComponent(k)}`)),
+  );
   return statuses.filter((r) => r.status === 200).length;
 }
 
@@ -24,18 +26,19 @@ describe('masters hold every key', () => {
         assert.equal(response.status, 200);
       }),
     );
-    const masters = (await fleet.nodes[0]!.status()).masters;
+    const masters = (await fleet.node(0).status()).masters;
     assert.equal(masters.ids.length, 2);
     for (const node of fleet.nodes) {
       const count = await held(node, keys);
-      if (masters.ids.includes(node.id)) assert.equal(count, keys.length, `master ${node.id} holds all`);
+      if (masters.ids.includes(node.id))
+        assert.equal(count, keys.length, `master ${node.id} holds all`);
       // A non-master holds only what was written on it (no reads happened yet).
       else assert.equal(count, keys.length / 5, `member ${node.id} holds its own writes`);
     }
   });
 
   test('a node that joins later adopts the existing masters and reads every key', async () => {
-    const before = (await fleet.nodes[0]!.status()).masters;
+    const before = (await fleet.node(0).status()).masters;
     const late = await fleet.add();
     const status = await waitFor(async () => {
       const s = await late.status();
