@@ -60,7 +60,7 @@ function options(): Option[] {
     new Option(flags, description).env(`DISTSTORE_${env}`);
   return [
     opt('--id <id>', 'ID', 'unique node id (default: the advertised host:port)').argParser(
-      pattern(/^[A-Za-z0-9._:[\]-]{1,200}$/, 'expected letters, digits and . _ : - [ ]'),
+      pattern(/^[A-Za-z0-9._:[\]-]{1,100}$/, 'expected 1 to 100 letters, digits and . _ : - [ ]'),
     ),
     // Loopback: a node is safe on a single machine until told otherwise.
     opt('--bind <address>', 'BIND', 'HTTP listen address').default('127.0.0.1'),

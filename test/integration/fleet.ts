@@ -160,6 +160,11 @@ export class Fleet {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const node = new NodeProcess(port, child);
+    // With DISTSTORE_TEST_LOG set, the nodes' logs go to the test's stderr as well.
+    if (process.env.DISTSTORE_TEST_LOG) {
+      child.stdout?.pipe(process.stderr);
+      child.stderr?.pipe(process.stderr);
+    }
     this.nodes.push(node);
     await new Promise<void>((resolve, reject) => {
       child.once('message', (message) =>
