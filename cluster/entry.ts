@@ -7,6 +7,10 @@ export interface Entry {
   readonly type: string;
   readonly version: Version;
   readonly hash: string;
+  /** A tombstone: the key was deleted at `version` (the value is empty). */
+  readonly deleted?: boolean;
+  /** Wall-clock ms after which the entry is gone everywhere (a per-key TTL). */
+  readonly expiresAt?: number;
 }
 
 /** Short content hash carried in who-has answers (128 bits, base64url). */
