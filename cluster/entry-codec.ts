@@ -3,8 +3,9 @@ import { formatVersion, parseVersion } from './version.js';
 
 /**
  * Binary framing of entries for bulk transfers (sync streams, re-sends): per entry
- * u16 key length, key, u16 version length, version, u16 type length, type, u32 value length,
- * value. Values stay bytes end to end: no JSON, no base64.
+ * u16 key length, key, u16 version length, version, u16 type length, type, u8 flags
+ * (1 = tombstone, 2 = expires), f64 expiry ms if flagged, u32 value length, value.
+ * Values stay bytes end to end: no JSON, no base64.
  */
 
 /** Encodes entries into chunks of roughly `chunkBytes`. */
@@ -31,8 +32,9 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
   const keyBytes = Buffer.from(key);
   const version = Buffer.from(formatVersion(entry.version));
   const type = Buffer.from(entry.type);
+  const expires = entry.expiresAt !== undefined;
   const frame = Buffer.allocUnsafe(
-    10 + keyBytes.length + version.length + type.length + entry.value.length,
+    11 + (expires ? 8 : 0) + keyBytes.length + version.length + type.length + entry.value.length,
   );
   let at = frame.writeUInt16BE(keyBytes.length, 0);
   at += keyBytes.copy(frame, at);
@@ -40,6 +42,8 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
   at += version.copy(frame, at);
   at = frame.writeUInt16BE(type.length, at);
   at += type.copy(frame, at);
+  at = frame.writeUInt8((entry.deleted ? 1 : 0) | (expires ? 2 : 0), at);
+  if (expires) at = frame.writeDoubleBE(entry.expiresAt as number, at);
   at = frame.writeUInt32BE(entry.value.length, at);
   entry.value.copy(frame, at);
   return frame;
@@ -74,14 +78,24 @@ function decodeAt(buf: Buffer, start: number): { item: [string, Entry]; next: nu
     at += lengthBytes + length;
     return bytes;
   };
+  const flags = () => {
+    if (buf.length < at + 1) return undefined;
+    const bits = buf.readUInt8(at);
+    const expires = (bits & 2) !== 0;
+    if (expires && buf.length < at + 9) return undefined;
+    const expiresAt = expires ? buf.readDoubleBE(at + 1) : undefined;
+    at += expires ? 9 : 1;
+    return { deleted: (bits & 1) !== 0, expiresAt };
+  };
   const key = field(2);
   const version = key && field(2);
   const type = version && field(2);
-  const value = type && field(4);
-  if (!key || !version || !type || !value) return undefined;
+  const meta = type && flags();
+  const value = meta && field(4);
+  if (!key || !version || !type || !meta || !value) return undefined;
   const parsed = parseVersion(version.toString());
   if (!parsed) throw new Error('bad version in entry stream');
   // Copy the value out so the entry does not pin the whole received chunk in memory.
-  const entry = makeEntry(Buffer.from(value), type.toString(), parsed);
+  const entry = makeEntry(Buffer.from(value), type.toString(), parsed, meta);
   return { item: [key.toString(), entry], next: at };
 }

@@ -18,7 +18,25 @@ export function hashValue(value: Buffer): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
-/** Builds an entry, computing its hash. */
-export function makeEntry(value: Buffer, type: string, version: Version): Entry {
-  return { value, type, version, hash: hashValue(value) };
+/** Builds an entry, computing its hash; tombstone and expiry are kept only when set. */
+export function makeEntry(
+  value: Buffer,
+  type: string,
+  version: Version,
+  extra: { deleted?: boolean; expiresAt?: number | undefined } = {},
+): Entry {
+  const entry: { -readonly [K in keyof Entry]: Entry[K] } = {
+    value,
+    type,
+    version,
+    hash: hashValue(value),
+  };
+  if (extra.deleted) entry.deleted = true;
+  if (extra.expiresAt !== undefined) entry.expiresAt = extra.expiresAt;
+  return entry;
+}
+
+/** A tombstone: the record that a key was deleted at `version`. */
+export function makeTombstone(version: Version): Entry {
+  return makeEntry(Buffer.alloc(0), '', version, { deleted: true });
 }

@@ -8,6 +8,7 @@ export interface HasAnswer {
   version: Version;
   master: boolean;
   valueHash: string;
+  deleted: boolean;
 }
 
 export interface LookupOptions {
@@ -29,7 +30,7 @@ export interface LookupOptions {
   clearTimer?: (timer: never) => void;
 }
 
-export type LookupOutcome = 'found' | 'absent' | 'timeout' | 'fetch-failed';
+export type LookupOutcome = 'found' | 'absent' | 'deleted' | 'timeout' | 'fetch-failed';
 
 interface Pending {
   answers: HasAnswer[];
@@ -93,7 +94,13 @@ export class Lookup {
       return undefined;
     }
     const newestFirst = answers.list.sort((a, b) => compareVersions(b.version, a.version));
+    // The newest version is a deletion: nothing older may come back.
+    if (newestFirst[0]?.deleted) {
+      report('deleted');
+      return undefined;
+    }
     for (const answer of newestFirst) {
+      if (answer.deleted) continue;
       try {
         const entry = await this.options.fetch(answer, key);
         // The hash named in the answer guards against a wrong or forged answer.

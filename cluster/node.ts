@@ -7,7 +7,7 @@ import {
   NO_MASTERS,
   needsElection,
 } from './election.js';
-import { type Entry, makeEntry } from './entry.js';
+import { type Entry, makeEntry, makeTombstone } from './entry.js';
 import { Lookup } from './lookup.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
@@ -29,7 +29,11 @@ export interface NodeOptions {
   lookupTimeoutMs: number;
   announceMs: number;
   cacheTtlSeconds: number;
+  /** Seconds a tombstone is kept; a node away for longer may bring a deleted key back. */
+  tombstoneTtlSeconds: number;
   writeAcks: WriteAcks;
+  /** Test hook: ignore invalidation packets, as if every one were lost. */
+  ignoreInvalidations?: boolean;
   /** How long to collect census answers at start before electing. */
   joinWindowMs: number;
   /** Time limit of one node-to-node HTTP request. */
@@ -41,6 +45,13 @@ export interface NodeDeps {
   logger: Logger;
   metrics?: Metrics;
   now?: () => number;
+}
+
+export interface WriteOptions {
+  /** Store here only, not on the masters. */
+  local?: boolean;
+  /** Seconds until the entry is gone everywhere. */
+  ttlSeconds?: number;
 }
 
 /** The result of a write: its version and which masters hold it. */
@@ -104,7 +115,9 @@ export class DistNode {
     this.clock = new HybridClock(this.id, this.now);
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
+      tombstoneTtlSeconds: options.tombstoneTtlSeconds,
       hashKey: (key) => keyHash(options.cluster, key),
+      now: this.now,
     });
     this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
     this.peers = new PeerClient({ requestTimeoutMs: options.peerTimeoutMs });
@@ -166,20 +179,38 @@ export class DistNode {
   }
 
   /** Stores a value as primary here and, unless local, on the masters. */
-  async write(key: string, value: Buffer, type: string, local = false): Promise<WriteResult> {
+  async write(
+    key: string,
+    value: Buffer,
+    type: string,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
     this.assertServing();
-    const entry = makeEntry(value, type, this.clock.next());
+    const version = this.clock.next();
+    const expiresAt =
+      options.ttlSeconds === undefined ? undefined : version.wall + options.ttlSeconds * 1000;
+    return this.commit(key, makeEntry(value, type, version, { expiresAt }), options.local);
+  }
+
+  /** Deletes a key: a tombstone here and on the masters, which beats every older version. */
+  async remove(key: string): Promise<WriteResult> {
+    this.assertServing();
+    return this.commit(key, makeTombstone(this.clock.next()));
+  }
+
+  private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
     this.store.putPrimary(key, entry);
+    if (this.isMaster) this.invalidateCopies(key, entry);
     if (local || this.options.writeAcks === 'local') {
       return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
     }
     return this.replicate(key, entry);
   }
 
-  /** The local entry if any, else the newest one in the cluster (fetched and cached). */
+  /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
   async read(key: string): Promise<Entry | undefined> {
     const local = this.store.get(key);
-    if (local) return local;
+    if (local) return local.deleted ? undefined : local;
     this.assertServing();
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
     if (found) {
@@ -193,7 +224,19 @@ export class DistNode {
   /** Applies an entry replicated by another node (LWW by version). */
   applyReplica(key: string, entry: Entry): ReplicaAck {
     this.clock.observe(entry.version);
-    return { applied: this.store.putPrimary(key, entry) ? 1 : 0, ...this.masterView() };
+    const applied = this.store.putPrimary(key, entry);
+    if (applied && this.isMaster) this.invalidateCopies(key, entry);
+    return { applied: applied ? 1 : 0, ...this.masterView() };
+  }
+
+  /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
+  private invalidateCopies(key: string, entry: Entry): void {
+    this.transport.multicast({
+      kind: 'invalidate',
+      keyHash: keyHash(this.options.cluster, key),
+      node: this.id,
+      version: entry.version,
+    });
   }
 
   /** Applies a stream of entries (a re-send after both masters were lost). */
@@ -338,6 +381,12 @@ export class DistNode {
       case 'absent':
         this.lookup.answer(message.keyHash, { absent: message.node });
         return;
+      case 'invalidate': {
+        if (this.options.ignoreInvalidations) return;
+        const key = this.store.keyForHash(message.keyHash);
+        if (key !== undefined) this.store.invalidate(key, message.version);
+        return;
+      }
     }
   }
 
@@ -355,6 +404,7 @@ export class DistNode {
           version: entry.version,
           master: this.isMaster,
           valueHash: entry.hash,
+          deleted: entry.deleted === true,
         },
         from,
       );
@@ -486,6 +536,7 @@ export class DistNode {
     }
     this.lastTick = now;
     this.membership.prune();
+    this.store.sweep();
     this.maybeElect();
     if (this.state === 'syncing') {
       if (this.syncSource && !this.membership.isAlive(this.syncSource)) this.syncSource = undefined;

@@ -17,6 +17,35 @@ export interface PeerClientOptions {
 }
 
 export const VERSION_HEADER = 'x-diststore-version';
+/** Wall-clock ms at which a value with a per-key TTL expires. */
+export const EXPIRES_HEADER = 'x-diststore-expires';
+/** Marks a replicated entry as a tombstone. */
+export const DELETED_HEADER = 'x-diststore-deleted';
+
+/** The headers that carry an entry's metadata between nodes. */
+export function entryHeaders(entry: Entry): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': entry.type || 'application/octet-stream',
+    [VERSION_HEADER]: formatVersion(entry.version),
+  };
+  if (entry.deleted) headers[DELETED_HEADER] = '1';
+  if (entry.expiresAt !== undefined) headers[EXPIRES_HEADER] = String(entry.expiresAt);
+  return headers;
+}
+
+/** Rebuilds an entry from a body and the headers `entryHeaders` wrote; undefined if bad. */
+export function entryFromHeaders(
+  value: Buffer,
+  header: (name: string) => string | undefined,
+): Entry | undefined {
+  const version = parseVersion(header(VERSION_HEADER) ?? '');
+  const expires = header(EXPIRES_HEADER);
+  const expiresAt = expires === undefined ? undefined : Number(expires);
+  if (!version || (expiresAt !== undefined && !Number.isFinite(expiresAt))) return undefined;
+  const deleted = header(DELETED_HEADER) === '1';
+  const type = deleted ? '' : (header('content-type') ?? 'application/octet-stream');
+  return makeEntry(value, type, version, { deleted, expiresAt });
+}
 
 /**
  * Node-to-node HTTP over got: one keep-alive agent per peer, explicit timeouts, no automatic
@@ -39,7 +68,7 @@ export class PeerClient {
   async replicate(peer: string, key: string, entry: Entry): Promise<ReplicaAck> {
     const response = await this.http.post(this.url(peer, '/internal/replicate', key), {
       agent: { http: this.agent(peer) },
-      headers: { 'content-type': entry.type, [VERSION_HEADER]: formatVersion(entry.version) },
+      headers: entryHeaders(entry),
       body: entry.value,
       responseType: 'json',
     });

@@ -1,35 +1,36 @@
 import NodeCache from 'node-cache';
 import type { Entry } from './entry.js';
-import { isNewer } from './version.js';
+import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
   /** Seconds a cached copy (fetched from another node) is kept. */
   cacheTtlSeconds: number;
+  /** Seconds a tombstone is kept before it is collected. */
+  tombstoneTtlSeconds: number;
   /** The key's hash as who-has queries name it. */
   hashKey: (key: string) => string;
+  /** Wall clock in ms (per-key expiry and tombstone age are wall-clock facts). */
+  now: () => number;
 }
 
 /**
- * The node's two tiers: primary entries (written here, or held as a master) never expire;
- * cached copies fetched from the cluster expire after the cache TTL. Both merge by version.
+ * The node's two tiers: primary entries (written here, or held as a master, tombstones
+ * included) never expire unless given a per-key TTL; cached copies fetched from the cluster
+ * expire after the cache TTL. Both merge by version.
  */
 export class Store {
   private readonly primary = new Map<string, Entry>();
   private readonly cache: NodeCache;
   /** Key hash → key, so a who-has query (which names only the hash) can be answered. */
   private readonly byHash = new Map<string, string>();
-  private readonly hashKey: (key: string) => string;
 
-  constructor({ cacheTtlSeconds, hashKey }: StoreOptions) {
-    this.hashKey = hashKey;
+  constructor(private readonly options: StoreOptions) {
     this.cache = new NodeCache({
-      stdTTL: cacheTtlSeconds,
-      checkperiod: Math.max(1, Math.min(60, cacheTtlSeconds)),
+      stdTTL: options.cacheTtlSeconds,
+      checkperiod: Math.max(1, Math.min(60, options.cacheTtlSeconds)),
       useClones: false,
     });
-    this.cache.on('expired', (key: string) => {
-      if (!this.primary.has(key)) this.byHash.delete(this.hashKey(key));
-    });
+    this.cache.on('expired', (key: string) => this.unindex(key));
   }
 
   /** The key a who-has hash names, if this node holds it. */
@@ -37,15 +38,23 @@ export class Store {
     return this.byHash.get(hash);
   }
 
-  /** The newest local entry for a key, primary or cached. */
+  /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
-    return this.primary.get(key) ?? this.cache.get<Entry>(key);
+    const entry = this.primary.get(key) ?? this.cache.get<Entry>(key);
+    return entry && !this.expired(entry) ? entry : undefined;
+  }
+
+  /** The value a client may read: not deleted, not expired. */
+  live(key: string): Entry | undefined {
+    const entry = this.get(key);
+    return entry?.deleted ? undefined : entry;
   }
 
   /** Stores as primary if newer than what is held; a cached copy it supersedes is dropped. */
   putPrimary(key: string, entry: Entry): boolean {
-    if (!isNewer(entry.version, this.get(key)?.version)) return false;
-    if (!this.primary.has(key) && !this.cache.has(key)) this.byHash.set(this.hashKey(key), key);
+    const held = this.primary.get(key) ?? this.cache.get<Entry>(key);
+    if (!isNewer(entry.version, held?.version)) return false;
+    this.byHash.set(this.options.hashKey(key), key);
     this.primary.set(key, entry);
     this.cache.del(key);
     return true;
@@ -56,18 +65,55 @@ export class Store {
     if (this.primary.has(key) || !isNewer(entry.version, this.cache.get<Entry>(key)?.version)) {
       return false;
     }
-    if (!this.cache.has(key)) this.byHash.set(this.hashKey(key), key);
-    this.cache.set(key, entry);
+    this.byHash.set(this.options.hashKey(key), key);
+    const ttlSeconds =
+      entry.expiresAt === undefined
+        ? this.options.cacheTtlSeconds
+        : Math.min(
+            this.options.cacheTtlSeconds,
+            Math.max(0.001, (entry.expiresAt - this.options.now()) / 1000),
+          );
+    this.cache.set(key, entry, ttlSeconds);
     return true;
   }
 
-  /** Every key held here, primary and cached. */
-  keys(): string[] {
-    const keys = new Set(this.primary.keys());
-    for (const key of this.cache.keys()) keys.add(key);
-    return [...keys];
+  /** Drops a cached copy older than `version` (a write elsewhere made it stale). */
+  invalidate(key: string, version: Version): boolean {
+    const cached = this.cache.get<Entry>(key);
+    if (!cached || !isNewer(version, cached.version)) return false;
+    this.cache.del(key);
+    this.unindex(key);
+    return true;
   }
 
+  /**
+   * Removes what has run out: primary entries past their per-key TTL and tombstones older
+   * than the tombstone TTL. Returns the keys removed.
+   */
+  sweep(): string[] {
+    const now = this.options.now();
+    const tombstoneCutoff = now - this.options.tombstoneTtlSeconds * 1000;
+    const removed: string[] = [];
+    for (const [key, entry] of this.primary) {
+      if (this.expired(entry) || (entry.deleted && entry.version.wall < tombstoneCutoff)) {
+        this.primary.delete(key);
+        this.unindex(key);
+        removed.push(key);
+      }
+    }
+    return removed;
+  }
+
+  /** Every readable key held here, primary and cached. */
+  keys(): string[] {
+    const keys: string[] = [];
+    for (const key of this.primary.keys()) if (this.live(key)) keys.push(key);
+    for (const key of this.cache.keys())
+      if (!this.primary.has(key) && this.live(key)) keys.push(key);
+    return keys;
+  }
+
+  /** Primary entries held, tombstones included. */
   get primaryCount(): number {
     return this.primary.size;
   }
@@ -76,12 +122,21 @@ export class Store {
     return this.cache.getStats().keys;
   }
 
-  /** Primary entries, for a sync stream or a re-send to new masters. */
+  /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */
   primaryEntries(): IterableIterator<[string, Entry]> {
     return this.primary.entries();
   }
 
   close(): void {
     this.cache.close();
+  }
+
+  private expired(entry: Entry): boolean {
+    return entry.expiresAt !== undefined && entry.expiresAt <= this.options.now();
+  }
+
+  private unindex(key: string): void {
+    if (!this.primary.has(key) && !this.cache.has(key))
+      this.byHash.delete(this.options.hashKey(key));
   }
 }

@@ -30,8 +30,12 @@ export type Message =
       version: Version;
       master: boolean;
       valueHash: string;
+      /** The holder's newest version is a tombstone: the key was deleted. */
+      deleted: boolean;
     }
   | { kind: 'absent'; keyHash: string; node: string }
+  /** A master applied `version` of a key: older cached copies are stale. */
+  | { kind: 'invalidate'; keyHash: string; node: string; version: Version }
   | { kind: 'census' }
   | Announce;
 
@@ -96,6 +100,7 @@ export class Wire {
           `h=${message.valueHash}`,
         ];
         if (message.master) txt.push('m=1');
+        if (message.deleted) txt.push('d=1');
         return response([
           { name, type: 'SRV', ttl: 0, data: { target: host, port } },
           { name, type: 'TXT', ttl: 0, data: txt },
@@ -108,6 +113,15 @@ export class Wire {
             type: 'TXT',
             ttl: 0,
             data: [`n=${message.node}`, 'absent=1'],
+          },
+        ]);
+      case 'invalidate':
+        return response([
+          {
+            name: this.keyName(message.keyHash),
+            type: 'TXT',
+            ttl: 0,
+            data: [`n=${message.node}`, 'inv=1', `v=${formatVersion(message.version)}`],
           },
         ]);
       case 'announce':
@@ -149,9 +163,10 @@ export class Wire {
     const fields = txtOf(txt);
     const node = required(fields, 'n');
     if (fields.get('absent') === '1') return { kind: 'absent', keyHash, node };
-    if (srv?.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
     const version = parseVersion(required(fields, 'v'));
     if (!version) throw new WireError('malformed', 'bad version');
+    if (fields.get('inv') === '1') return { kind: 'invalidate', keyHash, node, version };
+    if (srv?.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
     return {
       kind: 'has',
       keyHash,
@@ -160,6 +175,7 @@ export class Wire {
       version,
       master: fields.get('m') === '1',
       valueHash: required(fields, 'h'),
+      deleted: fields.get('d') === '1',
     };
   }
 

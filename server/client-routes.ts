@@ -2,8 +2,8 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { DistNode } from '../cluster/node.js';
 import { HttpError, notFound } from './errors.js';
-import { readWriteForm } from './form.js';
-import type { Limits } from './limits.js';
+import { readFormField, readWriteForm } from './form.js';
+import { checkKey, type Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
 
@@ -29,7 +29,10 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   ] as const) {
     app.post(path, formLimit, async (c) => {
       const form = await readWriteForm(c.req.raw, limits);
-      const result = await node.write(form.key, form.value, form.type, local);
+      const result = await node.write(form.key, form.value, form.type, {
+        local,
+        ttlSeconds: form.ttlSeconds,
+      });
       return c.json(writeResultJson(result));
     });
   }
@@ -37,13 +40,24 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   for (const path of ['/get', '/get-local'] as const) {
     const handler = async (c: Context) => {
       const key = requestKey(c, path, limits);
-      const entry = path === '/get' ? await node.read(key) : node.store.get(key);
+      const entry = path === '/get' ? await node.read(key) : node.store.live(key);
       if (!entry) throw notFound(`no value for key ${JSON.stringify(key)}`);
       return valueResponse(entry);
     };
     app.get(path, handler);
     app.get(`${path}/*`, handler);
   }
+
+  const remove = async (key: string) => ({
+    ...writeResultJson(await node.remove(key)),
+    deleted: true,
+  });
+  app.delete('/keys', async (c) => c.json(await remove(requestKey(c, '/keys', limits))));
+  app.delete('/keys/*', async (c) => c.json(await remove(requestKey(c, '/keys', limits))));
+  app.post('/delete', formLimit, async (c) => {
+    const key = checkKey(await readFormField(c.req.raw, 'key'), limits);
+    return c.json(await remove(key));
+  });
 
   app.get('/keys', (c) => {
     const keys = node.store.keys();

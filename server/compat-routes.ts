@@ -32,7 +32,7 @@ export function compatRoutes(node: DistNode, limits: Limits): Hono {
     ),
   );
   app.get('/getlocal/*', (c) => {
-    const entry = node.store.get(requestKey(c, '/getlocal', limits));
+    const entry = node.store.live(requestKey(c, '/getlocal', limits));
     if (!entry) throw notFound('no local value for that key');
     return valueResponse(entry);
   });
@@ -40,7 +40,7 @@ export function compatRoutes(node: DistNode, limits: Limits): Hono {
     const key = requestKey(c, '/local', limits);
     const value = Buffer.from(await c.req.arrayBuffer());
     const type = c.req.header('content-type') ?? 'application/octet-stream';
-    return c.json(writeResultJson(await node.write(key, value, type, true)));
+    return c.json(writeResultJson(await node.write(key, value, type, { local: true })));
   });
   app.post('/*', rawLimit, async (c) => {
     const key = requestKey(c, '', limits);

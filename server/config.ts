@@ -16,11 +16,14 @@ export interface Config {
   lookupTimeoutMs: number;
   announceMs: number;
   cacheTtl: number;
+  tombstoneTtl: number;
   maxKeyBytes: number;
   maxValueBytes: number;
   writeAcks: WriteAcks;
   peerTimeoutMs: number;
   logLevel: string;
+  /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
+  dropInvalidations: boolean;
 }
 
 /** A bad flag or variable; the message names the option. */
@@ -98,6 +101,10 @@ function options(): Option[] {
     opt('--cache-ttl <seconds>', 'CACHE_TTL', 'lifetime of a cached copy fetched from another node')
       .default(300)
       .argParser(integer(1, 365 * 86_400)),
+    // A day: far longer than any partition or restart a deleted key should survive.
+    opt('--tombstone-ttl <seconds>', 'TOMBSTONE_TTL', 'how long a delete is remembered')
+      .default(86_400)
+      .argParser(integer(1, 10 * 365 * 86_400)),
     opt('--max-key-bytes <n>', 'MAX_KEY_BYTES', 'largest key in UTF-8 bytes')
       .default(1024)
       .argParser(integer(1, 8192)),
@@ -146,5 +153,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       `--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`,
     );
   }
-  return { ...o, advertise, id: o.id } as Config;
+  return {
+    ...o,
+    advertise,
+    id: o.id,
+    dropInvalidations: env.DISTSTORE_TEST_DROP_INVALIDATIONS === '1',
+  } as Config;
 }

@@ -69,6 +69,8 @@ export async function startDaemon(
       lookupTimeoutMs: config.lookupTimeoutMs,
       announceMs: config.announceMs,
       cacheTtlSeconds: config.cacheTtl,
+      tombstoneTtlSeconds: config.tombstoneTtl,
+      ignoreInvalidations: config.dropInvalidations,
       writeAcks: config.writeAcks,
       joinWindowMs: Math.min(500, config.announceMs),
       peerTimeoutMs: config.peerTimeoutMs,

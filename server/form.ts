@@ -6,6 +6,8 @@ export interface WriteForm {
   key: string;
   value: Buffer;
   type: string;
+  /** Optional per-key TTL in seconds (field `ttl`). */
+  ttlSeconds?: number;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -18,16 +20,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function readWriteForm(request: Request, limits: Limits): Promise<WriteForm> {
   const fields = await readForm(request);
   const key = checkKey(textOf(fields.get('key'), 'key'), limits);
+  const ttl = textOf(fields.get('ttl'), 'ttl');
+  const ttlSeconds = ttl === undefined || ttl === '' ? undefined : parseTtl(ttl);
   const raw = fields.get('value');
   if (raw === undefined) throw badRequest('missing_field', 'the field "value" is required');
   if (typeof raw === 'string') {
     const value = Buffer.from(raw);
     checkValueSize(value.length, limits);
-    return { key, value, type: TEXT };
+    return { key, value, type: TEXT, ttlSeconds };
   }
   checkValueSize(raw.size, limits);
   const value = Buffer.from(await raw.arrayBuffer());
-  return { key, value, type: raw.type || 'application/octet-stream' };
+  return { key, value, type: raw.type || 'application/octet-stream', ttlSeconds };
+}
+
+/** A TTL is a whole number of seconds from 1 to ten years. */
+function parseTtl(text: string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > 10 * 365 * 86_400) {
+    throw badRequest(
+      'bad_ttl',
+      'the field "ttl" must be a whole number of seconds from 1 to 315360000',
+    );
+  }
+  return Number(text);
 }
 
 /** Reads one text field of a form (e.g. `key` for a delete). */

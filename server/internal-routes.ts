@@ -1,10 +1,8 @@
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
-import { makeEntry } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
-import { VERSION_HEADER } from '../cluster/peer-client.js';
-import { parseVersion } from '../cluster/version.js';
+import { entryFromHeaders, VERSION_HEADER } from '../cluster/peer-client.js';
 import { badRequest, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
@@ -16,11 +14,10 @@ export function internalRoutes(node: DistNode, limits: Limits): Hono {
 
   app.post('/replicate', async (c) => {
     const key = requestKey(c, '/replicate', limits);
-    const version = parseVersion(c.req.header(VERSION_HEADER) ?? '');
-    if (!version) throw badRequest('bad_version', `missing or bad ${VERSION_HEADER} header`);
     const value = Buffer.from(await c.req.arrayBuffer());
-    const type = c.req.header('content-type') ?? 'application/octet-stream';
-    return c.json(node.applyReplica(key, makeEntry(value, type, version)));
+    const entry = entryFromHeaders(value, (name) => c.req.header(name));
+    if (!entry) throw badRequest('bad_version', `missing or bad ${VERSION_HEADER} header`);
+    return c.json(node.applyReplica(key, entry));
   });
 
   app.post('/entries', async (c) => {

@@ -1,6 +1,6 @@
 import type { Entry } from '../cluster/entry.js';
 import type { WriteResult } from '../cluster/node.js';
-import { VERSION_HEADER } from '../cluster/peer-client.js';
+import { entryHeaders } from '../cluster/peer-client.js';
 import { formatVersion } from '../cluster/version.js';
 
 /** The JSON answer to a write: its version and which masters hold it. */
@@ -13,9 +13,7 @@ export function writeResultJson(result: WriteResult) {
   };
 }
 
-/** The raw value with its content type and version. */
+/** The raw value with its content type, version and expiry. */
 export function valueResponse(entry: Entry): Response {
-  return new Response(entry.value as Uint8Array<ArrayBuffer>, {
-    headers: { 'content-type': entry.type, [VERSION_HEADER]: formatVersion(entry.version) },
-  });
+  return new Response(entry.value as Uint8Array<ArrayBuffer>, { headers: entryHeaders(entry) });
 }

@@ -137,7 +137,7 @@ export class Fleet {
   }
 
   /** Starts one more node and waits until it has joined. */
-  async add(extraArgs: string[] = []): Promise<NodeProcess> {
+  async add(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
     const port = await freePort('tcp');
     const args = [
       '--port',
@@ -157,6 +157,7 @@ export class Fleet {
     ];
     const child = fork(MAIN, args, {
       execArgv: ['--import', 'tsx'],
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const node = new NodeProcess(port, child);
