@@ -1,7 +1,11 @@
 // pm2 fleet of three diststore nodes on this host: HTTP 8181–8183, multicast on loopback only.
 // `npm start` runs it in the foreground (pm2-runtime); `npx pm2 start ecosystem.config.js` as
 // a background fleet. Each node is the compiled daemon (run `npm run build` first).
+import { fileURLToPath } from 'node:url';
+
 const nodes = [8181, 8182, 8183];
+// One data dir per node under the project (git ignores data/).
+const dataDir = (port) => fileURLToPath(new URL(`./data/node-${port}`, import.meta.url));
 
 const apps = nodes.map((port) => ({
   name: `diststore-${port}`,
@@ -11,6 +15,7 @@ const apps = nodes.map((port) => ({
   env: {
     DISTSTORE_BIND: '127.0.0.1',
     DISTSTORE_MULTICAST_INTERFACE: '127.0.0.1',
+    DISTSTORE_DATA_DIR: dataDir(port),
   },
   // The daemon calls process.send('ready') once it has joined the cluster.
   wait_ready: true,

@@ -53,19 +53,34 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
 export async function* decodeEntries(
   chunks: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<[string, Entry]> {
-  let pending: Buffer = Buffer.alloc(0);
+  let parts: Buffer[] = [];
+  let buffered = 0;
+  // Bytes held when the last decode stopped inside a frame: a large value arriving in many
+  // chunks is joined again only once the buffer has doubled, not on every chunk.
+  let stuckAt = 0;
   for await (const chunk of chunks) {
-    pending = pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
-    let at = 0;
-    for (;;) {
-      const decoded = decodeAt(pending, at);
-      if (!decoded) break;
-      yield decoded.item;
-      at = decoded.next;
-    }
-    pending = pending.subarray(at);
+    parts.push(Buffer.from(chunk));
+    buffered += chunk.length;
+    if (buffered < 2 * stuckAt) continue;
+    const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered));
+    yield* entries;
+    parts = [rest];
+    buffered = stuckAt = rest.length;
   }
-  if (pending.length > 0) throw new Error('entry stream ended inside a frame');
+  const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered));
+  yield* entries;
+  if (rest.length > 0) throw new Error('entry stream ended inside a frame');
+}
+
+/** The whole frames at the start of a buffer, and the bytes after them. */
+function decodeComplete(buf: Buffer): { entries: [string, Entry][]; rest: Buffer } {
+  const entries: [string, Entry][] = [];
+  let at = 0;
+  for (let decoded = decodeAt(buf, at); decoded; decoded = decodeAt(buf, at)) {
+    entries.push(decoded.item);
+    at = decoded.next;
+  }
+  return { entries, rest: buf.subarray(at) };
 }
 
 function decodeAt(buf: Buffer, start: number): { item: [string, Entry]; next: number } | undefined {

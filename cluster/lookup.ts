@@ -100,7 +100,8 @@ export class Lookup {
       return undefined;
     }
     for (const answer of newestFirst) {
-      if (answer.deleted) continue;
+      // A deletion newer than every copy still to try hides them all.
+      if (answer.deleted) break;
       try {
         const entry = await this.options.fetch(answer, key);
         // The hash named in the answer guards against a wrong or forged answer.

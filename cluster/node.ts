@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { DurableStore } from './durable-store.js';
 import {
   electMasters,
   isBetterSet,
@@ -29,6 +30,9 @@ export interface NodeOptions {
   lookupTimeoutMs: number;
   announceMs: number;
   cacheTtlSeconds: number;
+  /** Bounds of the cached-copy tier (0: none). */
+  cacheMaxKeys: number;
+  cacheMaxBytes: number;
   /** Seconds a tombstone is kept; a node away for longer may bring a deleted key back. */
   tombstoneTtlSeconds: number;
   writeAcks: WriteAcks;
@@ -42,6 +46,8 @@ export interface NodeOptions {
 
 export interface NodeDeps {
   transport: Transport;
+  /** Where primary entries and tombstones are persisted; none: memory only. */
+  durable?: DurableStore;
   logger: Logger;
   metrics?: Metrics;
   now?: () => number;
@@ -94,6 +100,7 @@ export class DistNode {
   private readonly peers: PeerClient;
   private readonly lookup: Lookup;
   private readonly transport: Transport;
+  private readonly durable: DurableStore | undefined;
   private readonly log: Logger;
   private readonly now: () => number;
   private ticker: NodeJS.Timeout | undefined;
@@ -111,10 +118,13 @@ export class DistNode {
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
     this.transport = deps.transport;
+    this.durable = deps.durable;
     this.metrics = deps.metrics ?? new Metrics();
     this.clock = new HybridClock(this.id, this.now);
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
+      cacheMaxKeys: options.cacheMaxKeys,
+      cacheMaxBytes: options.cacheMaxBytes,
       tombstoneTtlSeconds: options.tombstoneTtlSeconds,
       hashKey: (key) => keyHash(options.cluster, key),
       now: this.now,
@@ -153,6 +163,14 @@ export class DistNode {
 
   /** Joins the cluster: census, a short wait for answers, then adopt the best set or elect. */
   async start(): Promise<void> {
+    if (this.durable) {
+      for (const [key, entry] of this.durable.entries()) {
+        this.clock.observe(entry.version);
+        this.store.putPrimary(key, entry);
+      }
+      this.log.info({ entries: this.store.primaryCount }, 'loaded entries from the data dir');
+      this.sweep();
+    }
     this.membership.heard(this.announcement());
     this.transport.multicast({ kind: 'census' });
     await new Promise((resolve) => setTimeout(resolve, this.options.joinWindowMs));
@@ -199,7 +217,7 @@ export class DistNode {
   }
 
   private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
-    this.store.putPrimary(key, entry);
+    await this.keepPrimary(key, entry);
     if (this.isMaster) this.invalidateCopies(key, entry);
     if (local || this.options.writeAcks === 'local') {
       return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
@@ -215,16 +233,15 @@ export class DistNode {
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
     if (found) {
       this.clock.observe(found.version);
-      if (this.isMaster) this.store.putPrimary(key, found);
+      if (this.isMaster) await this.keepPrimary(key, found);
       else this.store.putCached(key, found);
     }
     return found;
   }
 
   /** Applies an entry replicated by another node (LWW by version). */
-  applyReplica(key: string, entry: Entry): ReplicaAck {
-    this.clock.observe(entry.version);
-    const applied = this.store.putPrimary(key, entry);
+  async applyReplica(key: string, entry: Entry): Promise<ReplicaAck> {
+    const applied = await this.keepPrimary(key, entry);
     if (applied && this.isMaster) this.invalidateCopies(key, entry);
     return { applied: applied ? 1 : 0, ...this.masterView() };
   }
@@ -241,13 +258,47 @@ export class DistNode {
 
   /** Applies a stream of entries (a re-send after both masters were lost). */
   async applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    let applied = 0;
-    for await (const [key, entry] of entries) {
-      this.clock.observe(entry.version);
-      if (this.store.putPrimary(key, entry)) applied++;
-    }
+    const applied = await this.keepPrimaries(entries);
     this.metrics.syncEntries.inc(applied);
     return { applied, ...this.masterView() };
+  }
+
+  /**
+   * Stores an entry as primary if it is newer than what is held, and persists it; resolves
+   * after the commit to disk, so nothing is acknowledged before it is durable.
+   */
+  private async keepPrimary(key: string, entry: Entry): Promise<boolean> {
+    this.clock.observe(entry.version);
+    if (!this.store.putPrimary(key, entry)) return false;
+    await this.durable?.put(key, entry);
+    return true;
+  }
+
+  /** keepPrimary for a stream: the disk writes overlap (lmdb commits them in batches). */
+  private async keepPrimaries(entries: AsyncIterable<[string, Entry]>): Promise<number> {
+    let applied = 0;
+    let writes: Promise<void>[] = [];
+    for await (const [key, entry] of entries) {
+      this.clock.observe(entry.version);
+      if (!this.store.putPrimary(key, entry)) continue;
+      applied++;
+      if (this.durable) writes.push(this.durable.put(key, entry));
+      if (writes.length >= 10_000) {
+        await Promise.all(writes);
+        writes = [];
+      }
+    }
+    await Promise.all(writes);
+    return applied;
+  }
+
+  /** Drops expired entries and old tombstones, here and on disk. */
+  private sweep(): void {
+    for (const key of this.store.sweep()) {
+      this.durable?.remove(key).catch((error) => {
+        this.log.error({ key, err: String(error) }, 'cannot remove an expired entry from disk');
+      });
+    }
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -272,7 +323,12 @@ export class DistNode {
         alive: this.membership.isAlive(m.id),
         lastSeenMs: m.id === this.id ? 0 : now - m.lastSeen,
       })),
-      store: { primary: this.store.primaryCount, cached: this.store.cachedCount },
+      store: {
+        primary: this.store.primaryCount,
+        cached: this.store.cachedCount,
+        primaryBytes: this.store.bytes.primary,
+        cachedBytes: this.store.bytes.cached,
+      },
     };
   }
 
@@ -356,11 +412,11 @@ export class DistNode {
 
   /** Masters whose `absent` answers settle a miss (see Lookup). */
   private mastersToHear(): string[] | undefined {
-    const others = this.masters.ids.filter(
-      (id) => id !== this.id && this.membership.get(id)?.state === 'ready',
-    );
-    const selfSettles = this.isMaster && this.state === 'ready';
-    if (others.length === 0 && !selfSettles) return undefined;
+    const others = this.masters.ids.filter((id) => id !== this.id);
+    // A master still joining or syncing may lack keys: its silence settles nothing, and
+    // neither does ours alone while another master could hold what we lack.
+    if (others.some((id) => this.membership.get(id)?.state !== 'ready')) return undefined;
+    if (others.length === 0 && !(this.isMaster && this.state === 'ready')) return undefined;
     return others;
   }
 
@@ -454,14 +510,21 @@ export class DistNode {
 
   private adopt(next: MasterSet, source: string): void {
     const previous = this.masters;
+    // Survivors are masters of the previous set that held everything: alive and ready. A
+    // master that was still syncing when its source died holds only part of the data.
+    const survivors = next.ids.filter((id) =>
+      id === this.id
+        ? previous.ids.includes(id) && this.state === 'ready'
+        : previous.ids.includes(id) &&
+          this.membership.isAlive(id) &&
+          this.membership.get(id)?.state === 'ready',
+    );
+    const wasMaster = previous.ids.includes(this.id);
     this.masters = next;
     this.metrics.masterChanges.inc();
     this.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
-    const wasMaster = previous.ids.includes(this.id);
     if (this.isMaster && !wasMaster && this.state !== 'joining') {
-      const survivor = next.ids.find(
-        (id) => id !== this.id && previous.ids.includes(id) && this.membership.isAlive(id),
-      );
+      const survivor = survivors.find((id) => id !== this.id);
       if (survivor) {
         this.state = 'syncing';
         this.syncSource = survivor;
@@ -471,8 +534,11 @@ export class DistNode {
       this.state = 'ready';
       this.syncSource = undefined;
     }
-    const bothLost = previous.epoch > 0 && !next.ids.some((id) => previous.ids.includes(id));
-    if (bothLost) void this.resendPrimaries(next);
+    // No survivor (both masters lost), or this node just joined, perhaps with entries from its
+    // data dir that the masters never saw: the new masters get every primary entry we hold.
+    if (survivors.length === 0 && (previous.epoch > 0 || this.store.primaryCount > 0)) {
+      void this.resendPrimaries(next);
+    }
     if (this.state !== 'joining') this.announce();
   }
 
@@ -483,18 +549,14 @@ export class DistNode {
     if (!source || !member || this.syncRunning) return;
     this.syncRunning = true;
     const started = performance.now();
-    let received = 0;
+    let applied = 0;
     try {
       this.log.info({ from: source }, 'sync started');
-      for await (const [key, entry] of this.peers.sync(member.http)) {
-        this.clock.observe(entry.version);
-        this.store.putPrimary(key, entry);
-        received++;
-      }
+      applied = await this.keepPrimaries(this.peers.sync(member.http));
       const seconds = (performance.now() - started) / 1000;
       this.metrics.syncSeconds.observe(seconds);
-      this.metrics.syncEntries.inc(received);
-      this.log.info({ from: source, entries: received, seconds }, 'sync finished');
+      this.metrics.syncEntries.inc(applied);
+      this.log.info({ from: source, applied, seconds }, 'sync finished');
       if (this.syncSource === source && this.state === 'syncing') {
         this.syncSource = undefined;
         this.state = 'ready';
@@ -502,13 +564,13 @@ export class DistNode {
       }
     } catch (error) {
       // Retried at the next tick while we are still a syncing master.
-      this.log.warn({ from: source, received, err: String(error) }, 'sync failed');
+      this.log.warn({ from: source, applied, err: String(error) }, 'sync failed');
     } finally {
       this.syncRunning = false;
     }
   }
 
-  /** Both masters were lost: send every primary entry we hold to the new masters. */
+  /** Sends every primary entry we hold to the new masters (see adopt). */
   private async resendPrimaries(set: MasterSet): Promise<void> {
     for (const id of set.ids) {
       if (id === this.id) continue;
@@ -536,7 +598,7 @@ export class DistNode {
     }
     this.lastTick = now;
     this.membership.prune();
-    this.store.sweep();
+    this.sweep();
     this.maybeElect();
     if (this.state === 'syncing') {
       if (this.syncSource && !this.membership.isAlive(this.syncSource)) this.syncSource = undefined;

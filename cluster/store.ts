@@ -1,10 +1,13 @@
-import NodeCache from 'node-cache';
+import { CacheTier } from './cache-tier.js';
 import type { Entry } from './entry.js';
 import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
   /** Seconds a cached copy (fetched from another node) is kept. */
   cacheTtlSeconds: number;
+  /** Bounds of the cached-copy tier (0: none); primary entries are never evicted. */
+  cacheMaxKeys: number;
+  cacheMaxBytes: number;
   /** Seconds a tombstone is kept before it is collected. */
   tombstoneTtlSeconds: number;
   /** The key's hash as who-has queries name it. */
@@ -20,17 +23,18 @@ export interface StoreOptions {
  */
 export class Store {
   private readonly primary = new Map<string, Entry>();
-  private readonly cache: NodeCache;
+  private readonly cache: CacheTier;
   /** Key hash → key, so a who-has query (which names only the hash) can be answered. */
   private readonly byHash = new Map<string, string>();
+  private primaryBytesHeld = 0;
 
   constructor(private readonly options: StoreOptions) {
-    this.cache = new NodeCache({
-      stdTTL: options.cacheTtlSeconds,
-      checkperiod: Math.max(1, Math.min(60, options.cacheTtlSeconds)),
-      useClones: false,
+    this.cache = new CacheTier({
+      ttlSeconds: options.cacheTtlSeconds,
+      maxKeys: options.cacheMaxKeys,
+      maxBytes: options.cacheMaxBytes,
+      onRemove: (key) => this.unindex(key),
     });
-    this.cache.on('expired', (key: string) => this.unindex(key));
   }
 
   /** The key a who-has hash names, if this node holds it. */
@@ -40,7 +44,7 @@ export class Store {
 
   /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
-    const entry = this.primary.get(key) ?? this.cache.get<Entry>(key);
+    const entry = this.primary.get(key) ?? this.cache.get(key);
     return entry && !this.expired(entry) ? entry : undefined;
   }
 
@@ -52,20 +56,20 @@ export class Store {
 
   /** Stores as primary if newer than what is held; a cached copy it supersedes is dropped. */
   putPrimary(key: string, entry: Entry): boolean {
-    const held = this.primary.get(key) ?? this.cache.get<Entry>(key);
-    if (!isNewer(entry.version, held?.version)) return false;
+    const held = this.primary.get(key);
+    if (!isNewer(entry.version, (held ?? this.cache.peek(key))?.version)) return false;
     this.byHash.set(this.options.hashKey(key), key);
+    this.primaryBytesHeld += entry.value.length - (held?.value.length ?? 0);
     this.primary.set(key, entry);
-    this.cache.del(key);
+    this.cache.delete(key);
     return true;
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
   putCached(key: string, entry: Entry): boolean {
-    if (this.primary.has(key) || !isNewer(entry.version, this.cache.get<Entry>(key)?.version)) {
+    if (this.primary.has(key) || !isNewer(entry.version, this.cache.peek(key)?.version)) {
       return false;
     }
-    this.byHash.set(this.options.hashKey(key), key);
     const ttlSeconds =
       entry.expiresAt === undefined
         ? this.options.cacheTtlSeconds
@@ -74,15 +78,16 @@ export class Store {
             Math.max(0.001, (entry.expiresAt - this.options.now()) / 1000),
           );
     this.cache.set(key, entry, ttlSeconds);
+    // Indexed after set: replacing an older copy un-indexes the key on the way.
+    if (this.cache.has(key)) this.byHash.set(this.options.hashKey(key), key);
     return true;
   }
 
   /** Drops a cached copy older than `version` (a write elsewhere made it stale). */
   invalidate(key: string, version: Version): boolean {
-    const cached = this.cache.get<Entry>(key);
+    const cached = this.cache.peek(key);
     if (!cached || !isNewer(version, cached.version)) return false;
-    this.cache.del(key);
-    this.unindex(key);
+    this.cache.delete(key);
     return true;
   }
 
@@ -97,6 +102,7 @@ export class Store {
     for (const [key, entry] of this.primary) {
       if (this.expired(entry) || (entry.deleted && entry.version.wall < tombstoneCutoff)) {
         this.primary.delete(key);
+        this.primaryBytesHeld -= entry.value.length;
         this.unindex(key);
         removed.push(key);
       }
@@ -107,9 +113,10 @@ export class Store {
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
     const keys: string[] = [];
-    for (const key of this.primary.keys()) if (this.live(key)) keys.push(key);
-    for (const key of this.cache.keys())
-      if (!this.primary.has(key) && this.live(key)) keys.push(key);
+    const readable = (entry: Entry | undefined) => entry && !entry.deleted && !this.expired(entry);
+    for (const [key, entry] of this.primary) if (readable(entry)) keys.push(key);
+    // peek, not get: listing is not a use, and get would reorder the map being iterated.
+    for (const key of this.cache.keys()) if (readable(this.cache.peek(key))) keys.push(key);
     return keys;
   }
 
@@ -119,7 +126,12 @@ export class Store {
   }
 
   get cachedCount(): number {
-    return this.cache.getStats().keys;
+    return this.cache.count;
+  }
+
+  /** Value bytes held in each tier. */
+  get bytes(): { primary: number; cached: number } {
+    return { primary: this.primaryBytesHeld, cached: this.cache.bytes };
   }
 
   /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */

@@ -135,9 +135,10 @@ export class Wire {
               `http=${message.http}`,
               `keys=${message.keys}`,
               `epoch=${message.epoch}`,
-              `masters=${message.masters.join(',')}`,
               `state=${message.state}`,
               `boot=${message.boot}`,
+              // One string per master: a TXT string holds at most 255 bytes.
+              ...message.masters.map((id) => `master=${id}`),
             ],
           },
         ]);
@@ -155,7 +156,7 @@ export class Wire {
     const answers = packet.answers ?? [];
     const first = answers[0];
     if (!first) throw new WireError('malformed', 'response without answers');
-    if (first.name === this.nodeName()) return this.decodeAnnounce(txtOf(first));
+    if (first.name === this.nodeName()) return this.decodeAnnounce(first);
     const keyHash = this.parseKeyName(first.name);
     const srv = answers.find((a) => a.type === 'SRV');
     const txt = answers.find((a) => a.type === 'TXT');
@@ -179,17 +180,19 @@ export class Wire {
     };
   }
 
-  private decodeAnnounce(fields: Map<string, string>): Announce {
+  private decodeAnnounce(answer: Answer): Announce {
+    const fields = txtOf(answer);
     const state = required(fields, 'state') as NodeState;
     if (!NODE_STATES.includes(state)) throw new WireError('malformed', `bad state ${state}`);
-    const masters = required(fields, 'masters');
     return {
       kind: 'announce',
       node: required(fields, 'n'),
       http: required(fields, 'http'),
       keys: count(fields, 'keys'),
       epoch: count(fields, 'epoch'),
-      masters: masters === '' ? [] : masters.split(','),
+      masters: txtStrings(answer)
+        .filter((text) => text.startsWith('master='))
+        .map((text) => text.slice('master='.length)),
       state,
       boot: required(fields, 'boot'),
     };
@@ -216,12 +219,15 @@ function response(answers: Answer[]): Packet {
   return { type: 'response', flags: 0, answers };
 }
 
-function txtOf(answer: Answer): Map<string, string> {
+function txtStrings(answer: Answer): string[] {
   if (answer.type !== 'TXT') throw new WireError('malformed', `expected TXT, got ${answer.type}`);
   const data = Array.isArray(answer.data) ? answer.data : [answer.data];
+  return data.map((item) => item.toString());
+}
+
+function txtOf(answer: Answer): Map<string, string> {
   const fields = new Map<string, string>();
-  for (const item of data) {
-    const text = item.toString();
+  for (const text of txtStrings(answer)) {
     const eq = text.indexOf('=');
     if (eq > 0) fields.set(text.slice(0, eq), text.slice(eq + 1));
   }

@@ -17,11 +17,14 @@ export interface Config {
   announceMs: number;
   cacheTtl: number;
   tombstoneTtl: number;
+  cacheMaxKeys: number;
+  cacheMaxBytes: number;
   maxKeyBytes: number;
   maxValueBytes: number;
   writeAcks: WriteAcks;
   peerTimeoutMs: number;
   logLevel: string;
+  dataDir: string | undefined;
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
   dropInvalidations: boolean;
 }
@@ -63,11 +66,20 @@ function options(): Option[] {
     new Option(flags, description).env(`DISTSTORE_${env}`);
   return [
     opt('--id <id>', 'ID', 'unique node id (default: the advertised host:port)').argParser(
-      pattern(/^[A-Za-z0-9._:[\]-]{1,100}$/, 'expected 1 to 100 letters, digits and . _ : - [ ]'),
+      pattern(/^[A-Za-z0-9._:[\]-]{1,200}$/, 'expected 1 to 200 letters, digits and . _ : - [ ]'),
     ),
     // Loopback: a node is safe on a single machine until told otherwise.
     opt('--bind <address>', 'BIND', 'HTTP listen address').default('127.0.0.1'),
-    opt('--advertise <host>', 'ADVERTISE', 'host other nodes reach this node at (default: --bind)'),
+    opt(
+      '--advertise <host>',
+      'ADVERTISE',
+      'host other nodes reach this node at (default: --bind)',
+    ).argParser(
+      pattern(
+        /^[A-Za-z0-9.-]{1,190}$/,
+        'expected a host name or IPv4 address of at most 190 characters',
+      ),
+    ),
     opt('--port <port>', 'PORT', 'HTTP port').default(8181).argParser(integer(1, 65535)),
     opt('--cluster <name>', 'CLUSTER', 'cluster name; clusters sharing a group ignore each other')
       .default('diststore')
@@ -101,13 +113,25 @@ function options(): Option[] {
     opt('--cache-ttl <seconds>', 'CACHE_TTL', 'lifetime of a cached copy fetched from another node')
       .default(300)
       .argParser(integer(1, 365 * 86_400)),
+    opt('--cache-max-keys <n>', 'CACHE_MAX_KEYS', 'most cached copies held (0: no limit)')
+      .default(1_000_000)
+      .argParser(integer(0, 1_000_000_000)),
+    // 256 MiB of cached values: bounded by default, generous for a cache node.
+    opt(
+      '--cache-max-bytes <n>',
+      'CACHE_MAX_BYTES',
+      'most bytes of cached values held (0: no limit)',
+    )
+      .default(256 * 1024 * 1024)
+      .argParser(integer(0, Number.MAX_SAFE_INTEGER)),
     // A day: far longer than any partition or restart a deleted key should survive.
     opt('--tombstone-ttl <seconds>', 'TOMBSTONE_TTL', 'how long a delete is remembered')
       .default(86_400)
       .argParser(integer(1, 10 * 365 * 86_400)),
     opt('--max-key-bytes <n>', 'MAX_KEY_BYTES', 'largest key in UTF-8 bytes')
       .default(1024)
-      .argParser(integer(1, 8192)),
+      // lmdb's key limit is 1978 bytes; stay under it.
+      .argParser(integer(1, 1900)),
     opt('--max-value-bytes <n>', 'MAX_VALUE_BYTES', 'largest value in bytes')
       .default(1024 * 1024)
       .argParser(integer(1, 64 * 1024 * 1024)),
@@ -117,6 +141,11 @@ function options(): Option[] {
     opt('--peer-timeout-ms <ms>', 'PEER_TIMEOUT_MS', 'time limit of one node-to-node request')
       .default(2000)
       .argParser(integer(10, 600_000)),
+    opt(
+      '--data-dir <path>',
+      'DATA_DIR',
+      'directory for durable primary entries (default: memory only)',
+    ),
     opt('--log-level <level>', 'LOG_LEVEL', 'log level')
       .default('info')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

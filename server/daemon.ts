@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { type DurableStore, openDurableStore } from '../cluster/durable-store.js';
 import { Metrics } from '../cluster/metrics.js';
 import { DistNode } from '../cluster/node.js';
 import { createUdpTransport } from '../cluster/udp-transport.js';
@@ -41,6 +42,18 @@ export async function startDaemon(
     server.listen(config.port, config.bind, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let durable: DurableStore | undefined;
+  if (config.dataDir) {
+    try {
+      durable = await openDurableStore(config.dataDir);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+    log.info({ dataDir: config.dataDir, entries: durable.count }, 'data dir opened');
+  } else {
+    log.warn('no --data-dir: this node keeps its entries in memory only and loses them on restart');
+  }
   const http = `${config.advertise}:${port}`;
   const id = config.id ?? http;
   let transport: Awaited<ReturnType<typeof createUdpTransport>>;
@@ -59,6 +72,7 @@ export async function startDaemon(
     });
   } catch (error) {
     server.close();
+    await durable?.close();
     throw error;
   }
   const node = new DistNode(
@@ -69,13 +83,15 @@ export async function startDaemon(
       lookupTimeoutMs: config.lookupTimeoutMs,
       announceMs: config.announceMs,
       cacheTtlSeconds: config.cacheTtl,
+      cacheMaxKeys: config.cacheMaxKeys,
+      cacheMaxBytes: config.cacheMaxBytes,
       tombstoneTtlSeconds: config.tombstoneTtl,
       ignoreInvalidations: config.dropInvalidations,
       writeAcks: config.writeAcks,
       joinWindowMs: Math.min(500, config.announceMs),
       peerTimeoutMs: config.peerTimeoutMs,
     },
-    { transport, logger: log, metrics },
+    { transport, durable, logger: log, metrics },
   );
   app = createApp(node, config, log);
   await node.start();
@@ -95,6 +111,7 @@ export async function startDaemon(
         if ('closeAllConnections' in server) server.closeAllConnections();
       }
       await node.close();
+      await durable?.close();
     })();
     return stopping;
   };

@@ -17,7 +17,7 @@ export function internalRoutes(node: DistNode, limits: Limits): Hono {
     const value = Buffer.from(await c.req.arrayBuffer());
     const entry = entryFromHeaders(value, (name) => c.req.header(name));
     if (!entry) throw badRequest('bad_version', `missing or bad ${VERSION_HEADER} header`);
-    return c.json(node.applyReplica(key, entry));
+    return c.json(await node.applyReplica(key, entry));
   });
 
   app.post('/entries', async (c) => {

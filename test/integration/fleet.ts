@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,28 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Runs the daemon until it exits by itself; returns its exit code and stderr. */
+export function runDaemon(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
 }
 
 /** A port nobody is using right now (TCP or UDP on 127.0.0.1). */
@@ -110,19 +132,23 @@ export interface Status {
   node: { id: string; state: string; role: string };
   masters: { epoch: number; ids: string[] };
   members: { id: string; keys: number; state: string; alive: boolean; master: boolean }[];
-  store: { primary: number; cached: number };
+  store: { primary: number; cached: number; primaryBytes: number; cachedBytes: number };
 }
 
 export interface FleetOptions {
   /** Extra flags for every node. */
   args?: string[];
   announceMs?: number;
+  /** A data dir for each node, in start order. */
+  dataDirs?: string[];
 }
 
 /** A cluster of real node processes sharing one cluster name and multicast port. */
 export class Fleet {
   readonly nodes: NodeProcess[] = [];
   readonly cluster = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  /** Nodes being started but not yet in `nodes` (for the data dir order). */
+  private starting = 0;
 
   private constructor(
     readonly multicastPort: number,
@@ -138,8 +164,10 @@ export class Fleet {
 
   /** Starts one more node and waits until it has joined. */
   async add(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
+    const dataDir = this.options.dataDirs?.[this.nodes.length + this.starting++];
     const port = await freePort('tcp');
     const args = [
+      ...(dataDir ? ['--data-dir', dataDir] : []),
       '--port',
       String(port),
       '--cluster',
@@ -161,6 +189,7 @@ export class Fleet {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const node = new NodeProcess(port, child);
+    this.starting--;
     // With DISTSTORE_TEST_LOG set, the nodes' logs go to the test's stderr as well.
     if (process.env.DISTSTORE_TEST_LOG) {
       child.stdout?.pipe(process.stderr);

@@ -1,0 +1,101 @@
+import NodeCache from 'node-cache';
+import type { Entry } from './entry.js';
+
+export interface CacheTierOptions {
+  /** Seconds a cached copy is kept. */
+  ttlSeconds: number;
+  /** Most cached copies held at once (0: no limit). */
+  maxKeys: number;
+  /** Most value bytes held at once (0: no limit). */
+  maxBytes: number;
+  /** Called when a copy leaves the tier (expired, evicted or replaced by a primary). */
+  onRemove: (key: string) => void;
+}
+
+/**
+ * Cached copies of entries fetched from other nodes: node-cache holds them with their TTL;
+ * this class adds the bounds. When full, the least recently read copies go first: a copy
+ * nobody reads is the cheapest to fetch again.
+ */
+export class CacheTier {
+  private readonly cache: NodeCache;
+  /** Key → value bytes, in order of last use (oldest first; a Map keeps insertion order). */
+  private readonly recency = new Map<string, number>();
+  private bytesHeld = 0;
+
+  constructor(private readonly options: CacheTierOptions) {
+    this.cache = new NodeCache({
+      stdTTL: options.ttlSeconds,
+      checkperiod: Math.max(1, Math.min(60, options.ttlSeconds)),
+      useClones: false,
+    });
+    this.cache.on('expired', (key: string) => this.forget(key));
+  }
+
+  /** The copy, if held and not expired; counts as a use. */
+  get(key: string): Entry | undefined {
+    const entry = this.cache.get<Entry>(key);
+    const bytes = this.recency.get(key);
+    if (entry && bytes !== undefined) {
+      this.recency.delete(key);
+      this.recency.set(key, bytes);
+    }
+    return entry;
+  }
+
+  /** The copy without counting a use (for merging versions). */
+  peek(key: string): Entry | undefined {
+    return this.cache.get<Entry>(key);
+  }
+
+  /** Holds a copy for `ttlSeconds` (at most the tier's TTL), evicting to stay in bounds. */
+  set(key: string, entry: Entry, ttlSeconds = this.options.ttlSeconds): void {
+    this.delete(key);
+    const { maxKeys, maxBytes } = this.options;
+    if (maxBytes > 0 && entry.value.length > maxBytes) return; // would evict everything
+    while (
+      (maxKeys > 0 && this.recency.size >= maxKeys) ||
+      (maxBytes > 0 && this.bytesHeld + entry.value.length > maxBytes)
+    ) {
+      const oldest = this.recency.keys().next().value as string;
+      this.delete(oldest);
+    }
+    this.cache.set(key, entry, ttlSeconds);
+    this.recency.set(key, entry.value.length);
+    this.bytesHeld += entry.value.length;
+  }
+
+  delete(key: string): void {
+    if (!this.recency.has(key)) return;
+    this.cache.del(key);
+    this.forget(key);
+  }
+
+  has(key: string): boolean {
+    return this.cache.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.recency.keys();
+  }
+
+  get count(): number {
+    return this.recency.size;
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  close(): void {
+    this.cache.close();
+  }
+
+  private forget(key: string): void {
+    const bytes = this.recency.get(key);
+    if (bytes === undefined) return;
+    this.recency.delete(key);
+    this.bytesHeld -= bytes;
+    this.options.onRemove(key);
+  }
+}

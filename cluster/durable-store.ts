@@ -1,0 +1,250 @@
+import { constants } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import { join } from 'node:path';
+import { open, type RootDatabase } from 'lmdb';
+import { type Entry, makeEntry } from './entry.js';
+import { formatVersion, parseVersion } from './version.js';
+
+const FORMAT = 1;
+const DELETED = 1;
+const EXPIRES = 2;
+
+/** The data dir cannot be used; the message names the path and what the operator can do. */
+export class DataDirError extends Error {
+  override readonly name = 'DataDirError';
+}
+
+/** The durable tier: primary entries and tombstones in lmdb; writes resolve once on disk. */
+export interface DurableStore {
+  /** Every stored entry (primary entries and tombstones), for loading at start. */
+  entries(): Iterable<[string, Entry]>;
+  /** Persists an entry (replacing the key's previous one); resolves only after it is committed to disk. */
+  put(key: string, entry: Entry): Promise<void>;
+  /** Removes a key (a collected tombstone, an expired entry). Resolves after commit. */
+  remove(key: string): Promise<void>;
+  /** Number of stored keys. */
+  readonly count: number;
+  /** Flushes and closes, releases the lock; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError. */
+export async function openDurableStore(dir: string): Promise<DurableStore> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw failure(`cannot create or open the data dir ${dir} (check path, owner)`, error);
+  }
+  const lockPath = await takeLock(dir);
+  try {
+    // lmdb-js 3.5 kills the process (SIGSEGV, a double free) when its open finds data.mdb is not
+    // an lmdb file, so the files are checked here before lmdb sees them.
+    await checkLmdbFiles(dir);
+    // noSubdir: lmdb would otherwise treat a dir named like `node.1` as a file name.
+    const db = open<Buffer, string>({ path: dir, encoding: 'binary', noSubdir: false });
+    return new LmdbDurableStore(db, dir, lockPath);
+  } catch (error) {
+    await fs.unlink(lockPath).catch(noop);
+    throw error instanceof DataDirError ? error : failure(`cannot open the data in ${dir}`, error);
+  }
+}
+
+class LmdbDurableStore implements DurableStore {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: RootDatabase<Buffer, string>,
+    private readonly dir: string,
+    private readonly lockPath: string,
+  ) {}
+
+  *entries(): Generator<[string, Entry]> {
+    try {
+      for (const { key, value } of this.db.getRange()) yield [key, decodeRecord(key, value)];
+    } catch (error) {
+      const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
+      throw error instanceof DataDirError ? error : failure(message, error);
+    }
+  }
+
+  async put(key: string, entry: Entry): Promise<void> {
+    await this.db.put(key, encodeRecord(entry));
+    // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
+    await this.db.flushed;
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.db.remove(key);
+    await this.db.flushed;
+  }
+
+  get count(): number {
+    // getStats is typed `{}` but reports the main db's entry count without a scan.
+    return (this.db.getStats() as { entryCount: number }).entryCount;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.db.close();
+      await fs.unlink(this.lockPath).catch(noop);
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * Record layout, versioned by its first byte: u8 format (1), u8 flags (1 deleted, 2 expiresAt),
+ * u16 version length, version text, u16 type length, type, [f64 expiresAt], the value to the end.
+ */
+function encodeRecord(entry: Entry): Buffer {
+  const version = Buffer.from(formatVersion(entry.version));
+  const type = Buffer.from(entry.type);
+  const hasExpiry = entry.expiresAt !== undefined;
+  const head = Buffer.allocUnsafe(6 + version.length + type.length + (hasExpiry ? 8 : 0));
+  let at = head.writeUInt8(FORMAT, 0);
+  at = head.writeUInt8((entry.deleted ? DELETED : 0) | (hasExpiry ? EXPIRES : 0), at);
+  at = head.writeUInt16LE(version.length, at);
+  at += version.copy(head, at);
+  at = head.writeUInt16LE(type.length, at);
+  at += type.copy(head, at);
+  if (hasExpiry) head.writeDoubleLE(entry.expiresAt as number, at);
+  return Buffer.concat([head, entry.value]);
+}
+
+function decodeRecord(key: string, record: Buffer): Entry {
+  let at = 2;
+  const field = () => {
+    const end = at + 2 + record.readUInt16LE(at);
+    if (end > record.length) throw new RangeError('a field runs past the end');
+    const text = record.toString('utf8', at + 2, end);
+    at = end;
+    return text;
+  };
+  try {
+    if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
+    const flags = record.readUInt8(1);
+    const version = parseVersion(field());
+    if (!version) throw new Error('bad version');
+    const type = field();
+    const expiresAt = flags & EXPIRES ? record.readDoubleLE(at) : undefined;
+    // Copy the value out: lmdb may reuse the buffer it returned for the next read.
+    const value = Buffer.from(record.subarray(expiresAt === undefined ? at : at + 8));
+    const deleted = flags & DELETED ? { deleted: true } : {};
+    const expiry = expiresAt === undefined ? {} : { expiresAt };
+    return { ...makeEntry(value, type, version), ...deleted, ...expiry };
+  } catch (error) {
+    throw new DataDirError(
+      `the stored record for key ${JSON.stringify(key)} cannot be decoded: ${reason(error)}; it was left untouched`,
+    );
+  }
+}
+
+/** Creates the lock file, taking it over from a dead node; throws when a live process holds it. */
+async function takeLock(dir: string): Promise<string> {
+  const lockPath = join(dir, 'diststore.lock');
+  // The start time tells us from an earlier incarnation with our pid (a restarted container).
+  const mine = `${process.pid}\n${Math.round(performance.timeOrigin)}\n`;
+  // Retries only follow a takeover or a lock that vanished; a live holder ends the loop.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const created = await fs.writeFile(lockPath, mine, { flag: 'wx', mode: 0o600 }).then(
+      () => true,
+      (error) => {
+        if (code(error) === 'EEXIST') return false;
+        throw failure(`cannot create the lock file ${lockPath}`, error);
+      },
+    );
+    if (created) return lockPath;
+    const held = await fs.readFile(lockPath, 'utf8').catch((error) => {
+      if (code(error) === 'ENOENT') return undefined;
+      throw failure(`cannot read the lock file ${lockPath}`, error);
+    });
+    if (held === undefined) continue;
+    assertStale(dir, lockPath, held, mine);
+    // Rename rather than unlink: of two nodes taking over at once, only one moves the stale lock.
+    const aside = `${lockPath}.stale-${process.pid}`;
+    const moved = await fs.rename(lockPath, aside).then(() => fs.readFile(aside, 'utf8'), noop);
+    if (moved === undefined) continue; // lost the rename to another node: start over
+    // What we moved is a lock another node just took: put it back, then report its holder.
+    if (moved !== held) await fs.link(aside, lockPath).catch(noop);
+    await fs.unlink(aside).catch(noop);
+    if (moved !== held) assertStale(dir, lockPath, moved, mine);
+  }
+  throw new DataDirError(`${lockPath} keeps changing: is another node starting on ${dir}?`);
+}
+
+/** Throws unless the lock's process is gone (killed without releasing it). */
+function assertStale(dir: string, lockPath: string, held: string, mine: string): void {
+  const [pidText = '', started = ''] = held.split('\n');
+  if (!/^[1-9]\d*$/.test(pidText)) {
+    throw new DataDirError(
+      `the lock file ${lockPath} does not name a process (another node may be starting); if no node uses ${dir}, remove ${lockPath} and start again`,
+    );
+  }
+  const [myPid, myStart] = mine.split('\n');
+  if (pidText === myPid ? started === myStart : isAlive(Number(pidText))) {
+    throw new DataDirError(
+      `the data dir ${dir} is in use by process ${pidText} (lock file ${lockPath}); two nodes must never share a data dir: give this node its own data dir, or stop process ${pidText} first`,
+    );
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return code(error) === 'EPERM'; // it exists but belongs to another user
+  }
+}
+
+/** Checks the files lmdb will open: readable, writable, and data.mdb starting with an lmdb header. */
+async function checkLmdbFiles(dir: string): Promise<void> {
+  for (const name of ['data.mdb', 'lock.mdb']) {
+    const path = join(dir, name);
+    await fs.access(path, constants.R_OK | constants.W_OK).catch((error) => {
+      if (code(error) !== 'ENOENT') throw failure(`cannot read and write ${path}`, error);
+    });
+  }
+  const dataPath = join(dir, 'data.mdb');
+  const file = await fs.open(dataPath, 'r').catch(() => undefined);
+  if (!file) return;
+  try {
+    const { size } = await file.stat();
+    // An empty file is how lmdb leaves a fresh environment it never initialised.
+    if (size === 0) return;
+    const header = Buffer.alloc(64);
+    await file.read(header, 0, 64, 0);
+    // Meta page 0: a 24-byte page header (flag P_META 0x08 at 18), then magic, format version,
+    // and the page size at 48; lmdb reads metas up to the second page, so that much must exist.
+    const psize = header.readUInt32LE(48);
+    const ok =
+      (header.readUInt16LE(18) & 0x08) !== 0 &&
+      header.readUInt32LE(24) === 0xbeefc0de &&
+      psize >= 512 &&
+      size >= 2 * psize;
+    if (!ok || (header.readUInt32LE(28) & 0xffff) !== 2) {
+      const what = ok ? 'is from an incompatible lmdb version' : 'looks corrupt (no lmdb header)';
+      throw new DataDirError(
+        `the data in ${dataPath} ${what}; the files in ${dir} were left untouched: restore them from a backup, or move the dir aside to start this node empty`,
+      );
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+function noop(): undefined {}
+
+function code(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** A DataDirError carrying the OS reason and the original error. */
+function failure(message: string, error: unknown): DataDirError {
+  return new DataDirError(`${message}: ${reason(error)}`, { cause: error });
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

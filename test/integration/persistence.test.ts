@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Fleet, freePort, type NodeProcess, runDaemon } from './fleet.js';
+
+describe('persistence with --data-dir', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'diststore-persist-'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  /** Posts many keys spread over the nodes, 50 requests at a time. */
+  async function writeMany(nodes: NodeProcess[], prefix: string, count: number): Promise<string[]> {
+    const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+    for (let start = 0; start < keys.length; start += 50) {
+      await Promise.all(
+        keys.slice(start, start + 50).map(async (key, i) => {
+          const writer = nodes[(start + i) % nodes.length] as NodeProcess;
+          const response = await writer.post('/post', { key, value: `v-${key}` });
+          assert.equal(response.status, 200);
+        }),
+      );
+    }
+    return keys;
+  }
+
+  async function assertAllReadable(node: NodeProcess, keys: string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += 100) {
+      const bodies = await Promise.all(
+        keys.slice(start, start + 100).map(async (key) => (await node.get(`/get/${key}`)).text()),
+      );
+      for (const [i, body] of bodies.entries()) {
+        assert.equal(body, `v-${keys[start + i]}`, `on ${node.id}`);
+      }
+    }
+  }
+
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    test(`10 000 keys survive a ${signal} of every node`, async () => {
+      const dirs = [0, 1, 2].map((i) => join(root, `${signal}-node-${i}`));
+      const fleet = await Fleet.start(3, { dataDirs: dirs });
+      const keys = await writeMany(fleet.nodes, signal, 10_000);
+      // Straight after the acknowledgements: a kill -9 must lose nothing acknowledged.
+      await Promise.all(fleet.nodes.map((n) => n.stop(signal)));
+      const again = await Fleet.start(3, { dataDirs: dirs });
+      try {
+        for (const node of again.nodes) await assertAllReadable(node, keys);
+      } finally {
+        await again.close();
+      }
+    });
+  }
+
+  test('a data dir in use by another node stops the second one, files untouched', async () => {
+    const dir = join(root, 'locked');
+    const fleet = await Fleet.start(1, { dataDirs: [dir] });
+    try {
+      await fleet.node(0).post('/post', { key: 'k', value: 'v' });
+      const before = await snapshot(dir);
+      const port = String(await freePort('tcp'));
+      const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', port]);
+      assert.notEqual(code, 0);
+      assert.match(stderr, /lock|in use/i);
+      assert.deepEqual(await snapshot(dir), before);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  test('a corrupt data dir stops the node with a clear error, files untouched', async () => {
+    const dir = join(root, 'corrupt');
+    const fleet = await Fleet.start(1, { dataDirs: [dir] });
+    await fleet.node(0).post('/post', { key: 'k', value: 'v' });
+    await fleet.close();
+    await writeFile(join(dir, 'data.mdb'), Buffer.alloc(64 * 1024, 0x5a));
+    const before = await snapshot(dir);
+    const port = String(await freePort('tcp'));
+    const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', port]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /corrupt/i);
+    assert.deepEqual(await snapshot(dir), before);
+  });
+});
+
+/** Every file of a directory with its bytes. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of await readdir(dir)) {
+    files[name] = (await readFile(join(dir, name))).toString('base64');
+  }
+  return files;
+}

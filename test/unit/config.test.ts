@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, parseConfig } from '../../server/config.js';
+
+/** A ConfigError whose message matches `pattern` (e.g. names the option). */
+function configError(pattern: RegExp) {
+  return { name: 'ConfigError', message: pattern };
+}
+
+describe('parseConfig', () => {
+  test('defaults are safe for a single machine', () => {
+    const config = parseConfig([], {});
+    assert.equal(config.port, 8181);
+    assert.equal(config.bind, '127.0.0.1');
+    assert.equal(config.advertise, '127.0.0.1');
+    assert.equal(config.multicastGroup, '239.255.49.83');
+    assert.equal(config.multicastPort, 4983);
+    assert.equal(config.multicastInterface, '127.0.0.1');
+    assert.equal(config.multicastTtl, 1);
+    assert.equal(config.writeAcks, 'all');
+    assert.equal(config.lookupTimeoutMs, 100);
+    assert.equal(config.announceMs, 1000);
+    assert.equal(config.maxKeyBytes, 1024);
+    assert.equal(config.maxValueBytes, 1024 * 1024);
+    assert.equal(config.tombstoneTtl, 86_400);
+    assert.equal(config.id, undefined);
+  });
+
+  test('reads flags, numbers as numbers', () => {
+    const config = parseConfig(
+      [
+        '--port',
+        '9000',
+        '--multicast-ttl',
+        '0',
+        '--write-acks',
+        'one',
+        '--id',
+        'node-1',
+        '--cluster',
+        'blue',
+      ],
+      {},
+    );
+    assert.equal(config.port, 9000);
+    assert.equal(config.multicastTtl, 0);
+    assert.equal(config.writeAcks, 'one');
+    assert.equal(config.id, 'node-1');
+    assert.equal(config.cluster, 'blue');
+  });
+
+  test('reads DISTSTORE_* variables from the env it is given', () => {
+    const config = parseConfig([], {
+      DISTSTORE_PORT: '9001',
+      DISTSTORE_MULTICAST_INTERFACE: '10.1.2.3',
+      DISTSTORE_MULTICAST_TTL: '0',
+      DISTSTORE_WRITE_ACKS: 'local',
+      DISTSTORE_CLUSTER: 'green',
+      DISTSTORE_MAX_VALUE_BYTES: '2048',
+    });
+    assert.equal(config.port, 9001);
+    assert.equal(config.multicastInterface, '10.1.2.3');
+    assert.equal(config.multicastTtl, 0);
+    assert.equal(config.writeAcks, 'local');
+    assert.equal(config.cluster, 'green');
+    assert.equal(config.maxValueBytes, 2048);
+  });
+
+  test('a flag overrides its variable', () => {
+    assert.equal(parseConfig(['--port', '9002'], { DISTSTORE_PORT: '9001' }).port, 9002);
+  });
+
+  test('does not read the process environment when given an env', () => {
+    const saved = process.env.DISTSTORE_PORT;
+    process.env.DISTSTORE_PORT = '9003';
+    try {
+      assert.equal(parseConfig([], {}).port, 8181);
+    } finally {
+      if (saved === undefined) delete process.env.DISTSTORE_PORT;
+      else process.env.DISTSTORE_PORT = saved;
+    }
+  });
+
+  test('an unknown flag is a ConfigError naming it', () => {
+    assert.throws(() => parseConfig(['--nope'], {}), configError(/--nope/));
+    assert.throws(() => parseConfig(['--nope'], {}), ConfigError);
+  });
+
+  test('a stray argument is a ConfigError', () => {
+    assert.throws(() => parseConfig(['extra'], {}), { name: 'ConfigError' });
+  });
+
+  const badValues: Array<[string[], RegExp]> = [
+    [['--port', '0'], /--port/],
+    [['--port', 'abc'], /--port/],
+    [['--port', '65536'], /--port/],
+    [['--port', '-1'], /--port/],
+    [['--write-acks', 'maybe'], /--write-acks/],
+    [['--multicast-group', '10.0.0.1'], /--multicast-group/],
+    [['--multicast-group', 'not-an-ip'], /--multicast-group/],
+    [['--multicast-interface', 'eth0'], /--multicast-interface/],
+    [['--multicast-ttl', '256'], /--multicast-ttl/],
+    [['--cluster', 'Has Spaces'], /--cluster/],
+    [['--log-level', 'loud'], /--log-level/],
+  ];
+  for (const [argv, names] of badValues) {
+    test(`${argv.join(' ')} is a ConfigError naming the option`, () => {
+      assert.throws(() => parseConfig(argv, {}), configError(names));
+    });
+  }
+
+  test('a bad variable is a ConfigError naming the option', () => {
+    assert.throws(
+      () => parseConfig([], { DISTSTORE_PORT: 'abc' }),
+      configError(/--port|DISTSTORE_PORT/),
+    );
+    assert.throws(
+      () => parseConfig([], { DISTSTORE_WRITE_ACKS: 'maybe' }),
+      configError(/--write-acks|DISTSTORE_WRITE_ACKS/),
+    );
+  });
+
+  test('--bind 0.0.0.0 without --advertise is a ConfigError mentioning --advertise', () => {
+    assert.throws(() => parseConfig(['--bind', '0.0.0.0'], {}), configError(/--advertise/));
+    assert.throws(() => parseConfig([], { DISTSTORE_BIND: '0.0.0.0' }), configError(/--advertise/));
+  });
+
+  test('--bind 0.0.0.0 with --advertise advertises that address', () => {
+    const config = parseConfig(['--bind', '0.0.0.0', '--advertise', '10.0.0.5'], {});
+    assert.equal(config.bind, '0.0.0.0');
+    assert.equal(config.advertise, '10.0.0.5');
+  });
+});

@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { open } from 'lmdb';
+import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
+import { type Entry, makeEntry } from '../../cluster/entry.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `body` with a fresh temp dir that is removed afterwards, however the test ends. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await fs.mkdtemp(join(tmpdir(), 'durable-store-'));
+  try {
+    await body(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function entry(value: Buffer | string, wall = 1, extra: Partial<Entry> = {}): Entry {
+  const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+  return { ...makeEntry(bytes, 'text/plain', { wall, counter: 0, node: 'n1' }), ...extra };
+}
+
+async function readAll(dir: string): Promise<Map<string, Entry>> {
+  const store = await openDurableStore(dir);
+  const entries = new Map(store.entries());
+  await store.close();
+  return entries;
+}
+
+/** Every file in the dir and its bytes, to prove a failed open changed nothing. */
+async function snapshot(dir: string): Promise<Map<string, Buffer>> {
+  const names = (await fs.readdir(dir)).sort();
+  return new Map(
+    await Promise.all(names.map(async (n) => [n, await fs.readFile(join(dir, n))] as const)),
+  );
+}
+
+/** Starts a node child process; `exited` resolves once it is gone. */
+function spawnNode(args: string[]): { child: ChildProcess; exited: Promise<unknown> } {
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  return { child, exited: once(child, 'exit') };
+}
+
+describe('durable store', () => {
+  test('entries read back equal what was put, after close and reopen', async () => {
+    await inTempDir(async (base) => {
+      const dir = join(base, 'node.1'); // a dot must not make lmdb treat the dir as a file
+      const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const put: Array<[string, Entry]> = [
+        ['plain', entry('value')],
+        ['empty', entry(Buffer.alloc(0), 2)],
+        ['binary', { ...entry(bytes, 3), type: 'application/octet-stream' }],
+        ['ключ/🙂 nul\u0000inside', entry('значение ✓', 4)],
+        ['k'.repeat(1024), entry('long key', 5)],
+        ['gone', entry(Buffer.alloc(0), 6, { deleted: true })],
+        ['ttl', entry('soon', 7, { expiresAt: 1_700_000_000_123.5 })],
+        ['dead ttl', entry(Buffer.alloc(0), 8, { deleted: true, expiresAt: 0 })],
+      ];
+      const store = await openDurableStore(dir);
+      for (const [key, e] of put) await store.put(key, e);
+      assert.equal(store.count, put.length);
+      await store.close();
+      await store.close(); // a second close is harmless
+      assert.ok((await fs.readdir(dir)).includes('data.mdb'));
+      assert.deepEqual(await readAll(dir), new Map(put));
+    });
+  });
+
+  test('put replaces a key and remove deletes it', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir);
+      await store.put('a', entry('old', 1));
+      await store.put('a', entry('new', 2));
+      await store.put('b', entry('b'));
+      await store.remove('b');
+      await store.remove('never there');
+      assert.equal(store.count, 1);
+      await store.close();
+      assert.deepEqual(await readAll(dir), new Map([['a', entry('new', 2)]]));
+    });
+  });
+
+  test('10 000 entries survive close and reopen', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir);
+      const put = Array.from({ length: 10_000 }, (_, i) => [`k${i}`, entry(`v${i}`, i)] as const);
+      await Promise.all(put.map(([key, e]) => store.put(key, e)));
+      await store.close();
+      const read = await readAll(dir);
+      assert.equal(read.size, 10_000);
+      for (const [key, e] of put) assert.deepEqual(read.get(key), e, key);
+    });
+  });
+
+  test('a second open while the first is open fails on the lock and changes no file', async () => {
+    await inTempDir(async (dir) => {
+      const first = await openDurableStore(dir);
+      await first.put('a', entry('a'));
+      const before = await snapshot(dir);
+      await assert.rejects(openDurableStore(dir), (error: Error) => {
+        assert.ok(error instanceof DataDirError);
+        const heldByUs = new RegExp(`in use by process ${process.pid}.*diststore\\.lock`);
+        assert.match(error.message, heldByUs);
+        assert.ok(error.message.includes(dir));
+        return true;
+      });
+      assert.deepEqual(await snapshot(dir), before);
+      await first.close();
+      assert.ok(!(await fs.readdir(dir)).includes('diststore.lock'), 'close releases the lock');
+    });
+  });
+
+  test('a lock held by another live process is respected', async () => {
+    await inTempDir(async (dir) => {
+      const { child, exited } = spawnNode(['-e', 'setInterval(() => {}, 1000)']);
+      try {
+        await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
+        const before = await snapshot(dir);
+        await assert.rejects(openDurableStore(dir), new RegExp(`in use by process ${child.pid}`));
+        assert.deepEqual(await snapshot(dir), before);
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    });
+  });
+
+  test('a stale lock of a dead process is taken over', async () => {
+    await inTempDir(async (dir) => {
+      const { child, exited } = spawnNode(['-e', '']);
+      await exited;
+      await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
+      const store = await openDurableStore(dir);
+      const lock = await fs.readFile(join(dir, 'diststore.lock'), 'utf8');
+      assert.equal(lock.split('\n')[0], String(process.pid));
+      await store.close();
+      assert.deepEqual(await fs.readdir(dir), ['data.mdb', 'lock.mdb']);
+    });
+  });
+
+  test('a lock naming our pid from an earlier start (a restarted container) is taken over', async () => {
+    await inTempDir(async (dir) => {
+      await fs.writeFile(join(dir, 'diststore.lock'), `${process.pid}\n12345\n`);
+      await (await openDurableStore(dir)).close();
+    });
+  });
+
+  test('a lock file that names no process is left for the operator', async () => {
+    await inTempDir(async (dir) => {
+      await fs.writeFile(join(dir, 'diststore.lock'), 'garbage');
+      await assert.rejects(openDurableStore(dir), (error: Error) => {
+        assert.ok(error instanceof DataDirError);
+        assert.match(error.message, /does not name a process/);
+        return true;
+      });
+      assert.equal(await fs.readFile(join(dir, 'diststore.lock'), 'utf8'), 'garbage');
+    });
+  });
+
+  test('garbage or a truncated data.mdb is reported as corrupt and left byte for byte', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(join(dir, 'real'));
+      await store.put('a', entry('a'));
+      await store.close();
+      const real = await fs.readFile(join(dir, 'real', 'data.mdb'));
+      const garbage = Buffer.from(Array.from({ length: 65_536 }, (_, i) => (i * 7919) % 251));
+      const truncated = real.subarray(0, 100);
+      for (const [name, bytes] of Object.entries({ garbage, truncated })) {
+        await fs.mkdir(join(dir, name));
+        await fs.writeFile(join(dir, name, 'data.mdb'), bytes);
+        await assert.rejects(openDurableStore(join(dir, name)), (error: Error) => {
+          assert.ok(error instanceof DataDirError, name);
+          assert.match(error.message, /corrupt.*left untouched/);
+          assert.ok(error.message.includes(join(dir, name)));
+          return true;
+        });
+        assert.deepEqual(await snapshot(join(dir, name)), new Map([['data.mdb', bytes]]));
+      }
+    });
+  });
+
+  test('a data dir under a regular file is reported with the path and the reason', async () => {
+    await inTempDir(async (dir) => {
+      await fs.writeFile(join(dir, 'file'), 'x');
+      const path = join(dir, 'file', 'data');
+      await assert.rejects(openDurableStore(path), (error: Error) => {
+        assert.ok(error instanceof DataDirError);
+        assert.ok(error.message.includes(path));
+        assert.match(error.message, /ENOTDIR|EEXIST/);
+        return true;
+      });
+    });
+  });
+
+  test('a record that cannot be decoded is reported with its key, not skipped', async () => {
+    await inTempDir(async (dir) => {
+      await (await openDurableStore(dir)).close();
+      const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
+      await db.put('from the future', Buffer.from([99, 0, 0]));
+      await db.close();
+      const store = await openDurableStore(dir);
+      try {
+        assert.throws(() => [...store.entries()], /key "from the future".*format 99/);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  test('every awaited put survives the node being killed with SIGKILL', async () => {
+    await inTempDir(async (dir) => {
+      const modules = ['cluster/durable-store.ts', 'cluster/entry.ts'].map((p) => join(REPO, p));
+      const script = `
+        import { openDurableStore } from ${JSON.stringify(modules[0])};
+        import { makeEntry } from ${JSON.stringify(modules[1])};
+        const store = await openDurableStore(${JSON.stringify(dir)});
+        for (let i = 0; i < 1000; i++) {
+          await store.put('k' + i, makeEntry(Buffer.from('v' + i), 'text/plain', { wall: i, counter: 0, node: 'n1' }));
+        }
+        console.log('done');
+        setInterval(() => {}, 1000);`;
+      const { child, exited } = spawnNode(['--import', 'tsx', '--input-type=module', '-e', script]);
+      // A deadline, so a child that never gets there fails the test instead of hanging it.
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('done')) child.kill('SIGKILL');
+      });
+      const [exitCode, signal] = (await exited) as [number | null, string | null];
+      clearTimeout(deadline);
+      assert.ok(output.includes('done'), `child ended (${exitCode ?? signal}) before "done"`);
+      assert.equal(signal, 'SIGKILL');
+      // The killed node left its lock behind; the reopen below has to take it over.
+      const lock = await fs.readFile(join(dir, 'diststore.lock'), 'utf8');
+      assert.equal(lock.split('\n')[0], String(child.pid));
+      const read = await readAll(dir);
+      assert.equal(read.size, 1000);
+      for (let i = 0; i < 1000; i++) assert.deepEqual(read.get(`k${i}`), entry(`v${i}`, i));
+    });
+  });
+});

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type Entry, hashValue, makeEntry, makeTombstone } from '../../cluster/entry.js';
+import { decodeEntries, encodeEntries } from '../../cluster/entry-codec.js';
+
+/** A deterministic pseudo-random generator, so a failing split can be reproduced. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function sampleEntries(): Array<[string, Entry]> {
+  const random = seeded(7);
+  const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const entries: Array<[string, Entry]> = [
+    ['empty value', makeEntry(Buffer.alloc(0), 'text/plain; charset=utf-8', v(1, 0, 'n1'))],
+    [
+      'ключ/🙂 with spaces',
+      makeEntry(Buffer.from('значение ✓'), 'text/plain; charset=utf-8', v(2, 0, 'n1')),
+    ],
+    ['binary', makeEntry(binary, 'application/octet-stream', v(3, 1, '127.0.0.1:8181'))],
+    ['nul\u0000inside', makeEntry(Buffer.from([0, 0, 0]), 'application/x-zero', v(3, 2, 'a.b.c'))],
+    ['.', makeEntry(Buffer.from('dot'), '', v(4, 0, '[::1]:8181'))],
+    [
+      'k'.repeat(1024),
+      makeEntry(Buffer.from('long key'), 'text/plain', v(1_700_000_000_000, 9, 'n2')),
+    ],
+  ];
+  entries.push(
+    ['deleted key', makeTombstone(v(5, 0, 'n1'))],
+    [
+      'expiring',
+      makeEntry(Buffer.from('short-lived'), 'text/plain', v(6, 0, 'n1'), {
+        expiresAt: 1_700_000_300_000,
+      }),
+    ],
+    [
+      'expired tombstone',
+      makeEntry(Buffer.alloc(0), '', v(7, 0, 'n2'), { deleted: true, expiresAt: 1 }),
+    ],
+  );
+  for (let i = 0; i < 200; i++) {
+    const extra = i % 7 === 0 ? { expiresAt: 1_700_000_000_000 + i } : {};
+    const value = Buffer.from(
+      Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)),
+    );
+    entries.push([
+      `key-${i}-é`,
+      makeEntry(value, 'application/octet-stream', v(1000 + i, i % 3, `n${i % 5}`), extra),
+    ]);
+  }
+  return entries;
+}
+
+function v(wall: number, counter: number, node: string) {
+  return { wall, counter, node };
+}
+
+async function* chunksOf(...buffers: Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const buffer of buffers) yield buffer;
+}
+
+async function decodeAll(chunks: AsyncIterable<Uint8Array>): Promise<Array<[string, Entry]>> {
+  const out: Array<[string, Entry]> = [];
+  for await (const item of decodeEntries(chunks)) out.push(item);
+  return out;
+}
+
+/** The whole encoded stream as one buffer. */
+function encodedBytes(entries: Array<[string, Entry]>): Buffer {
+  return Buffer.concat([...encodeEntries(entries)]);
+}
+
+/** Compares decoded entries field by field (values as bytes). */
+function assertSameEntries(actual: Array<[string, Entry]>, expected: Array<[string, Entry]>): void {
+  assert.equal(actual.length, expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const [key, entry] = expected[i] as [string, Entry];
+    const [gotKey, got] = actual[i] as [string, Entry];
+    assert.equal(gotKey, key, `key #${i}`);
+    assert.ok(got.value.equals(entry.value), `value of ${JSON.stringify(key.slice(0, 40))}`);
+    assert.equal(got.type, entry.type);
+    assert.deepEqual(got.version, entry.version);
+    assert.equal(got.hash, hashValue(entry.value));
+    assert.equal(got.deleted === true, entry.deleted === true, `tombstone flag of ${key}`);
+    assert.equal(got.expiresAt, entry.expiresAt, `expiry of ${key}`);
+  }
+}
+
+describe('encodeEntries / decodeEntries', () => {
+  const entries = sampleEntries();
+  const bytes = encodedBytes(entries);
+  // Over 64 KiB, so its length needs the u32 field; kept out of the byte-by-byte feeds.
+  const large: [string, Entry] = [
+    'large',
+    makeEntry(Buffer.alloc(70_000, 0xab), 'image/png', v(9_999, 0, 'n9')),
+  ];
+  const withLarge = [...entries.slice(0, 3), large, ...entries.slice(3)];
+
+  test('round-trips entries as encoded (default chunking)', async () => {
+    assertSameEntries(await decodeAll(chunksOf(...encodeEntries(withLarge))), withLarge);
+  });
+
+  test('round-trips entries encoded into many small chunks', async () => {
+    const chunks = [...encodeEntries(withLarge, 100)];
+    assert.ok(chunks.length > 10, 'a small chunk size gives many chunks');
+    assertSameEntries(await decodeAll(chunksOf(...chunks)), withLarge);
+  });
+
+  test('decodes the stream fed one byte at a time', async () => {
+    const oneByte = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    assertSameEntries(await decodeAll(chunksOf(...oneByte)), entries);
+  });
+
+  test('decodes the stream however it is split', async () => {
+    const bytes = encodedBytes(withLarge);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = seeded(seed);
+      const pieces: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = Math.min(bytes.length - at, 1 + Math.floor(random() * 3_000));
+        // Plain Uint8Array copies: a stream need not hand us Buffers.
+        pieces.push(new Uint8Array(bytes.subarray(at, at + size)));
+        at += size;
+      }
+      assertSameEntries(await decodeAll(chunksOf(...pieces)), withLarge);
+    }
+  });
+
+  test('decodes empty chunks in the stream', async () => {
+    const middle = Math.floor(bytes.length / 2);
+    const stream = chunksOf(
+      Buffer.alloc(0),
+      bytes.subarray(0, middle),
+      Buffer.alloc(0),
+      bytes.subarray(middle),
+    );
+    assertSameEntries(await decodeAll(stream), entries);
+  });
+
+  test('an empty stream decodes to no entries', async () => {
+    assert.deepEqual([...encodeEntries([])], []);
+    assert.deepEqual(await decodeAll(chunksOf()), []);
+  });
+
+  test('decoded values do not change when the received chunk is reused', async () => {
+    const one: Array<[string, Entry]> = [
+      ['k', makeEntry(Buffer.from('original'), 'text/plain', v(1, 0, 'n'))],
+    ];
+    const chunk = Buffer.from(encodedBytes(one));
+    const decoded = await decodeAll(chunksOf(chunk));
+    chunk.fill(0);
+    assertSameEntries(decoded, one);
+  });
+
+  test('a stream truncated inside a frame throws', async () => {
+    for (const cut of [1, 2, 5, bytes.length - 1]) {
+      await assert.rejects(
+        decodeAll(chunksOf(bytes.subarray(0, cut))),
+        /ended inside a frame/,
+        `cut at ${cut}`,
+      );
+    }
+  });
+
+  test('a truncated stream still throws when fed byte by byte', async () => {
+    const cut = bytes.subarray(0, bytes.length - 3);
+    const oneByte = Array.from({ length: cut.length }, (_, i) => cut.subarray(i, i + 1));
+    await assert.rejects(decodeAll(chunksOf(...oneByte)), /ended inside a frame/);
+  });
+
+  test('a frame with a bad version throws', async () => {
+    const one: Array<[string, Entry]> = [['k', makeEntry(Buffer.from('x'), 't', v(1, 0, 'n'))]];
+    const frame = encodedBytes(one);
+    // The version text starts after the u16 key length, the key and the u16 version length.
+    frame.write('X', 2 + 1 + 2);
+    await assert.rejects(decodeAll(chunksOf(frame)), /bad version/);
+  });
+});

@@ -1,0 +1,351 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { type Entry, hashValue, makeEntry, makeTombstone } from '../../cluster/entry.js';
+import {
+  type HasAnswer,
+  Lookup,
+  type LookupOptions,
+  type LookupOutcome,
+} from '../../cluster/lookup.js';
+import type { Version } from '../../cluster/version.js';
+
+const KEY = 'some key';
+const HASH = 'abcdefghijklmnopqrstuvwxyz';
+
+/** A timer that only fires when the test says so, so "before the timeout" needs no clock. */
+function manualTimer() {
+  let pending: (() => void) | undefined;
+  let cleared = false;
+  return {
+    setTimer: (fn: () => void) => {
+      pending = fn;
+      return {};
+    },
+    clearTimer: () => {
+      cleared = true;
+      pending = undefined;
+    },
+    fire: () => pending?.(),
+    get cleared() {
+      return cleared;
+    },
+  };
+}
+
+/** Lets every already-queued promise reaction run (no clock involved). */
+function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function entryOf(text: string, version: Version): Entry {
+  return makeEntry(Buffer.from(text), 'text/plain; charset=utf-8', version);
+}
+
+function answerFor(entry: Entry, node: string, master: boolean): HasAnswer {
+  return {
+    node,
+    http: `${node}:8181`,
+    version: entry.version,
+    master,
+    valueHash: entry.hash,
+    deleted: entry.deleted === true,
+  };
+}
+
+/**
+ * A Lookup over injected functions: `held` is what each node would return when fetched from
+ * (an Error to make the fetch fail), and every ask and fetch is recorded.
+ */
+function harness(
+  options: Partial<LookupOptions> & { held?: Record<string, Entry | Error | undefined> } = {},
+) {
+  const asks: string[] = [];
+  const fetches: string[] = [];
+  const outcomes: LookupOutcome[] = [];
+  const timer = manualTimer();
+  const { held = {}, ...rest } = options;
+  const lookup = new Lookup({
+    timeoutMs: 60_000,
+    ask: (hash) => asks.push(hash),
+    mastersToHear: () => ['m1', 'm2'],
+    fetch: async (answer) => {
+      fetches.push(answer.node);
+      const result = held[answer.node];
+      if (result instanceof Error) throw result;
+      return result;
+    },
+    onOutcome: (outcome) => outcomes.push(outcome),
+    setTimer: timer.setTimer,
+    clearTimer: timer.clearTimer,
+    ...rest,
+  });
+  return { lookup, asks, fetches, outcomes, timer };
+}
+
+describe('Lookup', () => {
+  test('concurrent finds of one key share one ask and one fetch', async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
+    const { lookup, asks, fetches } = harness({ held: { m1: entry } });
+
+    const finds = [lookup.find(KEY, HASH), lookup.find(KEY, HASH), lookup.find(KEY, HASH)];
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+    const results = await Promise.all(finds);
+
+    assert.deepEqual(asks, [HASH]);
+    assert.deepEqual(fetches, ['m1']);
+    for (const result of results) assert.equal(result, entry);
+  });
+
+  test('a find after the previous one settled asks again', async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
+    const { lookup, asks } = harness({ held: { m1: entry } });
+
+    const first = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+    await first;
+    const second = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+    await second;
+
+    assert.deepEqual(asks, [HASH, HASH]);
+  });
+
+  test('the first master answer ends the wait before the timeout', async () => {
+    const entry = entryOf('from master', { wall: 5, counter: 0, node: 'm1' });
+    const { lookup, outcomes, timer } = harness({ held: { m1: entry } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+
+    assert.equal(await found, entry);
+    assert.deepEqual(outcomes, ['found']);
+    assert.equal(timer.cleared, true, 'the timeout is cancelled');
+  });
+
+  test('an answer from a non-master alone does not end the wait', async () => {
+    const entry = entryOf('cached', { wall: 5, counter: 0, node: 'n1' });
+    const { lookup, fetches, timer } = harness({ held: { n1: entry } });
+    let settled = false;
+
+    const found = lookup.find(KEY, HASH).finally(() => {
+      settled = true;
+    });
+    lookup.answer(HASH, answerFor(entry, 'n1', false));
+    await drainMicrotasks();
+    assert.equal(settled, false);
+    assert.deepEqual(fetches, []);
+
+    timer.fire();
+    assert.equal(await found, entry, 'at the timeout the answers so far are used');
+  });
+
+  test('every awaited master saying absent ends the wait with undefined', async () => {
+    const { lookup, fetches, outcomes, timer } = harness();
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, { absent: 'm1' });
+    lookup.answer(HASH, { absent: 'm2' });
+
+    assert.equal(await found, undefined);
+    assert.deepEqual(outcomes, ['absent']);
+    assert.deepEqual(fetches, []);
+    assert.equal(timer.cleared, true);
+  });
+
+  test('one master saying absent is not enough while another is awaited', async () => {
+    const { lookup, outcomes, timer } = harness();
+    let settled = false;
+
+    const found = lookup.find(KEY, HASH).finally(() => {
+      settled = true;
+    });
+    lookup.answer(HASH, { absent: 'm1' });
+    lookup.answer(HASH, { absent: 'not-a-master' });
+    await drainMicrotasks();
+    assert.equal(settled, false);
+
+    timer.fire();
+    assert.equal(await found, undefined);
+    assert.deepEqual(outcomes, ['timeout']);
+  });
+
+  test('a cached copy still wins when every master says absent', async () => {
+    const entry = entryOf('cached', { wall: 5, counter: 0, node: 'n1' });
+    const { lookup } = harness({ held: { n1: entry } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(entry, 'n1', false));
+    lookup.answer(HASH, { absent: 'm1' });
+    lookup.answer(HASH, { absent: 'm2' });
+
+    assert.equal(await found, entry);
+  });
+
+  test('mastersToHear() returning [] settles at once, after asking', async () => {
+    const { lookup, asks, outcomes } = harness({ mastersToHear: () => [] });
+
+    assert.equal(await lookup.find(KEY, HASH), undefined);
+    assert.deepEqual(asks, [HASH]);
+    assert.deepEqual(outcomes, ['absent']);
+  });
+
+  test('absent answers do not settle anything when no master is awaited', async () => {
+    const { lookup, outcomes, timer } = harness({ mastersToHear: () => undefined });
+    let settled = false;
+
+    const found = lookup.find(KEY, HASH).finally(() => {
+      settled = true;
+    });
+    lookup.answer(HASH, { absent: 'm1' });
+    lookup.answer(HASH, { absent: 'm2' });
+    await drainMicrotasks();
+    assert.equal(settled, false);
+
+    timer.fire();
+    assert.equal(await found, undefined);
+    assert.deepEqual(outcomes, ['timeout']);
+  });
+
+  test('the newest version wins, whatever order the answers came in', async () => {
+    const old = entryOf('old', { wall: 10, counter: 0, node: 'n1' });
+    const newest = entryOf('newest', { wall: 10, counter: 2, node: 'n2' });
+    const middle = entryOf('middle', { wall: 10, counter: 1, node: 'm1' });
+    const { lookup, fetches } = harness({ held: { n1: old, n2: newest, m1: middle } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(old, 'n1', false));
+    lookup.answer(HASH, answerFor(newest, 'n2', false));
+    lookup.answer(HASH, answerFor(middle, 'm1', true));
+
+    assert.equal(await found, newest);
+    assert.deepEqual(fetches, ['n2']);
+  });
+
+  test('a failed fetch falls back to the next newest answer', async () => {
+    const newest = entryOf('newest', { wall: 3, counter: 0, node: 'n1' });
+    const older = entryOf('older', { wall: 2, counter: 0, node: 'm1' });
+    const { lookup, fetches, outcomes } = harness({
+      held: { n1: new Error('connection refused'), m1: older },
+    });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(newest, 'n1', false));
+    lookup.answer(HASH, answerFor(older, 'm1', true));
+
+    assert.equal(await found, older);
+    assert.deepEqual(fetches, ['n1', 'm1']);
+    assert.deepEqual(outcomes, ['found']);
+  });
+
+  test('a node that no longer has the value is skipped', async () => {
+    const newest = entryOf('newest', { wall: 3, counter: 0, node: 'n1' });
+    const older = entryOf('older', { wall: 2, counter: 0, node: 'm1' });
+    const { lookup } = harness({ held: { n1: undefined, m1: older } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(newest, 'n1', false));
+    lookup.answer(HASH, answerFor(older, 'm1', true));
+
+    assert.equal(await found, older);
+  });
+
+  test('a value that does not match the answered hash is refused', async () => {
+    const claimed = entryOf('what was announced', { wall: 9, counter: 0, node: 'evil' });
+    const forged = entryOf('something else', { wall: 9, counter: 0, node: 'evil' });
+    const honest = entryOf('honest', { wall: 1, counter: 0, node: 'm1' });
+    const { lookup, fetches } = harness({ held: { evil: forged, m1: honest } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, {
+      ...answerFor(claimed, 'evil', false),
+      valueHash: hashValue(claimed.value),
+    });
+    lookup.answer(HASH, answerFor(honest, 'm1', true));
+
+    assert.equal(await found, honest);
+    assert.deepEqual(fetches, ['evil', 'm1']);
+  });
+
+  test('a deletion newer than every copy ends the lookup with undefined, fetching nothing', async () => {
+    const stale = entryOf('stale copy', { wall: 4, counter: 0, node: 'n1' });
+    const deletion = makeTombstone({ wall: 5, counter: 0, node: 'm1' });
+    const { lookup, fetches, outcomes } = harness({ held: { n1: stale, m1: deletion } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(stale, 'n1', false));
+    lookup.answer(HASH, answerFor(deletion, 'm1', true));
+
+    assert.equal(await found, undefined);
+    assert.deepEqual(fetches, []);
+    assert.deepEqual(outcomes, ['deleted']);
+  });
+
+  test('a value written after a deletion is found', async () => {
+    const deletion = makeTombstone({ wall: 5, counter: 0, node: 'm1' });
+    const rewritten = entryOf('written again', { wall: 6, counter: 0, node: 'n1' });
+    const { lookup, fetches } = harness({ held: { n1: rewritten } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(rewritten, 'n1', false));
+    lookup.answer(HASH, answerFor(deletion, 'm1', true));
+
+    assert.equal(await found, rewritten);
+    assert.deepEqual(fetches, ['n1']);
+  });
+
+  test('when the newest copy cannot be fetched, a deletion still hides every older copy', async () => {
+    const newest = entryOf('written after the delete', { wall: 9, counter: 0, node: 'n1' });
+    const deletion = makeTombstone({ wall: 8, counter: 0, node: 'm1' });
+    const beforeDeletion = entryOf('deleted value', { wall: 7, counter: 0, node: 'n2' });
+    const { lookup, fetches } = harness({
+      held: { n1: new Error('connection refused'), m1: deletion, n2: beforeDeletion },
+    });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(newest, 'n1', false));
+    lookup.answer(HASH, answerFor(beforeDeletion, 'n2', false));
+    lookup.answer(HASH, answerFor(deletion, 'm1', true));
+
+    assert.equal(await found, undefined);
+    assert.deepEqual(fetches, ['n1']);
+  });
+
+  test('when every fetch fails the result is undefined', async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
+    const { lookup, outcomes } = harness({ held: { m1: new Error('timeout') } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+
+    assert.equal(await found, undefined);
+    assert.deepEqual(outcomes, ['fetch-failed']);
+  });
+
+  test('with no answers at all, the (real) timeout ends the lookup', async () => {
+    const outcomes: LookupOutcome[] = [];
+    const lookup = new Lookup({
+      timeoutMs: 30,
+      ask: () => {},
+      mastersToHear: () => ['m1'],
+      fetch: async () => assert.fail('nothing to fetch'),
+      onOutcome: (outcome) => outcomes.push(outcome),
+    });
+
+    assert.equal(await lookup.find(KEY, HASH), undefined);
+    assert.deepEqual(outcomes, ['timeout']);
+  });
+
+  test('answers for other keys, or after the lookup ended, are ignored', async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
+    const { lookup, fetches } = harness({ held: { m1: entry } });
+
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+    const found = lookup.find(KEY, HASH);
+    lookup.answer('zzzzzzzzzzzzzzzzzzzzzzzzzz', answerFor(entry, 'm1', true));
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+    assert.equal(await found, entry);
+    lookup.answer(HASH, answerFor(entry, 'm1', true));
+
+    assert.deepEqual(fetches, ['m1']);
+  });
+});

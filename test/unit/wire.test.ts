@@ -1,0 +1,503 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import dgram from 'node:dgram';
+import { describe, test } from 'node:test';
+import packet, { type Answer, type Packet } from 'dns-packet';
+import type { Peer, Transport } from '../../cluster/transport.js';
+import { createUdpTransport } from '../../cluster/udp-transport.js';
+import { type DropReason, keyHash, type Message, Wire, WireError } from '../../cluster/wire.js';
+
+const CLUSTER = 'unit';
+const SUFFIX = `${CLUSTER}._diststore.local`;
+const HASH = keyHash(CLUSTER, 'some key');
+const KEY_NAME = `${HASH}.key.${SUFFIX}`;
+
+/** What a receiver decodes after the message crossed the network as DNS bytes. */
+function overTheWire(message: Message, from = new Wire(CLUSTER), to = new Wire(CLUSTER)): Message {
+  return to.decode(packet.decode(packet.encode(from.encode(message))));
+}
+
+/** Decodes a hand-built packet the way a receiver would (after DNS encoding). */
+function decodeRaw(raw: Packet): Message {
+  return new Wire(CLUSTER).decode(packet.decode(packet.encode(raw)));
+}
+
+const txt = (name: string, data: string[]): Answer => ({ name, type: 'TXT', ttl: 0, data });
+const srv = (name: string): Answer => ({
+  name,
+  type: 'SRV',
+  ttl: 0,
+  data: { target: '127.0.0.1', port: 8181 },
+});
+const response = (...answers: Answer[]): Packet => ({ type: 'response', answers });
+
+const ANNOUNCE_FIELDS = [
+  'n=127.0.0.1:8181',
+  'http=127.0.0.1:8181',
+  'keys=3',
+  'epoch=2',
+  'state=ready',
+  'boot=b1',
+  'master=127.0.0.1:8181',
+  'master=127.0.0.1:8182',
+];
+
+describe('Wire round trips', () => {
+  const messages: Array<[string, Message]> = [
+    ['who-has', { kind: 'who-has', keyHash: HASH }],
+    ['census', { kind: 'census' }],
+    [
+      'has from a master',
+      {
+        kind: 'has',
+        keyHash: HASH,
+        node: '127.0.0.1:8181',
+        http: '127.0.0.1:8181',
+        version: { wall: 1_700_000_000_000, counter: 3, node: '127.0.0.1:8181' },
+        master: true,
+        valueHash: 'AbCdEfGhIjKlMnOpQrSt-_',
+        deleted: false,
+      },
+    ],
+    [
+      'has from a non-master',
+      {
+        kind: 'has',
+        keyHash: HASH,
+        node: 'node-b',
+        http: 'host-b.example:9000',
+        version: { wall: 5, counter: 0, node: 'node-b' },
+        master: false,
+        valueHash: 'x',
+        deleted: false,
+      },
+    ],
+    [
+      'has of a deleted key (tombstone)',
+      {
+        kind: 'has',
+        keyHash: HASH,
+        node: 'm2',
+        http: '127.0.0.1:8182',
+        version: { wall: 9, counter: 1, node: 'm2' },
+        master: true,
+        valueHash: 'h',
+        deleted: true,
+      },
+    ],
+    ['absent', { kind: 'absent', keyHash: HASH, node: '127.0.0.1:8182' }],
+    [
+      'invalidate',
+      {
+        kind: 'invalidate',
+        keyHash: HASH,
+        node: '127.0.0.1:8181',
+        version: { wall: 1_700_000_000_001, counter: 0, node: '127.0.0.1:8183' },
+      },
+    ],
+    [
+      'announce',
+      {
+        kind: 'announce',
+        node: '127.0.0.1:8181',
+        http: '127.0.0.1:8181',
+        keys: 12_345,
+        epoch: 7,
+        masters: ['127.0.0.1:8181', '127.0.0.1:8182'],
+        state: 'ready',
+        boot: 'b-1700000000000',
+      },
+    ],
+    [
+      'announce with an empty masters list',
+      {
+        kind: 'announce',
+        node: 'n1',
+        http: '127.0.0.1:8181',
+        keys: 0,
+        epoch: 0,
+        masters: [],
+        state: 'joining',
+        boot: 'b',
+      },
+    ],
+    [
+      'announce with one master while syncing',
+      {
+        kind: 'announce',
+        node: 'n2',
+        http: '127.0.0.1:8182',
+        keys: 1,
+        epoch: 1,
+        masters: ['n2'],
+        state: 'syncing',
+        boot: 'b',
+      },
+    ],
+    [
+      'announce of a leaving node',
+      {
+        kind: 'announce',
+        node: 'n3',
+        http: '127.0.0.1:8183',
+        keys: 0,
+        epoch: 3,
+        masters: ['n1', 'n2'],
+        state: 'leaving',
+        boot: 'b',
+      },
+    ],
+  ];
+
+  for (const [name, message] of messages) {
+    test(`${name} decodes to what was encoded`, () => {
+      assert.deepEqual(overTheWire(message), message);
+    });
+  }
+
+  /** An announce naming two masters, as a node with the given id would send it. */
+  const announceOf = (a: string, b: string): Message => ({
+    kind: 'announce',
+    node: a,
+    http: '127.0.0.1:8181',
+    keys: 1,
+    epoch: 1,
+    masters: [a, b],
+    state: 'ready',
+    boot: 'b',
+  });
+
+  test('announce naming masters with the longest ids --id allows (100 chars) decodes', () => {
+    const message = announceOf('a'.repeat(100), 'b'.repeat(100));
+    assert.deepEqual(overTheWire(message), message);
+  });
+
+  test('announce naming masters with default ids (advertise:port) of a long but valid host name decodes', () => {
+    // Two 60-char DNS labels plus a domain: a valid 129-char host name.
+    const host = (c: string) => `${c.repeat(60)}.${c.repeat(60)}.example`;
+    const message = announceOf(`${host('a')}:8181`, `${host('b')}:8181`);
+    assert.deepEqual(overTheWire(message), message);
+  });
+});
+
+describe('Wire rejects packets it must not accept', () => {
+  const isWireError = (reason: DropReason) => (error: unknown) =>
+    error instanceof WireError && error.reason === reason;
+
+  test("every kind of another cluster's message is foreign", () => {
+    const theirs = new Wire('other');
+    const mine = new Wire(CLUSTER);
+    const messages: Message[] = [
+      { kind: 'who-has', keyHash: HASH },
+      { kind: 'census' },
+      { kind: 'absent', keyHash: HASH, node: 'n' },
+      {
+        kind: 'has',
+        keyHash: HASH,
+        node: 'n',
+        http: '127.0.0.1:1',
+        version: { wall: 1, counter: 0, node: 'n' },
+        master: true,
+        valueHash: 'h',
+        deleted: false,
+      },
+      {
+        kind: 'invalidate',
+        keyHash: HASH,
+        node: 'n',
+        version: { wall: 1, counter: 0, node: 'n' },
+      },
+      {
+        kind: 'announce',
+        node: 'n',
+        http: '127.0.0.1:1',
+        keys: 0,
+        epoch: 0,
+        masters: [],
+        state: 'ready',
+        boot: 'b',
+      },
+    ];
+    for (const message of messages) {
+      assert.throws(() => overTheWire(message, theirs, mine), isWireError('foreign'), message.kind);
+    }
+  });
+
+  test('plain mDNS traffic is foreign', () => {
+    const query: Packet = { type: 'query', questions: [{ name: '_http._tcp.local', type: 'PTR' }] };
+    assert.throws(() => decodeRaw(query), isWireError('foreign'));
+    const answer = response({ name: 'printer.local', type: 'A', ttl: 120, data: '192.168.1.9' });
+    assert.throws(() => decodeRaw(answer), isWireError('foreign'));
+  });
+
+  const malformed: Array<[string, Packet]> = [
+    ['a query without a question', { type: 'query', questions: [] }],
+    ['a response without answers', response()],
+    [
+      'a key hash that is not 26 base32 chars',
+      { type: 'query', questions: [{ name: `NOT-A-HASH.key.${SUFFIX}`, type: 'SRV' }] },
+    ],
+    [
+      'a key hash that is too short',
+      { type: 'query', questions: [{ name: `abc.key.${SUFFIX}`, type: 'SRV' }] },
+    ],
+    ['a has answer without TXT', response(srv(KEY_NAME))],
+    ['a has answer without SRV', response(txt(KEY_NAME, ['n=n1', 'v=1.0.n1', 'h=x']))],
+    ['a has answer without n=', response(srv(KEY_NAME), txt(KEY_NAME, ['v=1.0.n1', 'h=x']))],
+    ['a has answer without v=', response(srv(KEY_NAME), txt(KEY_NAME, ['n=n1', 'h=x']))],
+    ['a has answer without h=', response(srv(KEY_NAME), txt(KEY_NAME, ['n=n1', 'v=1.0.n1']))],
+    [
+      'a has answer with a bad version',
+      response(srv(KEY_NAME), txt(KEY_NAME, ['n=n1', 'v=yesterday', 'h=x'])),
+    ],
+    ['an absent answer without n=', response(txt(KEY_NAME, ['absent=1']))],
+    ['an invalidate without v=', response(txt(KEY_NAME, ['n=n1', 'inv=1']))],
+    ['an invalidate with a bad version', response(txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.x.n1']))],
+    [
+      'an announce that is not TXT',
+      response({ name: `node.${SUFFIX}`, type: 'A', ttl: 0, data: '127.0.0.1' }),
+    ],
+    ...['n', 'http', 'keys', 'epoch', 'state', 'boot'].map((field): [string, Packet] => [
+      `an announce without ${field}=`,
+      response(
+        txt(
+          `node.${SUFFIX}`,
+          ANNOUNCE_FIELDS.filter((f) => !f.startsWith(`${field}=`)),
+        ),
+      ),
+    ]),
+    ...['keys=many', 'keys=-1', 'keys=1.5', 'keys=', 'epoch=x', 'state=bored'].map(
+      (bad): [string, Packet] => [
+        `an announce with ${bad}`,
+        response(
+          txt(`node.${SUFFIX}`, [
+            ...ANNOUNCE_FIELDS.filter((f) => !f.startsWith(bad.split('=')[0] as string)),
+            bad,
+          ]),
+        ),
+      ],
+    ),
+  ];
+
+  for (const [name, raw] of malformed) {
+    test(`${name} is malformed`, () => {
+      assert.throws(() => decodeRaw(raw), isWireError('malformed'));
+    });
+  }
+
+  test('the hand-built announce used above is itself accepted', () => {
+    assert.equal(decodeRaw(response(txt(`node.${SUFFIX}`, ANNOUNCE_FIELDS))).kind, 'announce');
+  });
+});
+
+describe('keyHash', () => {
+  test('is 26 lowercase base32 characters', () => {
+    for (const key of ['a', 'some key', 'ключ/🙂', '.', 'x'.repeat(1024)]) {
+      assert.match(keyHash('c', key), /^[a-z2-7]{26}$/);
+    }
+  });
+
+  test('is the first 26 base32 characters of sha256(cluster + key)', () => {
+    // An independent RFC 4648 base32 (lowercase), so tools outside diststore can compute H(key).
+    const digest = createHash('sha256').update('unit').update('some key').digest();
+    const bits = [...digest].map((byte) => byte.toString(2).padStart(8, '0')).join('');
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+    const expected = Array.from({ length: 26 }, (_, i) =>
+      alphabet.charAt(Number.parseInt(bits.slice(i * 5, i * 5 + 5), 2)),
+    ).join('');
+    assert.equal(keyHash('unit', 'some key'), expected);
+  });
+
+  test('is stable for one cluster and key', () => {
+    assert.equal(keyHash('c', 'k'), keyHash('c', 'k'));
+  });
+
+  test('differs per cluster and per key', () => {
+    assert.notEqual(keyHash('c1', 'k'), keyHash('c2', 'k'));
+    assert.notEqual(keyHash('c', 'k1'), keyHash('c', 'k2'));
+  });
+});
+
+/** Polls until `condition` holds; fails after `timeoutMs`. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A UDP port nothing uses right now, found by letting the OS pick one. */
+async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
+interface Received {
+  message: Message;
+  from: Peer;
+}
+
+interface TestNode {
+  transport: Transport;
+  received: Received[];
+  drops: Array<{ reason: DropReason; detail: string }>;
+}
+
+describe('createUdpTransport on loopback', () => {
+  let clusterCount = 0;
+  /** A cluster name no other test (or test process) uses. */
+  const uniqueCluster = () => `unit-${process.pid}-${++clusterCount}`;
+
+  /** Starts transports of one cluster on a fresh port; they are closed when the test ends. */
+  async function startNodes(
+    t: { after(fn: () => Promise<void>): void },
+    count: number,
+    cluster = uniqueCluster(),
+    port?: number,
+  ): Promise<{ nodes: TestNode[]; port: number; cluster: string }> {
+    const groupPort = port ?? (await freeUdpPort());
+    const nodes: TestNode[] = [];
+    for (let i = 0; i < count; i++) {
+      const received: Received[] = [];
+      const drops: TestNode['drops'] = [];
+      const transport = await createUdpTransport({
+        cluster,
+        group: '239.255.49.83',
+        port: groupPort,
+        interface: '127.0.0.1',
+        ttl: 0,
+        onDrop: (reason, detail) => drops.push({ reason, detail }),
+      });
+      t.after(() => transport.close());
+      transport.onMessage((message, from) => received.push({ message, from }));
+      nodes.push({ transport, received, drops });
+    }
+    return { nodes, port: groupPort, cluster };
+  }
+
+  /** Makes `node` answer every who-has with a `has` naming itself, by unicast to the asker. */
+  function answerWhoHas(node: TestNode, id: string): void {
+    node.transport.onMessage((message, from) => {
+      if (message.kind !== 'who-has') return;
+      node.transport.unicast(
+        {
+          kind: 'has',
+          keyHash: message.keyHash,
+          node: id,
+          http: '127.0.0.1:8181',
+          version: { wall: 1, counter: 2, node: id },
+          master: true,
+          valueHash: 'h',
+          deleted: false,
+        },
+        from,
+      );
+    });
+  }
+
+  const kinds = (node: TestNode) => node.received.map((r) => r.message.kind);
+
+  test('a multicast who-has reaches the other node and its unicast reply reaches the asker', async (t) => {
+    const { nodes, cluster } = await startNodes(t, 2);
+    const [asker, holder] = nodes as [TestNode, TestNode];
+    answerWhoHas(holder, 'holder');
+    const hash = keyHash(cluster, 'k');
+
+    asker.transport.multicast({ kind: 'who-has', keyHash: hash });
+
+    await waitFor(() => kinds(asker).includes('has'), 'the reply at the asker');
+    assert.deepEqual(holder.received.find((r) => r.message.kind === 'who-has')?.message, {
+      kind: 'who-has',
+      keyHash: hash,
+    });
+    const reply = asker.received.find((r) => r.message.kind === 'has')?.message;
+    assert.equal(reply?.kind === 'has' && reply.node, 'holder');
+    assert.equal(reply?.kind === 'has' && reply.keyHash, hash);
+    assert.equal(kinds(holder).includes('has'), false, 'the reply is unicast to the asker only');
+    assert.deepEqual([...asker.drops, ...holder.drops], []);
+  });
+
+  test('a census is answered by unicast announce', async (t) => {
+    const { nodes } = await startNodes(t, 2);
+    const [joiner, member] = nodes as [TestNode, TestNode];
+    member.transport.onMessage((message, from) => {
+      if (message.kind !== 'census') return;
+      member.transport.unicast(
+        {
+          kind: 'announce',
+          node: 'member',
+          http: '127.0.0.1:8181',
+          keys: 4,
+          epoch: 1,
+          masters: ['member'],
+          state: 'ready',
+          boot: 'b',
+        },
+        from,
+      );
+    });
+
+    joiner.transport.multicast({ kind: 'census' });
+
+    await waitFor(() => kinds(joiner).includes('announce'), 'the announce at the joiner');
+    const announce = joiner.received.find((r) => r.message.kind === 'announce')?.message;
+    assert.equal(announce?.kind === 'announce' && announce.keys, 4);
+  });
+
+  test('garbage datagrams are counted as malformed and the transport keeps working', async (t) => {
+    const { nodes, port, cluster } = await startNodes(t, 2);
+    const [asker, holder] = nodes as [TestNode, TestNode];
+    answerWhoHas(holder, 'holder');
+
+    const sender = dgram.createSocket('udp4');
+    t.after(() => new Promise<void>((resolve) => sender.close(resolve)));
+    const garbage = [
+      Buffer.from('hello, not DNS'),
+      Buffer.alloc(12), // a valid DNS header: a query with no question
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      Buffer.alloc(0),
+    ];
+    for (const datagram of garbage) {
+      await new Promise<void>((resolve, reject) =>
+        sender.send(datagram, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
+      );
+    }
+
+    const drops = () => [...asker.drops, ...holder.drops];
+    await waitFor(() => drops().length >= garbage.length, 'every garbage datagram to be dropped');
+    assert.deepEqual(new Set(drops().map((d) => d.reason)), new Set(['malformed']));
+    assert.deepEqual([...asker.received, ...holder.received], []);
+
+    asker.transport.multicast({ kind: 'who-has', keyHash: keyHash(cluster, 'k') });
+    await waitFor(() => kinds(asker).includes('has'), 'a reply after the garbage');
+  });
+
+  test("another cluster's packets on the same group and port are dropped as foreign", async (t) => {
+    const { nodes, port } = await startNodes(t, 1);
+    const [mine] = nodes as [TestNode];
+    const { nodes: others } = await startNodes(t, 1, uniqueCluster(), port);
+    const [theirs] = others as [TestNode];
+
+    theirs.transport.multicast({ kind: 'census' });
+
+    await waitFor(() => mine.drops.length > 0, 'the foreign census to be dropped');
+    assert.deepEqual(
+      mine.drops.map((d) => d.reason),
+      ['foreign'],
+    );
+    assert.deepEqual(mine.received, []);
+  });
+
+  test('close() is safe to call twice and sending after it does not throw', async (t) => {
+    const { nodes } = await startNodes(t, 1);
+    const [node] = nodes as [TestNode];
+    await node.transport.close();
+    await node.transport.close();
+    node.transport.multicast({ kind: 'census' });
+    node.transport.unicast({ kind: 'census' }, { address: '127.0.0.1', port: 9 });
+  });
+});
