@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type Condition, checkCondition, decider } from './conditional.js';
 import type { DurableStore } from './durable-store.js';
 import {
   electMasters,
@@ -57,7 +58,16 @@ export interface WriteOptions {
   /** Store here only, not on the masters. */
   local?: boolean;
   /** Seconds until the entry is gone everywhere. */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
+  /** Write only if the key is at this version, or absent; decided on a master. */
+  condition?: Condition | undefined;
+  /** Set on a conditional write another node forwarded to us as the decider. */
+  forwarded?: boolean;
+}
+
+/** When an entry written at `version` with a TTL expires. */
+function expiry(version: Version, ttlSeconds: number | undefined): number | undefined {
+  return ttlSeconds === undefined ? undefined : version.wall + ttlSeconds * 1000;
 }
 
 /** The result of a write: its version and which masters hold it. */
@@ -204,9 +214,24 @@ export class DistNode {
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     this.assertServing();
+    if (options.condition) {
+      const deciding = decider(this.masters.ids, (id) =>
+        id === this.id ? this.state === 'ready' : this.membership.get(id)?.state === 'ready',
+      );
+      if (!deciding) throw new NotReadyError('syncing');
+      if (deciding !== this.id) {
+        const member = this.membership.get(deciding);
+        if (!member || options.forwarded) throw new NotReadyError(this.state);
+        const result = await this.peers.conditional(member.http, key, value, type, options);
+        // The decider stored it; this node keeps it too, as the node the client wrote to.
+        const expiresAt = expiry(result.version, options.ttlSeconds);
+        await this.keepPrimary(key, makeEntry(value, type, result.version, { expiresAt }));
+        return result;
+      }
+      checkCondition(this.store.get(key), options.condition);
+    }
     const version = this.clock.next();
-    const expiresAt =
-      options.ttlSeconds === undefined ? undefined : version.wall + options.ttlSeconds * 1000;
+    const expiresAt = expiry(version, options.ttlSeconds);
     return this.commit(key, makeEntry(value, type, version, { expiresAt }), options.local);
   }
 
@@ -440,7 +465,17 @@ export class DistNode {
       case 'invalidate': {
         if (this.options.ignoreInvalidations) return;
         const key = this.store.keyForHash(message.keyHash);
-        if (key !== undefined) this.store.invalidate(key, message.version);
+        if (key === undefined) return;
+        // Masters converge by replication; elsewhere even our own earlier write is superseded.
+        const dropped = this.store.invalidate(key, message.version, !this.isMaster);
+        if (dropped === 'primary') {
+          this.durable?.remove(key).catch((error) => {
+            this.log.error(
+              { key, err: String(error) },
+              'cannot remove a superseded entry from disk',
+            );
+          });
+        }
         return;
       }
     }

@@ -1,7 +1,9 @@
 import { Agent } from 'node:http';
 import got, { type Got } from 'got';
+import { type Condition, ConflictError } from './conditional.js';
 import { type Entry, makeEntry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
+import type { WriteResult } from './node.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /** What a peer answers to a replicated write: whether it applied it, and its master view. */
@@ -21,6 +23,17 @@ export const VERSION_HEADER = 'x-diststore-version';
 export const EXPIRES_HEADER = 'x-diststore-expires';
 /** Marks a replicated entry as a tombstone. */
 export const DELETED_HEADER = 'x-diststore-deleted';
+
+/** A conditional write's TTL and condition, forwarded to the deciding master. */
+export const TTL_HEADER = 'x-diststore-ttl';
+export const IF_VERSION_HEADER = 'x-diststore-if-version';
+export const IF_ABSENT_HEADER = 'x-diststore-if-absent';
+
+function conditionHeaders(condition: Condition): Record<string, string> {
+  return 'ifAbsent' in condition
+    ? { [IF_ABSENT_HEADER]: '1' }
+    : { [IF_VERSION_HEADER]: formatVersion(condition.ifVersion) };
+}
 
 /** The headers that carry an entry's metadata between nodes. */
 export function entryHeaders(entry: Entry): Record<string, string> {
@@ -75,6 +88,39 @@ export class PeerClient {
     if (response.statusCode !== 200)
       throw new Error(`replicate to ${peer}: HTTP ${response.statusCode}`);
     return response.body as ReplicaAck;
+  }
+
+  /** Forwards a conditional write to the deciding master; throws ConflictError if it lost. */
+  async conditional(
+    peer: string,
+    key: string,
+    value: Buffer,
+    type: string,
+    options: { ttlSeconds?: number | undefined; condition?: Condition | undefined },
+  ): Promise<WriteResult> {
+    const headers: Record<string, string> = { 'content-type': type };
+    if (options.ttlSeconds !== undefined) headers[TTL_HEADER] = String(options.ttlSeconds);
+    if (options.condition) Object.assign(headers, conditionHeaders(options.condition));
+    const response = await this.http.post(this.url(peer, '/internal/conditional', key), {
+      agent: { http: this.agent(peer) },
+      headers,
+      body: value,
+      responseType: 'json',
+    });
+    const body = response.body as {
+      version?: string;
+      current?: string | null;
+      masters?: string[];
+      lost?: string[];
+    };
+    if (response.statusCode === 409) {
+      throw new ConflictError(body.current ? parseVersion(body.current) : undefined);
+    }
+    const version = parseVersion(body.version ?? '');
+    if (response.statusCode !== 200 || !version) {
+      throw new Error(`conditional write via ${peer}: HTTP ${response.statusCode}`);
+    }
+    return { key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
   }
 
   /** Sends many entries in one streamed request. */

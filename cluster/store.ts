@@ -83,12 +83,24 @@ export class Store {
     return true;
   }
 
-  /** Drops a cached copy older than `version` (a write elsewhere made it stale). */
-  invalidate(key: string, version: Version): boolean {
+  /**
+   * Drops a local entry older than `version` (a write elsewhere made it stale): the cached
+   * copy, and with `primaryToo` a primary entry as well. Returns the tier it was dropped from.
+   */
+  invalidate(key: string, version: Version, primaryToo: boolean): 'primary' | 'cached' | undefined {
     const cached = this.cache.peek(key);
-    if (!cached || !isNewer(version, cached.version)) return false;
-    this.cache.delete(key);
-    return true;
+    if (cached && isNewer(version, cached.version)) {
+      this.cache.delete(key);
+      return 'cached';
+    }
+    const primary = this.primary.get(key);
+    if (primaryToo && primary && isNewer(version, primary.version)) {
+      this.primary.delete(key);
+      this.primaryBytesHeld -= primary.value.length;
+      this.unindex(key);
+      return 'primary';
+    }
+    return undefined;
   }
 
   /**

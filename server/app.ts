@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { ConflictError } from '../cluster/conditional.js';
 import { type DistNode, NotReadyError, ReplicationError } from '../cluster/node.js';
+import { formatVersion } from '../cluster/version.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
 import { HttpError } from './errors.js';
@@ -26,6 +28,10 @@ export function createApp(node: DistNode, limits: Limits, log: Logger): Hono {
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       return c.json({ error: error.message, code: error.code, ...error.details }, error.status);
+    }
+    if (error instanceof ConflictError) {
+      const current = error.current ? formatVersion(error.current) : null;
+      return c.json({ error: error.message, code: 'conflict', current }, 409);
     }
     if (error instanceof NotReadyError) {
       return c.json({ error: error.message, code: 'not_ready' }, 503);

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { DistNode } from '../cluster/node.js';
-import { HttpError, notFound } from './errors.js';
+import { badRequest, HttpError, notFound } from './errors.js';
 import { readFormField, readWriteForm } from './form.js';
 import { checkKey, type Limits } from './limits.js';
 import { requestKey } from './request-key.js';
@@ -29,9 +29,13 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   ] as const) {
     app.post(path, formLimit, async (c) => {
       const form = await readWriteForm(c.req.raw, limits);
+      if (local && form.condition) {
+        throw badRequest('bad_condition', 'conditions are decided on the masters: use /post');
+      }
       const result = await node.write(form.key, form.value, form.type, {
         local,
         ttlSeconds: form.ttlSeconds,
+        condition: form.condition,
       });
       return c.json(writeResultJson(result));
     });

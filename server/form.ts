@@ -1,3 +1,5 @@
+import type { Condition } from '../cluster/conditional.js';
+import { parseVersion } from '../cluster/version.js';
 import { badRequest, HttpError } from './errors.js';
 import { checkKey, checkValueSize, decodeComponent, type Limits } from './limits.js';
 
@@ -7,7 +9,9 @@ export interface WriteForm {
   value: Buffer;
   type: string;
   /** Optional per-key TTL in seconds (field `ttl`). */
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
+  /** Optional condition (fields `ifVersion`, `ifAbsent=1`). */
+  condition?: Condition | undefined;
 }
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -22,16 +26,38 @@ export async function readWriteForm(request: Request, limits: Limits): Promise<W
   const key = checkKey(textOf(fields.get('key'), 'key'), limits);
   const ttl = textOf(fields.get('ttl'), 'ttl');
   const ttlSeconds = ttl === undefined || ttl === '' ? undefined : parseTtl(ttl);
+  const condition = parseCondition(
+    textOf(fields.get('ifVersion'), 'ifVersion'),
+    textOf(fields.get('ifAbsent'), 'ifAbsent'),
+  );
   const raw = fields.get('value');
   if (raw === undefined) throw badRequest('missing_field', 'the field "value" is required');
   if (typeof raw === 'string') {
     const value = Buffer.from(raw);
     checkValueSize(value.length, limits);
-    return { key, value, type: TEXT, ttlSeconds };
+    return { key, value, type: TEXT, ttlSeconds, condition };
   }
   checkValueSize(raw.size, limits);
   const value = Buffer.from(await raw.arrayBuffer());
-  return { key, value, type: raw.type || 'application/octet-stream', ttlSeconds };
+  return { key, value, type: raw.type || 'application/octet-stream', ttlSeconds, condition };
+}
+
+/** `ifVersion` (a version as writes answer it) or `ifAbsent=1`, not both. */
+function parseCondition(
+  ifVersion: string | undefined,
+  ifAbsent: string | undefined,
+): Condition | undefined {
+  if (ifVersion !== undefined && ifAbsent !== undefined) {
+    throw badRequest('bad_condition', 'give "ifVersion" or "ifAbsent", not both');
+  }
+  if (ifAbsent !== undefined) {
+    if (ifAbsent !== '1') throw badRequest('bad_condition', 'the field "ifAbsent" must be 1');
+    return { ifAbsent: true };
+  }
+  if (ifVersion === undefined) return undefined;
+  const version = parseVersion(ifVersion);
+  if (!version) throw badRequest('bad_condition', 'the field "ifVersion" is not a version');
+  return { ifVersion: version };
 }
 
 /** A TTL is a whole number of seconds from 1 to ten years. */

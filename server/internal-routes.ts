@@ -2,11 +2,18 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
-import { entryFromHeaders, VERSION_HEADER } from '../cluster/peer-client.js';
+import {
+  entryFromHeaders,
+  IF_ABSENT_HEADER,
+  IF_VERSION_HEADER,
+  TTL_HEADER,
+  VERSION_HEADER,
+} from '../cluster/peer-client.js';
+import { parseVersion } from '../cluster/version.js';
 import { badRequest, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
-import { valueResponse } from './responses.js';
+import { valueResponse, writeResultJson } from './responses.js';
 
 /** Node-to-node routes: replicate, bulk entries, fetch a value, sync stream, health probe. */
 export function internalRoutes(node: DistNode, limits: Limits): Hono {
@@ -18,6 +25,27 @@ export function internalRoutes(node: DistNode, limits: Limits): Hono {
     const entry = entryFromHeaders(value, (name) => c.req.header(name));
     if (!entry) throw badRequest('bad_version', `missing or bad ${VERSION_HEADER} header`);
     return c.json(await node.applyReplica(key, entry));
+  });
+
+  app.post('/conditional', async (c) => {
+    const key = requestKey(c, '/conditional', limits);
+    const ifVersion = c.req.header(IF_VERSION_HEADER);
+    const version = ifVersion === undefined ? undefined : parseVersion(ifVersion);
+    if (ifVersion !== undefined && !version) throw badRequest('bad_version', 'bad if-version');
+    const condition = version
+      ? { ifVersion: version }
+      : c.req.header(IF_ABSENT_HEADER) === '1'
+        ? { ifAbsent: true as const }
+        : undefined;
+    const ttl = c.req.header(TTL_HEADER);
+    const value = Buffer.from(await c.req.arrayBuffer());
+    const type = c.req.header('content-type') ?? 'application/octet-stream';
+    const result = await node.write(key, value, type, {
+      condition,
+      ttlSeconds: ttl === undefined ? undefined : Number(ttl),
+      forwarded: true,
+    });
+    return c.json(writeResultJson(result));
   });
 
   app.post('/entries', async (c) => {
