@@ -8,7 +8,7 @@ export interface CacheTierOptions {
   maxKeys: number;
   /** Most value bytes held at once (0: no limit). */
   maxBytes: number;
-  /** Called when a copy leaves the tier (expired, evicted or replaced by a primary). */
+  /** Called when a copy leaves the tier: expired, evicted, deleted or replaced by a newer one. */
   onRemove: (key: string) => void;
 }
 
@@ -22,6 +22,7 @@ export class CacheTier {
   /** Key → value bytes, in order of last use (oldest first; a Map keeps insertion order). */
   private readonly recency = new Map<string, number>();
   private bytesHeld = 0;
+  private lastExpiryScan = 0;
 
   constructor(private readonly options: CacheTierOptions) {
     this.cache = new NodeCache({
@@ -53,11 +54,13 @@ export class CacheTier {
     this.delete(key);
     const { maxKeys, maxBytes } = this.options;
     if (maxBytes > 0 && entry.value.length > maxBytes) return; // would evict everything
-    while (
+    const full = () =>
       (maxKeys > 0 && this.recency.size >= maxKeys) ||
-      (maxBytes > 0 && this.bytesHeld + entry.value.length > maxBytes)
-    ) {
-      const oldest = this.recency.keys().next().value as string;
+      (maxBytes > 0 && this.bytesHeld + entry.value.length > maxBytes);
+    if (full()) this.dropExpired();
+    while (full()) {
+      const oldest = this.recency.keys().next().value;
+      if (oldest === undefined) break;
       this.delete(oldest);
     }
     this.cache.set(key, entry, ttlSeconds);
@@ -89,6 +92,18 @@ export class CacheTier {
 
   close(): void {
     this.cache.close();
+  }
+
+  /**
+   * Expired copies leave node-cache only when read or at its periodic check; before evicting
+   * a live copy, make them leave now. A full scan, so at most once a second.
+   */
+  private dropExpired(): void {
+    const now = Date.now();
+    if (now - this.lastExpiryScan < 1000) return;
+    this.lastExpiryScan = now;
+    // has() expires a stale key, which reaches forget() through the 'expired' event.
+    for (const key of [...this.recency.keys()]) this.cache.has(key);
   }
 
   private forget(key: string): void {

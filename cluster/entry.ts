@@ -9,7 +9,7 @@ export interface Entry {
   readonly hash: string;
   /** A tombstone: the key was deleted at `version` (the value is empty). */
   readonly deleted?: boolean;
-  /** Wall-clock ms after which the entry is gone everywhere (a per-key TTL). */
+  /** Wall-clock ms from which the entry is gone everywhere (a per-key TTL). */
   readonly expiresAt?: number;
 }
 

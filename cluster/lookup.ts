@@ -130,8 +130,13 @@ export class Lookup {
         },
       };
       const timer = this.setTimer(() => {
-        timedOut = true;
-        pending.done();
+        // Timers run before I/O in Node's event loop: after a busy stretch, answers that
+        // arrived in time may still be unread. Let them in first (setImmediate runs after I/O).
+        setImmediate(() => {
+          if (this.pending.get(keyHash) !== pending) return;
+          timedOut = true;
+          pending.done();
+        });
       }, this.options.timeoutMs);
       this.pending.set(keyHash, pending);
       this.options.ask(keyHash);

@@ -10,16 +10,16 @@ import {
   needsElection,
 } from './election.js';
 import { type Entry, makeEntry, makeTombstone } from './entry.js';
+import { LocalData } from './local-data.js';
 import { Lookup } from './lookup.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
 import { PeerClient, type ReplicaAck } from './peer-client.js';
+import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
 import { HybridClock, type Version } from './version.js';
 import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
-
-export type WriteAcks = 'all' | 'one' | 'local';
 
 /** What a node needs to know about itself and its cluster. */
 export interface NodeOptions {
@@ -70,22 +70,6 @@ function expiry(version: Version, ttlSeconds: number | undefined): number | unde
   return ttlSeconds === undefined ? undefined : version.wall + ttlSeconds * 1000;
 }
 
-/** The result of a write: its version and which masters hold it. */
-export interface WriteResult {
-  key: string;
-  version: Version;
-  masters: string[];
-  lost: string[];
-}
-
-/** A write the masters did not all acknowledge as `--write-acks` requires. */
-export class ReplicationError extends Error {
-  constructor(readonly result: WriteResult) {
-    super(`write of ${JSON.stringify(result.key)} was not acknowledged by the masters`);
-    this.name = 'ReplicationError';
-  }
-}
-
 /** The node has not joined its cluster yet (or is leaving it). */
 export class NotReadyError extends Error {
   constructor(readonly state: NodeState) {
@@ -110,7 +94,7 @@ export class DistNode {
   private readonly peers: PeerClient;
   private readonly lookup: Lookup;
   private readonly transport: Transport;
-  private readonly durable: DurableStore | undefined;
+  private readonly data: LocalData;
   private readonly log: Logger;
   private readonly now: () => number;
   private ticker: NodeJS.Timeout | undefined;
@@ -128,7 +112,6 @@ export class DistNode {
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
     this.transport = deps.transport;
-    this.durable = deps.durable;
     this.metrics = deps.metrics ?? new Metrics();
     this.clock = new HybridClock(this.id, this.now);
     this.store = new Store({
@@ -139,6 +122,7 @@ export class DistNode {
       hashKey: (key) => keyHash(options.cluster, key),
       now: this.now,
     });
+    this.data = new LocalData(this.store, deps.durable, this.clock, this.log);
     this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
     this.peers = new PeerClient({ requestTimeoutMs: options.peerTimeoutMs });
     this.lookup = new Lookup({
@@ -173,14 +157,8 @@ export class DistNode {
 
   /** Joins the cluster: census, a short wait for answers, then adopt the best set or elect. */
   async start(): Promise<void> {
-    if (this.durable) {
-      for (const [key, entry] of this.durable.entries()) {
-        this.clock.observe(entry.version);
-        this.store.putPrimary(key, entry);
-      }
-      this.log.info({ entries: this.store.primaryCount }, 'loaded entries from the data dir');
-      this.sweep();
-    }
+    const loaded = this.data.load();
+    if (loaded > 0) this.log.info({ entries: loaded }, 'loaded entries from the data dir');
     this.membership.heard(this.announcement());
     this.transport.multicast({ kind: 'census' });
     await new Promise((resolve) => setTimeout(resolve, this.options.joinWindowMs));
@@ -225,7 +203,7 @@ export class DistNode {
         const result = await this.peers.conditional(member.http, key, value, type, options);
         // The decider stored it; this node keeps it too, as the node the client wrote to.
         const expiresAt = expiry(result.version, options.ttlSeconds);
-        await this.keepPrimary(key, makeEntry(value, type, result.version, { expiresAt }));
+        await this.data.keep(key, makeEntry(value, type, result.version, { expiresAt }));
         return result;
       }
       checkCondition(this.store.get(key), options.condition);
@@ -242,7 +220,7 @@ export class DistNode {
   }
 
   private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
-    await this.keepPrimary(key, entry);
+    await this.data.keep(key, entry);
     if (this.isMaster) this.invalidateCopies(key, entry);
     if (local || this.options.writeAcks === 'local') {
       return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
@@ -258,7 +236,7 @@ export class DistNode {
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
     if (found) {
       this.clock.observe(found.version);
-      if (this.isMaster) await this.keepPrimary(key, found);
+      if (this.isMaster) await this.data.keep(key, found);
       else this.store.putCached(key, found);
     }
     return found;
@@ -266,7 +244,7 @@ export class DistNode {
 
   /** Applies an entry replicated by another node (LWW by version). */
   async applyReplica(key: string, entry: Entry): Promise<ReplicaAck> {
-    const applied = await this.keepPrimary(key, entry);
+    const applied = await this.data.keep(key, entry);
     if (applied && this.isMaster) this.invalidateCopies(key, entry);
     return { applied: applied ? 1 : 0, ...this.masterView() };
   }
@@ -283,47 +261,9 @@ export class DistNode {
 
   /** Applies a stream of entries (a re-send after both masters were lost). */
   async applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    const applied = await this.keepPrimaries(entries);
+    const applied = await this.data.keepAll(entries);
     this.metrics.syncEntries.inc(applied);
     return { applied, ...this.masterView() };
-  }
-
-  /**
-   * Stores an entry as primary if it is newer than what is held, and persists it; resolves
-   * after the commit to disk, so nothing is acknowledged before it is durable.
-   */
-  private async keepPrimary(key: string, entry: Entry): Promise<boolean> {
-    this.clock.observe(entry.version);
-    if (!this.store.putPrimary(key, entry)) return false;
-    await this.durable?.put(key, entry);
-    return true;
-  }
-
-  /** keepPrimary for a stream: the disk writes overlap (lmdb commits them in batches). */
-  private async keepPrimaries(entries: AsyncIterable<[string, Entry]>): Promise<number> {
-    let applied = 0;
-    let writes: Promise<void>[] = [];
-    for await (const [key, entry] of entries) {
-      this.clock.observe(entry.version);
-      if (!this.store.putPrimary(key, entry)) continue;
-      applied++;
-      if (this.durable) writes.push(this.durable.put(key, entry));
-      if (writes.length >= 10_000) {
-        await Promise.all(writes);
-        writes = [];
-      }
-    }
-    await Promise.all(writes);
-    return applied;
-  }
-
-  /** Drops expired entries and old tombstones, here and on disk. */
-  private sweep(): void {
-    for (const key of this.store.sweep()) {
-      this.durable?.remove(key).catch((error) => {
-        this.log.error({ key, err: String(error) }, 'cannot remove an expired entry from disk');
-      });
-    }
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -383,56 +323,23 @@ export class DistNode {
     return { epoch: this.masters.epoch, masters: [...this.masters.ids] };
   }
 
-  /** Sends to every master but us; a failed master is probed once, and if confirmed dead the
-   * set is re-elected and the write retried once on the new set before answering. */
-  private async replicate(key: string, entry: Entry): Promise<WriteResult> {
-    const started = performance.now();
-    const acked = new Set<string>();
-    const lost: string[] = [];
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (this.isMaster) acked.add(this.id);
-      const targets = this.masters.ids.filter((id) => !acked.has(id));
-      const failed: string[] = [];
-      await Promise.all(
-        targets.map(async (id) => {
-          const member = this.membership.get(id);
-          try {
-            if (!member) throw new Error('unknown master');
-            const ack = await this.peers.replicate(member.http, key, entry);
-            acked.add(id);
-            this.consider({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
-          } catch (error) {
-            this.metrics.replicationFailures.inc();
-            this.log.warn({ master: id, err: String(error) }, 'replication to master failed');
-            failed.push(id);
-          }
-        }),
-      );
-      if (this.enoughAcks(acked)) break;
-      for (const id of failed) {
-        const member = this.membership.get(id);
-        if (member && (await this.peers.probe(member.http))) continue;
-        lost.push(id);
-        this.log.warn({ master: id }, 'master confirmed dead by probe');
-        this.membership.forget(id);
-      }
-      this.maybeElect();
-    }
-    this.metrics.replicationSeconds.observe((performance.now() - started) / 1000);
-    const result = {
+  private replicate(key: string, entry: Entry): Promise<WriteResult> {
+    return replicate(
+      {
+        selfId: this.id,
+        writeAcks: this.options.writeAcks,
+        peers: this.peers,
+        metrics: this.metrics,
+        log: this.log,
+        masters: () => this.masters,
+        httpOf: (id) => this.membership.get(id)?.http,
+        heardSet: (set, source) => this.consider(set, source),
+        confirmedDead: (id) => this.membership.forget(id),
+        reelect: () => this.maybeElect(),
+      },
       key,
-      version: entry.version,
-      masters: this.masters.ids.filter((id) => acked.has(id)),
-      lost,
-    };
-    if (!this.enoughAcks(acked)) throw new ReplicationError(result);
-    return result;
-  }
-
-  private enoughAcks(acked: Set<string>): boolean {
-    const held = this.masters.ids.filter((id) => acked.has(id)).length;
-    if (this.options.writeAcks === 'one') return held >= 1;
-    return held === this.masters.ids.length && held > 0;
+      entry,
+    );
   }
 
   /** Masters whose `absent` answers settle a miss (see Lookup). */
@@ -467,15 +374,7 @@ export class DistNode {
         const key = this.store.keyForHash(message.keyHash);
         if (key === undefined) return;
         // Masters converge by replication; elsewhere even our own earlier write is superseded.
-        const dropped = this.store.invalidate(key, message.version, !this.isMaster);
-        if (dropped === 'primary') {
-          this.durable?.remove(key).catch((error) => {
-            this.log.error(
-              { key, err: String(error) },
-              'cannot remove a superseded entry from disk',
-            );
-          });
-        }
+        this.data.dropSuperseded(key, message.version, !this.isMaster);
         return;
       }
     }
@@ -587,7 +486,7 @@ export class DistNode {
     let applied = 0;
     try {
       this.log.info({ from: source }, 'sync started');
-      applied = await this.keepPrimaries(this.peers.sync(member.http));
+      applied = await this.data.keepAll(this.peers.sync(member.http));
       const seconds = (performance.now() - started) / 1000;
       this.metrics.syncSeconds.observe(seconds);
       this.metrics.syncEntries.inc(applied);
@@ -633,7 +532,7 @@ export class DistNode {
     }
     this.lastTick = now;
     this.membership.prune();
-    this.sweep();
+    this.data.sweep();
     this.maybeElect();
     if (this.state === 'syncing') {
       if (this.syncSource && !this.membership.isAlive(this.syncSource)) this.syncSource = undefined;

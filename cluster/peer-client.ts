@@ -3,7 +3,7 @@ import got, { type Got } from 'got';
 import { type Condition, ConflictError } from './conditional.js';
 import { type Entry, makeEntry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
-import type { WriteResult } from './node.js';
+import type { WriteResult } from './replication.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /** What a peer answers to a replicated write: whether it applied it, and its master view. */

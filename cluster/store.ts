@@ -79,7 +79,8 @@ export class Store {
           );
     this.cache.set(key, entry, ttlSeconds);
     // Indexed after set: replacing an older copy un-indexes the key on the way.
-    if (this.cache.has(key)) this.byHash.set(this.options.hashKey(key), key);
+    if (!this.cache.has(key)) return false; // larger than the whole tier
+    this.byHash.set(this.options.hashKey(key), key);
     return true;
   }
 

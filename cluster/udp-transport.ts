@@ -92,6 +92,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   };
 }
 
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 function bindSocket(
   port: number,
   address: string,
@@ -107,6 +109,8 @@ function bindSocket(
         socket.setMulticastInterface(iface);
         socket.setMulticastTTL(ttl);
         socket.setMulticastLoopback(true);
+        // Room for a burst of answers (hundreds of concurrent lookups) without drops.
+        socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
       } catch (error) {
         socket.close();
         reject(new Error(`cannot use ${iface} for multicast: ${error}`));

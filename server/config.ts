@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { WriteAcks } from '../cluster/node.js';
+import type { WriteAcks } from '../cluster/replication.js';
 
 /** Everything the daemon can be told, after defaults and validation. */
 export interface Config {

@@ -1,6 +1,6 @@
 import type { Entry } from '../cluster/entry.js';
-import type { WriteResult } from '../cluster/node.js';
 import { entryHeaders } from '../cluster/peer-client.js';
+import type { WriteResult } from '../cluster/replication.js';
 import { formatVersion } from '../cluster/version.js';
 
 /** The JSON answer to a write: its version and which masters hold it. */
