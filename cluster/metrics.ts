@@ -80,19 +80,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Registers the tier-size gauge, read at scrape time. */
-  countEntries(read: () => { primary: number; cached: number }): void {
-    new Gauge({
-      name: 'diststore_entries',
-      help: 'Entries held, by tier',
-      labelNames: ['tier'] as const,
-      registers: [this.registry],
-      collect() {
-        const sizes = read();
-        this.set({ tier: 'primary' }, sizes.primary);
-        this.set({ tier: 'cached' }, sizes.cached);
-      },
-    });
+  /** Registers the tier-size gauges (entries and value bytes), read at scrape time. */
+  countEntries(read: () => Record<'primary' | 'cached', { entries: number; bytes: number }>): void {
+    for (const [name, help, field] of [
+      ['diststore_entries', 'Entries held, by tier', 'entries'],
+      ['diststore_entry_bytes', 'Value bytes held, by tier', 'bytes'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tier'] as const,
+        registers: [this.registry],
+        collect() {
+          const tiers = read();
+          this.set({ tier: 'primary' }, tiers.primary[field]);
+          this.set({ tier: 'cached' }, tiers.cached[field]);
+        },
+      });
+    }
   }
 
   /** Adds Node's process metrics (CPU, memory, event loop); once per process. */

@@ -150,8 +150,8 @@ export class DistNode {
     });
     this.transport.onMessage((message, from) => this.receive(message, from));
     this.metrics.countEntries(() => ({
-      primary: this.store.primaryCount,
-      cached: this.store.cachedCount,
+      primary: { entries: this.store.primaryCount, bytes: this.store.bytes.primary },
+      cached: { entries: this.store.cachedCount, bytes: this.store.bytes.cached },
     }));
   }
 

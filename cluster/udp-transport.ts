@@ -14,7 +14,7 @@ export interface UdpTransportOptions {
   interface: string;
   ttl: number;
   /** Called for every packet that is not accepted (the socket handler never throws). */
-  onDrop: (reason: DropReason, detail: string) => void;
+  onDrop: (reason: DropReason, detail: string, from?: string) => void;
   /** Called for every packet sent and accepted, for the metrics. */
   onPacket?: (direction: 'in' | 'out', kind: Message['kind']) => void;
 }
@@ -48,8 +48,9 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     try {
       message = wire.decode(packet);
     } catch (error) {
-      if (error instanceof WireError) onDrop(error.reason, error.message);
-      else onDrop('malformed', String(error));
+      const from = `${rinfo.address}:${rinfo.port}`;
+      if (error instanceof WireError) onDrop(error.reason, error.message, from);
+      else onDrop('malformed', String(error), from);
       return;
     }
     onPacket?.('in', message.kind);

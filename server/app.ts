@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { ConflictError } from '../cluster/conditional.js';
 import { type DistNode, NotReadyError } from '../cluster/node.js';
+import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { ReplicationError } from '../cluster/replication.js';
 import { formatVersion } from '../cluster/version.js';
 import { clientRoutes } from './client-routes.js';
@@ -10,16 +12,33 @@ import { compatRoutes } from './compat-routes.js';
 import { HttpError } from './errors.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
+import { openApiDocument } from './openapi.js';
 import { writeResultJson } from './responses.js';
 
+/** Size limits, and the origins browsers may call the client API from (none by default). */
+export type AppOptions = Limits & { corsOrigin?: string[] };
+
 /** Builds the node's HTTP app; it never listens (the daemon does). */
-export function createApp(node: DistNode, limits: Limits, log: Logger): Hono {
+export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
   const app = new Hono();
   app.use(async (c, next) => {
     await next();
     node.metrics.httpRequests.inc({ route: routePath(c) || 'unmatched', status: c.res.status });
   });
   app.route('/internal', internalRoutes(node, limits));
+  const origins = limits.corsOrigin ?? [];
+  if (origins.length > 0) {
+    // Client routes only: /internal is node-to-node and never called from a browser.
+    app.use('*', async (c, next) =>
+      c.req.path.startsWith('/internal/')
+        ? next()
+        : cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: [VERSION_HEADER] })(
+            c,
+            next,
+          ),
+    );
+  }
+  app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));

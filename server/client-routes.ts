@@ -70,7 +70,12 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   });
 
   app.get('/status', (c) => c.json(node.status()));
+  // Liveness: the process answers. Readiness: joined and synced, not stopping.
   app.get('/health', (c) => c.json({ ok: true, state: node.nodeState }));
+  app.get('/ready', (c) => {
+    const ready = node.nodeState === 'ready';
+    return c.json({ ready, state: node.nodeState }, ready ? 200 : 503);
+  });
   app.get('/metrics', async (c) => {
     const registry = node.metrics.registry;
     return c.text(await registry.metrics(), 200, { 'content-type': registry.contentType });

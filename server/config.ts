@@ -25,6 +25,8 @@ export interface Config {
   peerTimeoutMs: number;
   logLevel: string;
   dataDir: string | undefined;
+  /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
+  corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
   dropInvalidations: boolean;
 }
@@ -146,6 +148,26 @@ function options(): Option[] {
       'DATA_DIR',
       'directory for durable primary entries (default: memory only)',
     ),
+    opt(
+      '--cors-origin <origins>',
+      'CORS_ORIGIN',
+      "origins allowed to call the API from a browser, comma-separated, or '*'",
+    )
+      .default([], 'none')
+      .argParser((text: string) => {
+        const origins = text
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean);
+        for (const origin of origins) {
+          if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+            throw new InvalidArgumentError(
+              `expected origins like http://host:port or '*', not ${origin}`,
+            );
+          }
+        }
+        return origins;
+      }),
     opt('--log-level <level>', 'LOG_LEVEL', 'log level')
       .default('info')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

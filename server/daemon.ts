@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { dropLog } from '../cluster/drop-log.js';
 import { type DurableStore, openDurableStore } from '../cluster/durable-store.js';
 import { Metrics } from '../cluster/metrics.js';
 import { DistNode } from '../cluster/node.js';
@@ -56,6 +57,7 @@ export async function startDaemon(
   }
   const http = `${config.advertise}:${port}`;
   const id = config.id ?? http;
+  const logDrop = dropLog(log);
   let transport: Awaited<ReturnType<typeof createUdpTransport>>;
   try {
     transport = await createUdpTransport({
@@ -64,9 +66,9 @@ export async function startDaemon(
       port: config.multicastPort,
       interface: config.multicastInterface,
       ttl: config.multicastTtl,
-      onDrop: (reason, detail) => {
+      onDrop: (reason, detail, from) => {
         metrics.packetsDropped.inc({ reason });
-        log.debug({ reason, detail }, 'dropped packet');
+        logDrop(reason, detail, from);
       },
       onPacket: (direction, kind) => metrics.packets.inc({ direction, kind }),
     });
