@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { DropReason } from './wire.js';
 
 export interface DropLogOptions {
   /** Lines logged in full per window; a flood of garbage is summed up beyond that. */
@@ -18,7 +17,7 @@ export function dropLog(log: Logger, options: DropLogOptions = {}) {
   let windowStart = now();
   let logged = 0;
   let suppressed = 0;
-  return (reason: DropReason, detail: string, from?: string) => {
+  return (reason: string, detail: string, from?: string) => {
     const at = now();
     if (at - windowStart >= windowMs) {
       if (suppressed > 0) log.warn({ suppressed, windowMs }, 'more packets were dropped');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { type Condition, checkCondition, decider } from './conditional.js';
 import type { DurableStore } from './durable-store.js';
@@ -19,7 +20,7 @@ import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
 import { HybridClock, type Version } from './version.js';
-import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
+import { type Announce, keyHash, type Message, type NodeState, splitHostPort } from './wire.js';
 
 /** What a node needs to know about itself and its cluster. */
 export interface NodeOptions {
@@ -43,6 +44,10 @@ export interface NodeOptions {
   joinWindowMs: number;
   /** Time limit of one node-to-node HTTP request. */
   peerTimeoutMs: number;
+  /** Accept who-has answers whose advertised address is not the packet's source (NAT). */
+  allowAddressMismatch?: boolean;
+  /** Cluster secret for node-to-node HTTP (the transport signs packets itself). */
+  secret?: string | undefined;
 }
 
 export interface NodeDeps {
@@ -63,6 +68,15 @@ export interface WriteOptions {
   condition?: Condition | undefined;
   /** Set on a conditional write another node forwarded to us as the decider. */
   forwarded?: boolean;
+}
+
+/**
+ * Whether an advertised `host:port` names the address a packet came from. Host names
+ * cannot be checked without a DNS lookup, so only IP literals are compared.
+ */
+function sameHost(http: string, source: string): boolean {
+  const [host] = splitHostPort(http);
+  return isIP(host) === 0 || host === source;
 }
 
 /** When an entry written at `version` with a TTL expires. */
@@ -124,7 +138,10 @@ export class DistNode {
     });
     this.data = new LocalData(this.store, deps.durable, this.clock, this.log);
     this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
-    this.peers = new PeerClient({ requestTimeoutMs: options.peerTimeoutMs });
+    this.peers = new PeerClient({
+      requestTimeoutMs: options.peerTimeoutMs,
+      secret: options.secret,
+    });
     this.lookup = new Lookup({
       timeoutMs: options.lookupTimeoutMs,
       ask: (hash) => {
@@ -364,6 +381,11 @@ export class DistNode {
         this.answerWhoHas(message.keyHash, from);
         return;
       case 'has':
+        if (!this.options.allowAddressMismatch && !sameHost(message.http, from.address)) {
+          // An answer must come from the node it names, or it could send us anywhere.
+          this.metrics.packetsDropped.inc({ reason: 'address-mismatch' });
+          return;
+        }
         this.lookup.answer(message.keyHash, message);
         return;
       case 'absent':

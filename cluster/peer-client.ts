@@ -4,6 +4,7 @@ import { type Condition, ConflictError } from './conditional.js';
 import { type Entry, makeEntry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
 import type { WriteResult } from './replication.js';
+import { AUTH_HEADER, authHeader } from './request-auth.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /** What a peer answers to a replicated write: whether it applied it, and its master view. */
@@ -16,6 +17,8 @@ export interface ReplicaAck {
 export interface PeerClientOptions {
   /** Time limit for one request to a peer (writes, fetches, probes). */
   requestTimeoutMs: number;
+  /** The cluster secret; every request is then signed (see request-auth.ts). */
+  secret?: string | undefined;
 }
 
 export const VERSION_HEADER = 'x-diststore-version';
@@ -68,12 +71,27 @@ export class PeerClient {
   private readonly agents = new Map<string, Agent>();
   private readonly http: Got;
 
-  constructor({ requestTimeoutMs }: PeerClientOptions) {
+  constructor({ requestTimeoutMs, secret }: PeerClientOptions) {
     this.http = got.extend({
       timeout: { request: requestTimeoutMs },
       retry: { limit: 0 },
       throwHttpErrors: false,
       decompress: false,
+      hooks: {
+        beforeRequest: secret
+          ? [
+              (options) => {
+                const url = options.url as URL;
+                const method = options.method ?? 'GET';
+                options.headers[AUTH_HEADER] = authHeader(
+                  secret,
+                  method,
+                  url.pathname + url.search,
+                );
+              },
+            ]
+          : [],
+      },
     });
   }
 

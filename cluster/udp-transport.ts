@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import type { Packet } from 'dns-packet';
 import makeMdns from 'multicast-dns';
+import { PacketSigner, type Rejection } from './signing.js';
 import type { MessageHandler, Peer, Transport } from './transport.js';
 import { type DropReason, type Message, Wire, WireError } from './wire.js';
 
@@ -13,8 +14,10 @@ export interface UdpTransportOptions {
   /** Address of the interface multicast goes out of and is joined on; always explicit. */
   interface: string;
   ttl: number;
+  /** With a secret, every packet is signed and only authentic, fresh packets are accepted. */
+  secret?: string | undefined;
   /** Called for every packet that is not accepted (the socket handler never throws). */
-  onDrop: (reason: DropReason, detail: string, from?: string) => void;
+  onDrop: (reason: DropReason | Rejection, detail: string, from?: string) => void;
   /** Called for every packet sent and accepted, for the metrics. */
   onPacket?: (direction: 'in' | 'out', kind: Message['kind']) => void;
 }
@@ -28,6 +31,7 @@ export interface UdpTransportOptions {
 export async function createUdpTransport(options: UdpTransportOptions): Promise<Transport> {
   const { group, port, ttl, onDrop, onPacket } = options;
   const wire = new Wire(options.cluster);
+  const signer = options.secret ? new PacketSigner(options.secret) : undefined;
   const listenerSocket = await bindSocket(port, '0.0.0.0', options.interface, ttl);
   try {
     listenerSocket.addMembership(group, options.interface);
@@ -45,12 +49,18 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
 
   const receive = (packet: makeMdns.ResponsePacket | makeMdns.QueryPacket, rinfo: Peer) => {
     let message: Message;
+    const from = `${rinfo.address}:${rinfo.port}`;
     try {
+      // Decoded first so that other clusters' packets count as foreign, not as forged.
       message = wire.decode(packet);
     } catch (error) {
-      const from = `${rinfo.address}:${rinfo.port}`;
       if (error instanceof WireError) onDrop(error.reason, error.message, from);
       else onDrop('malformed', String(error), from);
+      return;
+    }
+    const verdict = signer?.verify(packet);
+    if (verdict && 'rejected' in verdict) {
+      onDrop(verdict.rejected, `${message.kind} packet`, from);
       return;
     }
     onPacket?.('in', message.kind);
@@ -68,7 +78,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     onPacket?.('out', message.kind);
     const target = to ? { address: to.address, port: to.port } : { address: group, port };
     // `send` is multicast-dns's general sender (query/respond wrap it); its typings omit it.
-    (mdns as unknown as MdnsSend).send(wire.encode(message), target, () => {});
+    const encoded = wire.encode(message);
+    (mdns as unknown as MdnsSend).send(signer ? signer.sign(encoded) : encoded, target, () => {});
   };
 
   return {

@@ -15,8 +15,8 @@ import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { writeResultJson } from './responses.js';
 
-/** Size limits, and the origins browsers may call the client API from (none by default). */
-export type AppOptions = Limits & { corsOrigin?: string[] };
+/** Size limits, the origins browsers may call the client API from, the cluster secret. */
+export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
@@ -25,7 +25,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     await next();
     node.metrics.httpRequests.inc({ route: routePath(c) || 'unmatched', status: c.res.status });
   });
-  app.route('/internal', internalRoutes(node, limits));
+  app.route('/internal', internalRoutes(node, limits, limits.secret));
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {
     // Client routes only: /internal is node-to-node and never called from a browser.

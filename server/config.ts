@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { WriteAcks } from '../cluster/replication.js';
@@ -25,6 +26,9 @@ export interface Config {
   peerTimeoutMs: number;
   logLevel: string;
   dataDir: string | undefined;
+  allowAddressMismatch: boolean;
+  /** Cluster secret: signs multicast packets and /internal/ requests. */
+  secret: string | undefined;
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
   corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
@@ -168,10 +172,28 @@ function options(): Option[] {
         }
         return origins;
       }),
+    opt(
+      '--secret <secret>',
+      'SECRET',
+      'cluster secret: authenticates packets and node-to-node HTTP',
+    ),
+    opt(
+      '--secret-file <path>',
+      'SECRET_FILE',
+      'file holding the cluster secret (for systemd credentials)',
+    ),
     opt('--log-level <level>', 'LOG_LEVEL', 'log level')
       .default('info')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ];
+}
+
+function readSecret(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(`--secret-file ${path}: ${(error as Error).message}`);
+  }
 }
 
 /** Reads flags and DISTSTORE_* variables; throws ConfigError naming the bad option. */
@@ -204,8 +226,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       `--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`,
     );
   }
+  const secret = o.secretFile ? readSecret(o.secretFile) : o.secret;
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError('--secret must be at least 16 characters (use a random string)');
+  }
   return {
     ...o,
+    secret,
     advertise,
     id: o.id,
     dropInvalidations: env.DISTSTORE_TEST_DROP_INVALIDATIONS === '1',

@@ -55,6 +55,11 @@ export async function startDaemon(
   } else {
     log.warn('no --data-dir: this node keeps its entries in memory only and loses them on restart');
   }
+  if (!config.secret) {
+    log.warn(
+      'no --secret: cluster traffic is unauthenticated; anyone on the network can join or forge answers',
+    );
+  }
   const http = `${config.advertise}:${port}`;
   const id = config.id ?? http;
   const logDrop = dropLog(log);
@@ -66,6 +71,7 @@ export async function startDaemon(
       port: config.multicastPort,
       interface: config.multicastInterface,
       ttl: config.multicastTtl,
+      secret: config.secret,
       onDrop: (reason, detail, from) => {
         metrics.packetsDropped.inc({ reason });
         logDrop(reason, detail, from);
@@ -92,6 +98,8 @@ export async function startDaemon(
       writeAcks: config.writeAcks,
       joinWindowMs: Math.min(500, config.announceMs),
       peerTimeoutMs: config.peerTimeoutMs,
+      secret: config.secret,
+      allowAddressMismatch: config.allowAddressMismatch,
     },
     { transport, durable, logger: log, metrics },
   );

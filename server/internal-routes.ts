@@ -9,15 +9,26 @@ import {
   TTL_HEADER,
   VERSION_HEADER,
 } from '../cluster/peer-client.js';
+import { AUTH_HEADER, isAuthentic } from '../cluster/request-auth.js';
 import { parseVersion } from '../cluster/version.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, HttpError, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
 
 /** Node-to-node routes: replicate, bulk entries, fetch a value, sync stream, health probe. */
-export function internalRoutes(node: DistNode, limits: Limits): Hono {
+export function internalRoutes(node: DistNode, limits: Limits, secret?: string): Hono {
   const app = new Hono();
+  if (secret) {
+    app.use('*', async (c, next) => {
+      const url = new URL(c.req.url);
+      const header = c.req.header(AUTH_HEADER);
+      if (!isAuthentic(secret, header, c.req.method, url.pathname + url.search)) {
+        throw new HttpError(401, 'unauthorized', 'node-to-node requests need the cluster secret');
+      }
+      await next();
+    });
+  }
 
   app.post('/replicate', async (c) => {
     const key = requestKey(c, '/replicate', limits);
