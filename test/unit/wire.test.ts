@@ -344,7 +344,7 @@ interface Received {
 interface TestNode {
   transport: Transport;
   received: Received[];
-  drops: Array<{ reason: DropReason; detail: string }>;
+  drops: Array<{ reason: string; detail: string }>;
 }
 
 describe('createUdpTransport on loopback', () => {
