@@ -3,6 +3,7 @@ import type { Packet } from 'dns-packet';
 import makeMdns from 'multicast-dns';
 import { PacketSigner, type Rejection } from './signing.js';
 import type { MessageHandler, Peer, Transport } from './transport.js';
+import { UnicastPeers } from './unicast-peers.js';
 import { type DropReason, type Message, Wire, WireError } from './wire.js';
 
 type MdnsSend = { send(packet: Packet, to: Peer, callback: () => void): void };
@@ -14,6 +15,10 @@ export interface UdpTransportOptions {
   /** Address of the interface multicast goes out of and is joined on; always explicit. */
   interface: string;
   ttl: number;
+  /** Unicast fallback: also send everything to these UDP endpoints (and peers they report). */
+  peers?: Peer[];
+  /** false: unicast only (clouds without multicast); the port is then this node's alone. */
+  multicast?: boolean;
   /** With a secret, every packet is signed and only authentic, fresh packets are accepted. */
   secret?: string | undefined;
   /** Called for every packet that is not accepted (the socket handler never throws). */
@@ -30,16 +35,25 @@ export interface UdpTransportOptions {
  */
 export async function createUdpTransport(options: UdpTransportOptions): Promise<Transport> {
   const { group, port, ttl, onDrop, onPacket } = options;
+  const useMulticast = options.multicast !== false;
   const wire = new Wire(options.cluster);
   const signer = options.secret ? new PacketSigner(options.secret) : undefined;
-  const listenerSocket = await bindSocket(port, '0.0.0.0', options.interface, ttl);
-  try {
-    listenerSocket.addMembership(group, options.interface);
-  } catch (error) {
-    listenerSocket.close();
-    throw new Error(`cannot join multicast group ${group} on ${options.interface}: ${error}`);
+  // Without multicast nothing needs the port shared, and sharing it would silently split
+  // unicast traffic between two nodes: bind it exclusively.
+  const listenerSocket = await bindSocket(port, '0.0.0.0', options.interface, ttl, useMulticast);
+  if (useMulticast) {
+    try {
+      listenerSocket.addMembership(group, options.interface);
+    } catch (error) {
+      listenerSocket.close();
+      throw new Error(`cannot join multicast group ${group} on ${options.interface}: ${error}`);
+    }
   }
-  const querySocket = await bindSocket(0, '0.0.0.0', options.interface, ttl);
+  const querySocket = await bindSocket(0, '0.0.0.0', options.interface, ttl, true);
+  const peers = new UnicastPeers(options.peers ?? [], [
+    `127.0.0.1:${port}`,
+    `${options.interface}:${port}`,
+  ]);
   // bind:false and multicast:false: the sockets are bound and configured above already.
   const common = { ip: group, port, bind: false as const, multicast: false };
   const listener = makeMdns({ ...common, socket: listenerSocket });
@@ -64,6 +78,9 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       return;
     }
     onPacket?.('in', message.kind);
+    // An announce comes from its sender's listener port: that is where it takes unicast.
+    if (message.kind === 'announce' && peers.active)
+      peers.learn({ address: rinfo.address, port: rinfo.port }, message.peers);
     for (const handler of handlers) handler(message, { address: rinfo.address, port: rinfo.port });
   };
   for (const mdns of [listener, query]) {
@@ -73,22 +90,25 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     mdns.on('error', (error: Error) => onDrop('malformed', `socket error: ${error.message}`));
   }
 
-  const send = (mdns: makeMdns.MulticastDNS, message: Message, to?: Peer) => {
-    if (closed) return;
+  const send = (mdns: makeMdns.MulticastDNS, message: Message, targets: Peer[]) => {
+    if (closed || targets.length === 0) return;
     onPacket?.('out', message.kind);
-    const target = to ? { address: to.address, port: to.port } : { address: group, port };
+    const withPeers =
+      message.kind === 'announce' && peers.active ? { ...message, peers: peers.report() } : message;
+    const encoded = wire.encode(withPeers);
+    const signed = signer ? signer.sign(encoded) : encoded;
     // `send` is multicast-dns's general sender (query/respond wrap it); its typings omit it.
-    const encoded = wire.encode(message);
-    (mdns as unknown as MdnsSend).send(signer ? signer.sign(encoded) : encoded, target, () => {});
+    for (const to of targets) (mdns as unknown as MdnsSend).send(signed, { ...to }, () => {});
   };
 
   return {
     multicast(message) {
       const fromQuerySocket = message.kind === 'who-has' || message.kind === 'census';
-      send(fromQuerySocket ? query : listener, message);
+      const targets = useMulticast ? [{ address: group, port }, ...peers.all()] : peers.all();
+      send(fromQuerySocket ? query : listener, message, targets);
     },
     unicast(message, to) {
-      send(listener, message, to);
+      send(listener, message, [to]);
     },
     onMessage(handler) {
       handlers.push(handler);
@@ -111,9 +131,10 @@ function bindSocket(
   address: string,
   iface: string,
   ttl: number,
+  reuseAddr: boolean,
 ): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr });
     socket.once('error', reject);
     socket.bind(port, address, () => {
       socket.off('error', reject);

@@ -18,6 +18,8 @@ export interface Announce {
   masters: string[];
   state: NodeState;
   boot: string;
+  /** Unicast fallback: UDP endpoints (host:port) the sender sends to, so peers learn peers. */
+  peers?: string[];
 }
 
 export type Message =
@@ -139,6 +141,7 @@ export class Wire {
               `boot=${message.boot}`,
               // One string per master: a TXT string holds at most 255 bytes.
               ...message.masters.map((id) => `master=${id}`),
+              ...(message.peers ?? []).map((peer) => `peer=${peer}`),
             ],
           },
         ]);
@@ -184,18 +187,19 @@ export class Wire {
     const fields = txtOf(answer);
     const state = required(fields, 'state') as NodeState;
     if (!NODE_STATES.includes(state)) throw new WireError('malformed', `bad state ${state}`);
-    return {
+    const announce: Announce = {
       kind: 'announce',
       node: required(fields, 'n'),
       http: required(fields, 'http'),
       keys: count(fields, 'keys'),
       epoch: count(fields, 'epoch'),
-      masters: txtStrings(answer)
-        .filter((text) => text.startsWith('master='))
-        .map((text) => text.slice('master='.length)),
+      masters: repeated(answer, 'master'),
       state,
       boot: required(fields, 'boot'),
     };
+    const peers = repeated(answer, 'peer');
+    if (peers.length > 0) announce.peers = peers;
+    return announce;
   }
 
   private nodeName(): string {
@@ -223,6 +227,13 @@ function txtStrings(answer: Answer): string[] {
   if (answer.type !== 'TXT') throw new WireError('malformed', `expected TXT, got ${answer.type}`);
   const data = Array.isArray(answer.data) ? answer.data : [answer.data];
   return data.map((item) => item.toString());
+}
+
+/** Every value of a field that may appear several times (`master=`, `peer=`). */
+function repeated(answer: Answer, name: string): string[] {
+  return txtStrings(answer)
+    .filter((text) => text.startsWith(`${name}=`))
+    .map((text) => text.slice(name.length + 1));
 }
 
 function txtOf(answer: Answer): Map<string, string> {

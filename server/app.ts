@@ -13,6 +13,7 @@ import { HttpError } from './errors.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
+import { pageRoutes } from './page-routes.js';
 import { writeResultJson } from './responses.js';
 
 /** Size limits, the origins browsers may call the client API from, the cluster secret. */
@@ -40,6 +41,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
   }
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
+  app.route('/', pageRoutes(node, limits));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
   app.notFound((c) =>

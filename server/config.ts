@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { WriteAcks } from '../cluster/replication.js';
+import type { Peer } from '../cluster/transport.js';
+import { parsePeer } from '../cluster/unicast-peers.js';
 
 /** Everything the daemon can be told, after defaults and validation. */
 export interface Config {
@@ -27,6 +29,10 @@ export interface Config {
   logLevel: string;
   dataDir: string | undefined;
   allowAddressMismatch: boolean;
+  /** Unicast fallback: UDP endpoints of other nodes (their --multicast-port). */
+  peers: Peer[];
+  /** false with --no-multicast: unicast to --peers only. */
+  multicast: boolean;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
   secret: string | undefined;
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
@@ -173,6 +179,29 @@ function options(): Option[] {
         return origins;
       }),
     opt(
+      '--peers <host:port,...>',
+      'PEERS',
+      'also send cluster packets by unicast UDP to these nodes',
+    )
+      .default([], 'none')
+      .argParser((text: string) =>
+        text
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+          .map((item) => {
+            const peer = parsePeer(item);
+            if (!peer) throw new InvalidArgumentError(`expected host:port, not ${item}`);
+            return peer;
+          }),
+      ),
+    opt('--no-multicast', 'NO_MULTICAST', 'unicast to --peers only (networks without multicast)'),
+    opt(
+      '--allow-address-mismatch',
+      'ALLOW_ADDRESS_MISMATCH',
+      "accept who-has answers whose advertised address is not the packet's source (NAT)",
+    ).default(false),
+    opt(
       '--secret <secret>',
       'SECRET',
       'cluster secret: authenticates packets and node-to-node HTTP',
@@ -224,6 +253,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (advertise === '0.0.0.0' || advertise === '::') {
     throw new ConfigError(
       `--advertise is required when --bind is ${o.bind}: other nodes need a reachable address`,
+    );
+  }
+  if (o.multicast === false && o.peers.length === 0) {
+    throw new ConfigError(
+      '--no-multicast needs --peers: without either, a node cannot find the cluster',
     );
   }
   const secret = o.secretFile ? readSecret(o.secretFile) : o.secret;

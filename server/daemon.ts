@@ -72,6 +72,8 @@ export async function startDaemon(
       interface: config.multicastInterface,
       ttl: config.multicastTtl,
       secret: config.secret,
+      peers: config.peers,
+      multicast: config.multicast,
       onDrop: (reason, detail, from) => {
         metrics.packetsDropped.inc({ reason });
         logDrop(reason, detail, from);

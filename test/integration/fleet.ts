@@ -141,6 +141,8 @@ export interface FleetOptions {
   announceMs?: number;
   /** A data dir for each node, in start order. */
   dataDirs?: string[];
+  /** Extra flags for the node started `index`-th. */
+  perNode?: (index: number) => string[];
 }
 
 /** A cluster of real node processes sharing one cluster name and multicast port. */
@@ -164,7 +166,8 @@ export class Fleet {
 
   /** Starts one more node and waits until it has joined. */
   async add(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
-    const dataDir = this.options.dataDirs?.[this.nodes.length + this.starting++];
+    const index = this.nodes.length + this.starting++;
+    const dataDir = this.options.dataDirs?.[index];
     const port = await freePort('tcp');
     const args = [
       ...(dataDir ? ['--data-dir', dataDir] : []),
@@ -181,6 +184,7 @@ export class Fleet {
       '--log-level',
       process.env.DISTSTORE_TEST_LOG ?? 'warn',
       ...(this.options.args ?? []),
+      ...(this.options.perNode?.(index) ?? []),
       ...extraArgs,
     ];
     const child = fork(MAIN, args, {

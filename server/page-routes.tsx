@@ -1,0 +1,159 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { html } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConflictError } from '../cluster/conditional.js';
+import type { Entry } from '../cluster/entry.js';
+import { type DistNode, NotReadyError } from '../cluster/node.js';
+import { ReplicationError } from '../cluster/replication.js';
+import { formatVersion } from '../cluster/version.js';
+import { HttpError } from './errors.js';
+import { readWriteForm } from './form.js';
+import type { Limits } from './limits.js';
+import { type FormValues, type Outcome, Page } from './page.js';
+import { requestKey } from './request-key.js';
+
+type Failure = Extract<Outcome, { kind: 'failed' }>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The HTML page at `/` and its form post, `/ui/post`. Both work without JavaScript: each
+ * answers the whole page with the outcome shown, under the status the JSON API would use.
+ */
+export function pageRoutes(node: DistNode, limits: Limits): Hono {
+  const app = new Hono();
+  const render = (
+    c: Context,
+    status: ContentfulStatusCode,
+    outcome?: Outcome,
+    form?: FormValues,
+  ) => {
+    const page = (
+      <Page
+        status={node.status()}
+        maxValueBytes={limits.maxValueBytes}
+        outcome={outcome}
+        form={form}
+      />
+    );
+    return c.html(html`<!doctype html>${page}`, status);
+  };
+
+  // As for /post: urlencoded text can take three bytes per value byte.
+  const formLimit = bodyLimit({
+    maxSize: 3 * (limits.maxValueBytes + limits.maxKeyBytes) + 64 * 1024,
+    onError: (c) =>
+      render(c, 413, {
+        kind: 'failed',
+        action: 'post',
+        status: 413,
+        code: 'value_too_large',
+        error: `the body is over the limit for a value of ${limits.maxValueBytes} bytes`,
+      }),
+  });
+
+  app.get('/', async (c) => {
+    if (!new URL(c.req.url).searchParams.has('key')) return render(c, 200);
+    let key: string | undefined;
+    try {
+      key = requestKey(c, '', limits);
+      const entry = await node.read(key);
+      if (!entry) return render(c, 404, { kind: 'not-found', key }, { getKey: key });
+      return render(c, 200, found(key, entry), { getKey: key });
+    } catch (error) {
+      const failure = failureOf(error, 'get');
+      if (!failure) throw error;
+      return render(c, failure.status, failure, { getKey: key ?? c.req.query('key') });
+    }
+  });
+
+  app.post('/ui/post', formLimit, async (c) => {
+    // Kept to show the user's input again when the write is refused.
+    const copy = c.req.raw.clone();
+    try {
+      const form = await readWriteForm(c.req.raw, limits);
+      const result = await node.write(form.key, form.value, form.type, {
+        ttlSeconds: form.ttlSeconds,
+        condition: form.condition,
+      });
+      const stored: Outcome = {
+        kind: 'stored',
+        key: result.key,
+        version: formatVersion(result.version),
+        masters: result.masters,
+        lost: result.lost,
+        ttlSeconds: form.ttlSeconds,
+      };
+      return render(c, 200, stored, { getKey: result.key });
+    } catch (error) {
+      const failure = failureOf(error, 'post');
+      if (!failure) throw error;
+      return render(c, failure.status, failure, await submitted(copy));
+    }
+  });
+  return app;
+}
+
+/** A value as the page shows it: text when it is UTF-8, else its size and type. */
+function found(key: string, entry: Entry): Outcome {
+  let text: string | undefined;
+  try {
+    text = utf8.decode(entry.value);
+  } catch {
+    text = undefined;
+  }
+  return {
+    kind: 'found',
+    key,
+    version: formatVersion(entry.version),
+    type: entry.type,
+    bytes: entry.value.length,
+    text,
+    expiresInSeconds:
+      entry.expiresAt === undefined
+        ? undefined
+        : Math.max(0, Math.ceil((entry.expiresAt - Date.now()) / 1000)),
+  };
+}
+
+/** The errors the JSON API answers with a status and code (see app.ts), for the page. */
+function failureOf(error: unknown, action: Failure['action']): Failure | undefined {
+  if (error instanceof HttpError) {
+    return { kind: 'failed', action, status: error.status, code: error.code, error: error.message };
+  }
+  if (error instanceof ConflictError) {
+    const current = error.current ? formatVersion(error.current) : null;
+    return { kind: 'failed', action, status: 409, code: 'conflict', error: error.message, current };
+  }
+  if (error instanceof NotReadyError) {
+    return { kind: 'failed', action, status: 503, code: 'not_ready', error: error.message };
+  }
+  if (error instanceof ReplicationError) {
+    return {
+      kind: 'failed',
+      action,
+      status: 503,
+      code: 'replication_failed',
+      error: error.message,
+      written: { version: formatVersion(error.result.version), masters: error.result.masters },
+    };
+  }
+  return undefined;
+}
+
+/** The post form's fields as submitted, leniently decoded: only to fill the form again. */
+async function submitted(request: Request): Promise<FormValues> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return {};
+  try {
+    const fields = new URLSearchParams(await request.text());
+    return {
+      key: fields.get('key') ?? undefined,
+      value: fields.get('value') ?? undefined,
+      ttl: fields.get('ttl') ?? undefined,
+    };
+  } catch {
+    return {};
+  }
+}

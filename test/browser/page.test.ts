@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { Fleet } from '../integration/fleet.js';
+
+/** The HTML page in a real browser, against a real three-node fleet on loopback. */
+
+const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
+
+describe('the web page in a browser', () => {
+  let fleet: Fleet;
+  let browser: Browser;
+  before(async () => {
+    fleet = await Fleet.start(3);
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await fleet?.close();
+  });
+
+  const text = async (page: Page, testId: string) =>
+    ((await page.getByTestId(testId).textContent()) ?? '').trim();
+
+  test('post a value, read it back, watch the cluster, take a screenshot', async () => {
+    const node = fleet.node(0);
+    const masters = (await node.status()).masters.ids;
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    await page.goto(node.url('/'));
+    assert.equal(await page.title(), `diststore · ${node.id}`);
+    assert.equal(await text(page, 'node-id'), node.id);
+
+    await page.getByLabel('Key').first().fill('greeting');
+    await page.getByLabel('Value').fill('hello <world> & "friends"');
+    await page.getByLabel('TTL in seconds').fill('600');
+    await page.getByRole('button', { name: 'Post' }).click();
+    await page.waitForURL('**/ui/post');
+    assert.equal(await text(page, 'result-title'), 'Stored greeting');
+    assert.deepEqual((await text(page, 'result-masters')).split(', ').sort(), [...masters].sort());
+    assert.match(await text(page, 'result-version'), new RegExp(`\\.${node.id}$`));
+
+    const getForm = page.getByTestId('get-form');
+    assert.equal(await getForm.getByLabel('Key').inputValue(), 'greeting', 'prefilled');
+    await getForm.getByRole('button', { name: 'Get' }).click();
+    await page.waitForURL('**/?key=greeting');
+    assert.equal(await text(page, 'result-title'), 'Value of greeting');
+    assert.equal(await page.getByTestId('result-value').textContent(), 'hello <world> & "friends"');
+    assert.match(await text(page, 'result'), /Expires\s*in 6\d\d s/);
+
+    // The page's own polling of /status refreshes the cluster section.
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid="member-row"]').length === 3 &&
+        document.getElementById('refreshed')?.textContent?.startsWith('Updated'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    const rows = page.getByTestId('member-row');
+    const ids = await rows.locator('th').allTextContents();
+    assert.deepEqual(ids, fleet.nodes.map((n) => n.id).sort());
+    const masterCells = await rows.locator('td:nth-child(4)').allTextContents();
+    assert.equal(masterCells.filter((cell) => cell === 'master').length, 2);
+    const self = page.locator('tr.self');
+    assert.equal(await self.locator('th').textContent(), node.id);
+    assert.equal(await self.locator('td').last().textContent(), 'this node');
+    assert.equal(await text(page, 'node-state'), 'ready');
+    assert.equal(await text(page, 'node-role'), masters.includes(node.id) ? 'master' : 'member');
+    assert.equal(await text(page, 'masters'), masters.join(', '));
+    assert.match(await text(page, 'store-primary'), /^1 \(\d+ B\)$/);
+    assert.equal(await page.getByRole('table').getByRole('caption').textContent(), '3 members');
+
+    await mkdir(OUTPUT, { recursive: true });
+    await page.screenshot({ path: `${OUTPUT}page.png`, fullPage: true });
+    await page.close();
+  });
+
+  test('the forms work without JavaScript; another node finds the value', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(fleet.node(1).url('/'));
+      const postForm = page.getByTestId('post-form');
+      await postForm.getByLabel('Key').fill('no-js');
+      await postForm.getByLabel('Value').fill('plain form post');
+      await postForm.getByRole('button', { name: 'Post' }).click();
+      await page.waitForURL('**/ui/post');
+      assert.equal(await text(page, 'result-title'), 'Stored no-js');
+
+      await page.goto(fleet.node(2).url('/'));
+      const getForm = page.getByTestId('get-form');
+      await getForm.getByLabel('Key').fill('no-js');
+      await getForm.getByRole('button', { name: 'Get' }).click();
+      await page.waitForURL('**/?key=no-js');
+      assert.equal(await page.getByTestId('result-value').textContent(), 'plain form post');
+
+      await getForm.getByLabel('Key').fill('nobody has this');
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('?key=')),
+        getForm.getByRole('button', { name: 'Get' }).click(),
+      ]);
+      assert.equal(response.status(), 404);
+      assert.equal(await text(page, 'result-title'), 'Not found');
+    } finally {
+      await context.close();
+    }
+  });
+});
