@@ -302,7 +302,7 @@ export class DistNode {
         keys: m.keys,
         state: m.state,
         master: this.masters.ids.includes(m.id),
-        alive: this.membership.isAlive(m.id),
+        alive: m.id === this.id || this.membership.isAlive(m.id),
         lastSeenMs: m.id === this.id ? 0 : now - m.lastSeen,
       })),
       store: {

@@ -2,19 +2,15 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
-import { ConflictError } from '../cluster/conditional.js';
-import { type DistNode, NotReadyError } from '../cluster/node.js';
+import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
-import { ReplicationError } from '../cluster/replication.js';
-import { formatVersion } from '../cluster/version.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
-import { HttpError } from './errors.js';
+import { errorAnswer } from './error-answer.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { pageRoutes } from './page-routes.js';
-import { writeResultJson } from './responses.js';
 
 /** Size limits, the origins browsers may call the client API from, the cluster secret. */
 export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
@@ -48,22 +44,8 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'no_route' }, 404),
   );
   app.onError((error, c) => {
-    if (error instanceof HttpError) {
-      return c.json({ error: error.message, code: error.code, ...error.details }, error.status);
-    }
-    if (error instanceof ConflictError) {
-      const current = error.current ? formatVersion(error.current) : null;
-      return c.json({ error: error.message, code: 'conflict', current }, 409);
-    }
-    if (error instanceof NotReadyError) {
-      return c.json({ error: error.message, code: 'not_ready' }, 503);
-    }
-    if (error instanceof ReplicationError) {
-      return c.json(
-        { error: error.message, code: 'replication_failed', ...writeResultJson(error.result) },
-        503,
-      );
-    }
+    const answer = errorAnswer(error);
+    if (answer) return c.json(answer.body, answer.status);
     log.error({ err: error, route: routePath(c) }, 'request failed');
     return c.json({ error: 'internal error', code: 'internal' }, 500);
   });

@@ -2,12 +2,10 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ConflictError } from '../cluster/conditional.js';
 import type { Entry } from '../cluster/entry.js';
-import { type DistNode, NotReadyError } from '../cluster/node.js';
-import { ReplicationError } from '../cluster/replication.js';
+import type { DistNode } from '../cluster/node.js';
 import { formatVersion } from '../cluster/version.js';
-import { HttpError } from './errors.js';
+import { errorAnswer } from './error-answer.js';
 import { readWriteForm } from './form.js';
 import type { Limits } from './limits.js';
 import { type FormValues, type Outcome, Page } from './page.js';
@@ -117,29 +115,15 @@ function found(key: string, entry: Entry): Outcome {
   };
 }
 
-/** The errors the JSON API answers with a status and code (see app.ts), for the page. */
+/** The errors the JSON API answers with a status and code, shown on the page instead. */
 function failureOf(error: unknown, action: Failure['action']): Failure | undefined {
-  if (error instanceof HttpError) {
-    return { kind: 'failed', action, status: error.status, code: error.code, error: error.message };
-  }
-  if (error instanceof ConflictError) {
-    const current = error.current ? formatVersion(error.current) : null;
-    return { kind: 'failed', action, status: 409, code: 'conflict', error: error.message, current };
-  }
-  if (error instanceof NotReadyError) {
-    return { kind: 'failed', action, status: 503, code: 'not_ready', error: error.message };
-  }
-  if (error instanceof ReplicationError) {
-    return {
-      kind: 'failed',
-      action,
-      status: 503,
-      code: 'replication_failed',
-      error: error.message,
-      written: { version: formatVersion(error.result.version), masters: error.result.masters },
-    };
-  }
-  return undefined;
+  const answer = errorAnswer(error);
+  if (!answer) return undefined;
+  const { error: text, code, current, version, masters } = answer.body;
+  const failure: Failure = { kind: 'failed', action, status: answer.status, code, error: text };
+  if (current !== undefined) failure.current = current;
+  if (code === 'replication_failed' && version && masters) failure.written = { version, masters };
+  return failure;
 }
 
 /** The post form's fields as submitted, leniently decoded: only to fill the form again. */
