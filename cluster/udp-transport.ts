@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import type { Packet } from 'dns-packet';
 import makeMdns from 'multicast-dns';
+import { guardSocket, isPlausibleDns } from './packet-guard.js';
 import { PacketSigner, type Rejection } from './signing.js';
 import type { MessageHandler, Peer, Transport } from './transport.js';
 import { UnicastPeers } from './unicast-peers.js';
@@ -56,8 +57,20 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   ]);
   // bind:false and multicast:false: the sockets are bound and configured above already.
   const common = { ip: group, port, bind: false as const, multicast: false };
-  const listener = makeMdns({ ...common, socket: listenerSocket });
-  const query = makeMdns({ ...common, socket: querySocket });
+  const implausible = (message: Buffer, rinfo: dgram.RemoteInfo) =>
+    onDrop(
+      'malformed',
+      `not a diststore packet (${message.length} bytes)`,
+      `${rinfo.address}:${rinfo.port}`,
+    );
+  const listener = makeMdns({
+    ...common,
+    socket: guardSocket(listenerSocket, isPlausibleDns, implausible),
+  });
+  const query = makeMdns({
+    ...common,
+    socket: guardSocket(querySocket, isPlausibleDns, implausible),
+  });
   const handlers: MessageHandler[] = [];
   let closed = false;
 

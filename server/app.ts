@@ -4,6 +4,7 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
+import { allowedMethods } from './allowed-methods.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
 import { errorAnswer } from './error-answer.js';
@@ -40,9 +41,18 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
   app.route('/', pageRoutes(node, limits));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
-  app.notFound((c) =>
-    c.json({ error: `no route for ${c.req.method} ${c.req.path}`, code: 'no_route' }, 404),
-  );
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    const message = `no route for ${c.req.method} ${c.req.path}`;
+    if (allowed.length === 0 || allowed.includes(c.req.method)) {
+      return c.json({ error: message, code: 'no_route' }, 404);
+    }
+    c.header('allow', allowed.join(', '));
+    return c.json(
+      { error: `${message}; it takes ${allowed.join(', ')}`, code: 'method_not_allowed' },
+      405,
+    );
+  });
   app.onError((error, c) => {
     const answer = errorAnswer(error);
     if (answer) return c.json(answer.body, answer.status);

@@ -26,6 +26,7 @@ export interface Config {
   maxValueBytes: number;
   writeAcks: WriteAcks;
   peerTimeoutMs: number;
+  requestTimeoutMs: number;
   logLevel: string;
   dataDir: string | undefined;
   allowAddressMismatch: boolean;
@@ -211,6 +212,14 @@ function options(): Option[] {
       'SECRET_FILE',
       'file holding the cluster secret (for systemd credentials)',
     ),
+    // 30 s: a slow client gets its time, a stalled one does not hold a socket forever.
+    opt(
+      '--request-timeout-ms <ms>',
+      'REQUEST_TIMEOUT_MS',
+      'longest a client may take to send a request',
+    )
+      .default(30_000)
+      .argParser(integer(100, 3_600_000)),
     opt('--log-level <level>', 'LOG_LEVEL', 'log level')
       .default('info')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

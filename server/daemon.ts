@@ -31,6 +31,12 @@ export async function startDaemon(
   // The server listens before the node exists so that the advertised port is known; until the
   // node has joined, every request is answered 503.
   const server = createAdaptorServer({
+    serverOptions: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      // How often Node checks those limits; its default of 30 s would blur a short limit.
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    },
     fetch: (request: Request) =>
       app
         ? app.fetch(request)

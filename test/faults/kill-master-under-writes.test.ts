@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { Fleet, type NodeProcess } from '../integration/fleet.js';
+
+/**
+ * Writers post continuously to every node while a master is killed with SIGKILL. Every write
+ * that was acknowledged (HTTP 200) must be readable afterwards from every survivor.
+ */
+test('acknowledged writes survive a master killed under load', async () => {
+  const fleet = await Fleet.start(4);
+  after(() => fleet.close());
+  const masters = await fleet.settled();
+  const victim = fleet.masterNodes(masters)[0] as NodeProcess;
+  const acked: string[] = [];
+  let failed = 0;
+  let stop = false;
+  const writer = async (node: NodeProcess, w: number) => {
+    // Bounded: at most 3000 writes per writer, and only until told to stop.
+    for (let i = 0; i < 3000 && !stop; i++) {
+      const key = `w${w}-${i}`;
+      try {
+        const response = await node.post('/post', { key, value: `v-${key}` });
+        if (response.status === 200) acked.push(key);
+        else failed++;
+      } catch {
+        return; // the killed node: its writer stops
+      }
+    }
+  };
+  const writers = fleet.nodes.map((node, w) => writer(node, w));
+  await waitForCount(() => acked.length, 300);
+  await victim.stop('SIGKILL');
+  const killedAt = acked.length;
+  await waitForCount(() => acked.length, killedAt + 600);
+  stop = true;
+  await Promise.all(writers);
+  await fleet.settled();
+
+  let readable = 0;
+  for (const node of fleet.alive) {
+    for (let i = 0; i < acked.length; i += 100) {
+      const batch = acked.slice(i, i + 100);
+      const bodies = await Promise.all(
+        batch.map(async (k) => (await node.get(`/get/${k}`)).text()),
+      );
+      bodies.forEach((body, j) => {
+        if (body === `v-${batch[j]}`) readable++;
+      });
+    }
+  }
+  const survivors = fleet.alive.length;
+  console.log(
+    `FIGURE kill-master-under-writes acked=${acked.length} refused_by_live_nodes=${failed} readable_per_survivor=${readable / survivors} survivors=${survivors}`,
+  );
+  assert.equal(readable, acked.length * survivors);
+});
+
+async function waitForCount(
+  count: () => number,
+  atLeast: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (count() < atLeast) {
+    if (Date.now() > deadline) throw new Error(`only ${count()} of ${atLeast} writes in time`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
