@@ -57,7 +57,9 @@ describe('master failure', () => {
     // Written on the non-masters, so each survivor holds its own writes.
     const keys = await writeKeys(members, 'kept', 30);
     await Promise.all(fleet.masterNodes(masters).map((m) => m.stop('SIGKILL')));
+    const killedAt = Date.now();
     const next = await fleet.settled(15_000);
+    const electedMs = Date.now() - killedAt;
     assert.ok(next.ids.every((id) => !masters.ids.includes(id)));
     // The survivors re-send their primary entries to the new masters.
     for (const master of fleet.masterNodes(next)) {
@@ -66,7 +68,11 @@ describe('master failure', () => {
         `${master.id} to hold all keys`,
       );
     }
+    const heldMs = Date.now() - killedAt;
     await assertReadable(fleet.alive, keys);
+    console.log(
+      `FIGURE both-masters-killed keys=${keys.length} survivors=${fleet.alive.length} readable_everywhere=${keys.length} new_masters_after_ms=${electedMs} new_masters_hold_all_after_ms=${heldMs} announce_ms=200`,
+    );
   });
 
   test('a master that stops gracefully is replaced at once, not after missed announcements', async () => {

@@ -57,6 +57,9 @@ describe('persistence with --data-dir', () => {
       const again = await Fleet.start(3, { dataDirs: dirs, args });
       try {
         for (const node of again.nodes) await assertAllReadable(node, keys);
+        console.log(
+          `FIGURE full-restart signal=${signal} acked=${keys.length} readable_on_every_node=${keys.length} lost=0`,
+        );
       } finally {
         await again.close();
       }
