@@ -19,7 +19,7 @@ import { PeerClient, type ReplicaAck } from './peer-client.js';
 import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
-import { HybridClock, type Version } from './version.js';
+import { compareVersions, HybridClock, type Version } from './version.js';
 import { type Announce, keyHash, type Message, type NodeState, splitHostPort } from './wire.js';
 
 /** What a node needs to know about itself and its cluster. */
@@ -116,6 +116,9 @@ export class DistNode {
   /** The surviving master this node (a new master) still has to sync from. */
   private syncSource: string | undefined;
   private syncRunning = false;
+  /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
+  private resendTo = new Set<string>();
+  private resending = false;
   private closed = false;
 
   constructor(
@@ -276,10 +279,23 @@ export class DistNode {
     });
   }
 
-  /** Applies a stream of entries (a re-send after both masters were lost). */
+  /** Applies a stream of entries (a re-send after both masters were lost, or after a heal). */
   async applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    const applied = await this.data.keepAll(entries);
+    // Where sender and master disagree (they were apart), the newer version is announced:
+    // older copies elsewhere, the sender's own included, are dropped, as after a write.
+    const newer: [string, Entry][] = [];
+    const store = this.store;
+    const noted = async function* () {
+      for await (const [key, entry] of entries) {
+        const held = store.get(key);
+        const order = held ? compareVersions(held.version, entry.version) : 0;
+        if (held && order !== 0) newer.push([key, order > 0 ? held : entry]);
+        yield [key, entry] as [string, Entry];
+      }
+    };
+    const applied = await this.data.keepAll(noted());
     this.metrics.syncEntries.inc(applied);
+    if (this.isMaster) for (const [key, entry] of newer) this.invalidateCopies(key, entry);
     return { applied, ...this.masterView() };
   }
 
@@ -432,12 +448,14 @@ export class DistNode {
       return;
     }
     const before = this.membership.get(announce.node);
-    this.membership.heard(announce);
     if (!before) this.log.info({ member: announce.node, http: announce.http }, 'member joined');
+    // A new master set is judged with what we knew of its sender before this announcement:
+    // whether the sender was a complete master of the previous set, not what it is now.
     this.consider(
       { epoch: announce.epoch, ids: announce.masters },
       `announce from ${announce.node}`,
     );
+    this.membership.heard(announce);
     if (announce.state === 'leaving') {
       this.log.info({ member: announce.node }, 'member left');
       if (this.state !== 'joining') this.maybeElect();
@@ -479,21 +497,33 @@ export class DistNode {
     this.masters = next;
     this.metrics.masterChanges.inc();
     this.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
-    if (this.isMaster && !wasMaster && this.state !== 'joining') {
-      const survivor = survivors.find((id) => id !== this.id);
+    const survivor = survivors.find((id) => id !== this.id);
+    if (this.isMaster && !survivors.includes(this.id) && this.state !== 'joining') {
       if (survivor) {
         this.state = 'syncing';
         this.syncSource = survivor;
         void this.syncFromSurvivor();
+      } else if (this.state === 'syncing') {
+        // Our sync source is gone and no complete master is left: every node re-sends what
+        // it holds to the new masters (below), so there is nothing more to wait for.
+        this.state = 'ready';
+        this.syncSource = undefined;
       }
     } else if (!this.isMaster && this.state === 'syncing') {
       this.state = 'ready';
       this.syncSource = undefined;
     }
-    // No survivor (both masters lost), or this node just joined, perhaps with entries from its
-    // data dir that the masters never saw: the new masters get every primary entry we hold.
-    if (survivors.length === 0 && (previous.epoch > 0 || this.store.primaryCount > 0)) {
-      void this.resendPrimaries(next);
+    // No survivor (both masters lost, or a partition healed and the other side's set won),
+    // or this node just joined, perhaps with entries from its data dir that the masters never
+    // saw, or it was a master and is no more (it may hold versions the new masters lack, or
+    // older ones they will invalidate): the new masters get every primary entry we hold.
+    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
+    if (
+      (survivors.length === 0 && (previous.epoch > 0 || this.store.primaryCount > 0)) ||
+      (wasMaster && !this.isMaster)
+    ) {
+      for (const id of next.ids) if (id !== this.id) this.resendTo.add(id);
+      void this.resendPrimaries();
     }
     if (this.state !== 'joining') this.announce();
   }
@@ -526,21 +556,30 @@ export class DistNode {
     }
   }
 
-  /** Sends every primary entry we hold to the new masters (see adopt). */
-  private async resendPrimaries(set: MasterSet): Promise<void> {
-    for (const id of set.ids) {
-      if (id === this.id) continue;
-      const member = this.membership.get(id);
-      if (!member) continue;
-      try {
-        const ack = await this.peers.sendEntries(member.http, this.store.primaryEntries());
-        this.log.info(
-          { to: id, applied: ack.applied, held: this.store.primaryCount },
-          're-sent primary entries',
-        );
-      } catch (error) {
-        this.log.warn({ to: id, err: String(error) }, 're-send of primary entries failed');
+  /**
+   * Sends every primary entry we hold to the new masters (see adopt). A master not heard from
+   * yet (forgotten during a long partition) or that fails is tried again at the next tick.
+   */
+  private async resendPrimaries(): Promise<void> {
+    if (this.resending) return;
+    this.resending = true;
+    try {
+      for (const id of [...this.resendTo]) {
+        const member = this.membership.get(id);
+        if (!member || !this.membership.isAlive(id)) continue;
+        try {
+          const ack = await this.peers.sendEntries(member.http, this.store.primaryEntries());
+          this.resendTo.delete(id);
+          this.log.info(
+            { to: id, applied: ack.applied, held: this.store.primaryCount },
+            're-sent primary entries',
+          );
+        } catch (error) {
+          this.log.warn({ to: id, err: String(error) }, 're-send of primary entries failed');
+        }
       }
+    } finally {
+      this.resending = false;
     }
   }
 
@@ -556,12 +595,12 @@ export class DistNode {
     this.membership.prune();
     this.data.sweep();
     this.maybeElect();
-    if (this.state === 'syncing') {
-      if (this.syncSource && !this.membership.isAlive(this.syncSource)) this.syncSource = undefined;
-      if (this.syncSource) void this.syncFromSurvivor();
-      // The survivor died before we finished: what we hold is all there is.
-      else this.state = 'ready';
+    // A source that looks dead is not given up here: if it is, the election above has replaced
+    // it and adopt() took care of us; if it only stalled, the sync resumes when it is back.
+    if (this.state === 'syncing' && this.syncSource && this.membership.isAlive(this.syncSource)) {
+      void this.syncFromSurvivor();
     }
+    if (this.resendTo.size > 0) void this.resendPrimaries();
     this.announce();
   }
 

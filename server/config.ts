@@ -196,11 +196,11 @@ function options(): Option[] {
             return peer;
           }),
       ),
-    opt('--no-multicast', 'NO_MULTICAST', 'unicast to --peers only (networks without multicast)'),
-    opt(
+    // Switches read their variables in parseConfig: commander would take any value, even 0, as on.
+    new Option('--no-multicast', 'unicast to --peers only (env: DISTSTORE_NO_MULTICAST=1)'),
+    new Option(
       '--allow-address-mismatch',
-      'ALLOW_ADDRESS_MISMATCH',
-      "accept who-has answers whose advertised address is not the packet's source (NAT)",
+      "accept who-has answers whose advertised address is not the packet's source, e.g. behind NAT (env: DISTSTORE_ALLOW_ADDRESS_MISMATCH=1)",
     ).default(false),
     opt(
       '--secret <secret>',
@@ -224,6 +224,15 @@ function options(): Option[] {
       .default('info')
       .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   ];
+}
+
+/** A switch variable: 1/true/yes/on or 0/false/no/off (or unset); anything else is an error. */
+function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === '') return false;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (true/false, yes/no), not ${env[name]}`);
 }
 
 function readSecret(path: string): string {
@@ -258,6 +267,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     process.env = saved;
   }
   const o = program.opts();
+  if (
+    program.getOptionValueSource('multicast') !== 'cli' &&
+    envSwitch(env, 'DISTSTORE_NO_MULTICAST')
+  ) {
+    o.multicast = false;
+  }
+  if (program.getOptionValueSource('allowAddressMismatch') !== 'cli') {
+    o.allowAddressMismatch = envSwitch(env, 'DISTSTORE_ALLOW_ADDRESS_MISMATCH');
+  }
   const advertise = o.advertise ?? o.bind;
   if (advertise === '0.0.0.0' || advertise === '::') {
     throw new ConfigError(
