@@ -4,8 +4,11 @@
 import { fileURLToPath } from 'node:url';
 
 const nodes = [8181, 8182, 8183];
-// One data dir per node under the project (git ignores data/).
-const dataDir = (port) => fileURLToPath(new URL(`./data/node-${port}`, import.meta.url));
+// One data dir per node under the project (git ignores data/), or under DISTSTORE_FLEET_DATA.
+const dataDir = (port) =>
+  process.env.DISTSTORE_FLEET_DATA
+    ? `${process.env.DISTSTORE_FLEET_DATA}/node-${port}`
+    : fileURLToPath(new URL(`./data/node-${port}`, import.meta.url));
 
 const apps = nodes.map((port) => ({
   name: `diststore-${port}`,
