@@ -67,7 +67,13 @@ describe('deletes, invalidation and expiry', () => {
     assert.equal(await read(reader, 'brief'), 'soon gone');
     for (const node of fleet.nodes) {
       await waitFor(
-        async () => (await read(node, 'brief')) === 404,
+        async () => {
+          const got = await read(node, 'brief');
+          // Thrown, so that a timeout says what the node kept answering.
+          if (got !== 404)
+            throw new Error(`still ${got} (${JSON.stringify((await node.status()).node)})`);
+          return true;
+        },
         `brief to expire on ${node.id}`,
         5000,
       );
