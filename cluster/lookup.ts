@@ -1,15 +1,9 @@
 import type { Entry } from './entry.js';
-import { compareVersions, type Version } from './version.js';
+import { compareVersions } from './version.js';
+import type { Message } from './wire.js';
 
-/** A node's answer that it holds a key. */
-export interface HasAnswer {
-  node: string;
-  http: string;
-  version: Version;
-  master: boolean;
-  valueHash: string;
-  deleted: boolean;
-}
+/** A node's answer that it holds a key (a `has` message without its routing fields). */
+export type HasAnswer = Omit<Extract<Message, { kind: 'has' }>, 'kind' | 'keyHash'>;
 
 export interface LookupOptions {
   /** How long to collect answers when no master settles it. */
