@@ -164,13 +164,12 @@ export class PeerClient {
     if (response.statusCode === 404) return undefined;
     if (response.statusCode !== 200)
       throw new Error(`fetch from ${peer}: HTTP ${response.statusCode}`);
-    const version = parseVersion(String(response.headers[VERSION_HEADER] ?? ''));
-    if (!version) throw new Error(`fetch from ${peer}: no version header`);
-    return makeEntry(
-      response.body,
-      response.headers['content-type'] ?? 'application/octet-stream',
-      version,
-    );
+    const entry = entryFromHeaders(response.body, (name) => {
+      const value = response.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    });
+    if (!entry) throw new Error(`fetch from ${peer}: missing or bad version headers`);
+    return entry;
   }
 
   /** Streams every primary entry a peer holds, in one request. */

@@ -65,6 +65,9 @@ describe('deletes, invalidation and expiry', () => {
     assert.equal(posted.status, 200);
     await writer.post('/post', { key: 'lasting', value: 'forever' });
     assert.equal(await read(reader, 'brief'), 'soon gone');
+    // A fetched copy keeps the entry's expiry (it must not outlive it on the reader).
+    const copy = await reader.get('/get-local/brief');
+    assert.match(copy.headers.get('x-diststore-expires') ?? '', /^\d+$/);
     for (const node of fleet.nodes) {
       await waitFor(
         async () => {
