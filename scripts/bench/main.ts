@@ -1,0 +1,129 @@
+// Usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE]   (npm run bench)
+// Starts what it measures (two baseline servers, diststore fleets on 127.0.0.1), drives them
+// with wrk, prints one table and writes the results as JSON (default bench-results.json).
+// Exit codes: 0 measured (whatever the verdicts), 1 a step failed, 2 usage, 130 Ctrl-C.
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { cpuTicks, othersShare } from './cpu.js';
+import { BenchFleet, daemonBuilt } from './fleet.js';
+import { absentReads, concurrentMisses, firstRemoteReads, lookupOutcomes } from './lookups.js';
+import { cpuModel } from './machine.js';
+import { loadedNodeMemory } from './memory.js';
+import { childrenOutput, killAllOnExit, run } from './processes.js';
+import { type BenchResults, renderHeader, renderTable, rows } from './report.js';
+import { fullSettings, quickSettings } from './settings.js';
+import { syncNewMaster } from './sync.js';
+import { baseline, getLocalHits, replicatedPosts } from './throughput.js';
+import { wrkVersion } from './wrk.js';
+
+const USAGE = 'usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE]';
+const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
+
+function parseArgs(argv: string[]): { quick: boolean; out: string } {
+  let quick = false;
+  let out = DEFAULT_OUT;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--out' && argv[i + 1]) out = argv[++i] as string;
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else {
+      process.stderr.write(`bench: unknown argument ${arg}\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
+  return { quick, out };
+}
+
+async function main(): Promise<void> {
+  const { quick, out } = parseArgs(process.argv.slice(2));
+  killAllOnExit();
+  const wrk = await wrkVersion();
+  if (!wrk) throw new Error('wrk is not installed: apt-get install -y wrk');
+  if (!daemonBuilt()) throw new Error('dist/server/main.js is missing: run npm run build');
+  const settings = quick ? quickSettings() : fullSettings();
+  const revision = await run('git', ['describe', '--always', '--dirty'], { timeoutMs: 5000 }).then(
+    (out) => out.trim(),
+    () => 'unknown',
+  );
+  const load = loadavg()[0] ?? 0;
+  if (load > 1) {
+    process.stderr.write(`bench: load average ${load.toFixed(2)}: other processes use the CPU\n`);
+  }
+  const ticks = cpuTicks();
+  const begun = performance.now();
+  const steps: Record<string, number> = {};
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    process.stderr.write(`bench: ${name}…`);
+    const started = performance.now();
+    const result = await work();
+    steps[name] = (performance.now() - started) / 1000;
+    process.stderr.write(` ${steps[name]?.toFixed(1)} s\n`);
+    return result;
+  };
+
+  const bareHttp = await step('baseline bare node:http', () => baseline('bare-http', settings));
+  const hono = await step('baseline hono hello', () => baseline('hono-hello', settings));
+  const fleet = await step('start a 3-node fleet', () => BenchFleet.start(3));
+  const { masters, members } = await fleet.roles();
+  const watched = await fleet.watched();
+  const [writer] = masters;
+  const [reader] = members;
+  if (!writer || !reader) throw new Error('the fleet has no master or no member');
+  const getLocal = await step('get-local hits', () => getLocalHits(reader, settings));
+  const remoteReads = await step('first remote reads', () =>
+    firstRemoteReads(writer, reader, watched, settings),
+  );
+  const absent = await step('absent keys', () => absentReads(reader, watched, settings));
+  const outcomes = await lookupOutcomes(reader);
+  const misses = await step('concurrent misses', () => concurrentMisses(writer, reader, settings));
+  const post = await step('replicated posts', () => replicatedPosts(reader, watched, settings));
+  await step('stop the fleet', () => fleet.close());
+  const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
+  const loaded =
+    settings.memoryKeys > 0
+      ? await step(`memory at ${settings.memoryKeys} keys`, () => loadedNodeMemory(settings))
+      : undefined;
+
+  const results: BenchResults = {
+    mode: settings.mode,
+    revision,
+    startedAt: new Date(Date.now() - (performance.now() - begun)).toISOString(),
+    machine: {
+      nproc: availableParallelism(),
+      cpu: cpuModel(),
+      node: process.version,
+      wrk,
+      othersCpuShare: othersShare(ticks, cpuTicks()),
+    },
+    settings,
+    bareHttp,
+    hono,
+    getLocal,
+    remoteReads,
+    absent,
+    lookupOutcomes: outcomes,
+    post,
+    concurrentMisses: misses,
+    sync,
+    loaded,
+    steps,
+    totalSeconds: (performance.now() - begun) / 1000,
+  };
+  const table = rows(results);
+  process.stdout.write(`\n${renderHeader(results)}\n\n${renderTable(table)}\n`);
+  writeFileSync(out, `${JSON.stringify({ ...results, table }, null, 2)}\n`);
+  process.stderr.write(`bench: results written to ${out}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : error}\n`);
+    process.stderr.write(`${childrenOutput()}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,232 @@
+import type { CpuPerRequest } from './cpu.js';
+import type { Latency } from './latency.js';
+import type { ConcurrentMisses, Reads, RemoteReads } from './lookups.js';
+import type { Machine } from './machine.js';
+import type { LoadedMemory, Memory } from './memory.js';
+import type { Settings } from './settings.js';
+import type { SyncResult } from './sync.js';
+import type { Served } from './throughput.js';
+
+/** Everything one run measured; written as JSON so that runs can be compared. */
+export interface BenchResults {
+  mode: Settings['mode'];
+  /** git describe --always --dirty of the code measured. */
+  revision: string;
+  startedAt: string;
+  machine: Machine;
+  settings: Settings;
+  bareHttp: Served;
+  hono: Served;
+  getLocal: Served;
+  remoteReads: RemoteReads;
+  absent: Reads;
+  /** The reader's lookups by outcome after the remote and absent reads (warm-ups included). */
+  lookupOutcomes: Record<string, number>;
+  post: Served;
+  concurrentMisses: ConcurrentMisses;
+  sync: SyncResult;
+  /** The single-node memory step; absent with --quick. */
+  loaded?: LoadedMemory | undefined;
+  /** Seconds each step took, in order. */
+  steps: Record<string, number>;
+  totalSeconds: number;
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'SKIP' | '';
+
+export interface Row {
+  measurement: string;
+  result: string;
+  target: string;
+  verdict: Verdict;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n.toFixed(1)} ms`;
+const cpuMs = (n: number) => `${n.toFixed(3)} ms`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const times = (n: number) => `${n.toFixed(2)}×`;
+const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
+
+/** Rate and latency; the server's CPU time per request when one process served. */
+function throughput(t: Served): string {
+  const failed = t.errors + t.badStatus;
+  const cpu = Object.values(t.cpu);
+  const own = cpu.length === 1 ? ` · ${cpuMs(cpu[0] ?? 0)} CPU/req` : '';
+  return `${int(t.rps)} req/s · p50 ${ms(t.p50Ms)} · p99 ${ms(t.p99Ms)}${own}${failed ? ` · ${int(failed)} failed` : ''}`;
+}
+
+/** A row of the CPU time each node spent per request, and their sum. */
+function cpuRow(cpu: CpuPerRequest): Row {
+  const parts = Object.entries(cpu).map(([label, value]) => `${label} ${cpuMs(value)}`);
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  return {
+    measurement: '  CPU time per request, by node',
+    result: `${parts.join(' · ')} · total ${cpuMs(total)}`,
+    target: '',
+    verdict: '',
+  };
+}
+
+function latency(l: Latency): string {
+  return `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · max ${ms(l.maxMs)}`;
+}
+
+function memoryRow(what: string, m: Memory): Row {
+  return {
+    measurement: `memory, ${int(m.entries)} entries, ${what}`,
+    result: `RSS ${mib(m.rssBytes)} · heap ${mib(m.heapUsedBytes)} · external ${mib(m.externalBytes)} · RSS ${times(m.rssBytes / m.rawBytes)} raw (${mib(m.rawBytes)})`,
+    target: '',
+    verdict: '',
+  };
+}
+
+/** The table's rows, each with its target and whether it was met. */
+export function rows(r: BenchResults): Row[] {
+  const conns = `${r.settings.connections} conns`;
+  const clean = (t: Served) => t.errors + t.badStatus === 0;
+  const c = r.concurrentMisses;
+  const s = r.sync;
+  const fullSync = s.keys >= 100_000;
+  const [victim, survivor, newcomer] = s.memory;
+  const table: Row[] = [
+    {
+      measurement: `baseline: bare node:http, GET (${conns})`,
+      result: throughput(r.bareHttp),
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: `baseline: hono hello, GET (${conns})`,
+      result: throughput(r.hono),
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: `get-local hit (${conns})`,
+      result: throughput(r.getLocal),
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: 'get-local hit ÷ baselines',
+      result: `${times(r.getLocal.rps / r.bareHttp.rps)} bare · ${times(r.getLocal.rps / r.hono.rps)} hono`,
+      target: '≥ 0.90× hono',
+      verdict: verdict(clean(r.getLocal) && r.getLocal.rps >= 0.9 * r.hono.rps),
+    },
+    {
+      measurement: `first read from another node (${int(r.remoteReads.remote.count)} keys, one at a time)`,
+      result: latency(r.remoteReads.remote),
+      target: 'p50 ≤ 0.5 ms, p99 ≤ 5 ms',
+      verdict: verdict(r.remoteReads.remote.p50Ms <= 0.5 && r.remoteReads.remote.p99Ms <= 5),
+    },
+    cpuRow(r.remoteReads.remote.cpu),
+    {
+      measurement: '  same client, get-local hit (the floor)',
+      result: latency(r.remoteReads.local),
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: `get of a key absent everywhere (${int(r.absent.count)} keys, one at a time)`,
+      result: latency(r.absent),
+      target: 'p99 ≤ 5 ms',
+      verdict: verdict(r.absent.p99Ms <= 5),
+    },
+    cpuRow(r.absent.cpu),
+    {
+      measurement: '  lookups on the reader so far, by outcome',
+      // timeout is always shown: a lookup that waited out --lookup-timeout-ms is a finding.
+      result: Object.entries({ timeout: 0, ...r.lookupOutcomes })
+        .map(([outcome, n]) => `${outcome} ${int(n)}`)
+        .join(' · '),
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: `POST replicated to both masters (${conns})`,
+      result: throughput(r.post),
+      target: '≥ 15,000 req/s, p99 ≤ 10 ms',
+      verdict: verdict(clean(r.post) && r.post.rps >= 15_000 && r.post.p99Ms <= 10),
+    },
+    cpuRow(r.post.cpu),
+    {
+      measurement: `${int(c.gets)} concurrent gets of a key the node lacks`,
+      result: `${int(c.queries)} who-has ${c.queries === 1 ? 'query' : 'queries'} · ${int(c.fetches)} ${c.fetches === 1 ? 'fetch' : 'fetches'} · ${int(c.ok)} answered 200 in ${ms(c.ms)}`,
+      target: '1 query, 1 fetch',
+      verdict: verdict(c.queries === 1 && c.fetches === 1 && c.ok === c.gets),
+    },
+    {
+      measurement: `sync of a new master (${int(s.keys)} keys)`,
+      result: `${s.seconds.toFixed(2)} s · ${int(s.entriesPerSecond)} entries/s · ready ${s.readyAfterSeconds.toFixed(2)} s after the SIGTERM`,
+      target: '≤ 3 s for 100,000 keys',
+      verdict: fullSync ? verdict(s.seconds <= 3 && s.entries === s.keys) : 'SKIP',
+    },
+    {
+      measurement: `  loading them: POST /post on a master (${r.settings.loadConcurrency} in flight)`,
+      result: `${s.loadSeconds.toFixed(1)} s · ${int(s.keys / s.loadSeconds)} keys/s`,
+      target: '',
+      verdict: '',
+    },
+  ];
+  if (victim && survivor && newcomer) {
+    table.push(
+      memoryRow('master (then stopped)', victim),
+      memoryRow('surviving master', survivor),
+      memoryRow('new master after its sync', newcomer),
+    );
+  }
+  const loaded = r.loaded;
+  if (loaded) {
+    table.push(
+      {
+        measurement: `  loading ${int(loaded.keys)} keys: POST /post-local on one node (${r.settings.loadConcurrency} in flight)`,
+        result: `${loaded.loadSeconds.toFixed(1)} s · ${int(loaded.keys / loaded.loadSeconds)} keys/s`,
+        target: '',
+        verdict: '',
+      },
+      {
+        ...memoryRow('one node', loaded.memory),
+        target: 'RSS ≤ 3× raw bytes',
+        verdict: verdict(loaded.memory.rssBytes <= 3 * loaded.memory.rawBytes),
+      },
+    );
+  } else {
+    table.push({
+      measurement: 'memory, 1,000,000 entries, one node',
+      result: `skipped (--${r.mode})`,
+      target: 'RSS ≤ 3× raw bytes',
+      verdict: 'SKIP',
+    });
+  }
+  return table;
+}
+
+/** The rows as a Markdown table, padded so that it also reads in a terminal. */
+export function renderTable(table: Row[]): string {
+  const header: Row = {
+    measurement: 'measurement',
+    result: 'result',
+    target: 'target',
+    verdict: '',
+  };
+  const all = [header, ...table];
+  const keys = ['measurement', 'result', 'target', 'verdict'] as const;
+  const widths = keys.map((k) => Math.max(...all.map((row) => row[k].length)));
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const cells = (row: Row) => keys.map((k, i) => row[k].padEnd(widths[i] ?? 0));
+  return [
+    line(cells(header)),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...table.map((row) => line(cells(row))),
+  ].join('\n');
+}
+
+/** The lines above the table: the machine and the run. */
+export function renderHeader(r: BenchResults): string {
+  return [
+    `diststore bench (${r.mode}) of ${r.revision}, ${r.startedAt}, ${r.totalSeconds.toFixed(0)} s`,
+    `machine: ${r.machine.nproc} cores (nproc), ${r.machine.cpu}, node ${r.machine.node}, wrk ${r.machine.wrk}`,
+    `CPU used by other processes during the run: ${(100 * r.machine.othersCpuShare).toFixed(1)} % of all cores${r.machine.othersCpuShare > 0.05 ? ' (over 5 %: numbers are low, not comparable)' : ''}`,
+  ].join('\n');
+}

@@ -1,0 +1,79 @@
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/integration/fleet.js';
+import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
+import type { BenchNode } from './fleet.js';
+import { call } from './http-client.js';
+import { forkReady } from './processes.js';
+import type { Settings } from './settings.js';
+import { type Throughput, wrk } from './wrk.js';
+
+/** 100 bytes, the value size of every measurement. */
+export const VALUE = 'v'.repeat(100);
+
+/** A wrk run, with the CPU time the servers spent per request. */
+export interface Served extends Throughput {
+  cpu: CpuPerRequest;
+}
+
+/** An unmeasured warm-up run, then the measured one, of the same load. */
+async function warmAndMeasure(
+  settings: Settings,
+  url: string,
+  watched: Watched[],
+  post?: { keyPrefix: string },
+): Promise<Served> {
+  // A bound on the keys a POST run creates: far above any rate reached here.
+  const cap = (seconds: number) => ({ maxRequestsPerThread: seconds * 100_000 });
+  const base = { url, connections: settings.connections };
+  await wrk({
+    ...base,
+    seconds: settings.warmupSeconds,
+    ...(post && { post: { keyPrefix: `${post.keyPrefix}-warm`, ...cap(settings.warmupSeconds) } }),
+  });
+  const { result, cpu } = await cpuPerRequest(
+    watched,
+    () =>
+      wrk({
+        ...base,
+        seconds: settings.seconds,
+        ...(post && { post: { keyPrefix: post.keyPrefix, ...cap(settings.seconds) } }),
+      }),
+    (t) => t.requests,
+  );
+  return { ...result, cpu };
+}
+
+/** A baseline server (servers/<name>.ts) in its own process, measured alone, then stopped. */
+export async function baseline(
+  name: 'bare-http' | 'hono-hello',
+  settings: Settings,
+): Promise<Served> {
+  const port = await freePort('tcp');
+  const script = fileURLToPath(new URL(`./servers/${name}.ts`, import.meta.url));
+  const server = await forkReady(name, script, [String(port)], ['--import', 'tsx']);
+  try {
+    const watched = [{ label: 'server', pid: server.process.pid }];
+    return await warmAndMeasure(settings, `http://127.0.0.1:${port}/`, watched);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** GET /get-local of a key the node holds, with 50 keep-alive connections. */
+export async function getLocalHits(node: BenchNode, settings: Settings): Promise<Served> {
+  const written = await call(node.agent, node.port, '/post-local', { key: 'hit', value: VALUE });
+  if (written.status !== 200) throw new Error(`post-local: HTTP ${written.status}`);
+  const watched = [{ label: 'node', pid: node.child.process.pid }];
+  return warmAndMeasure(settings, `http://127.0.0.1:${node.port}/get-local/hit`, watched);
+}
+
+/** POST /post of distinct keys on a node that is not a master: each goes to both masters. */
+export async function replicatedPosts(
+  node: BenchNode,
+  fleet: Watched[],
+  settings: Settings,
+): Promise<Served> {
+  return warmAndMeasure(settings, `http://127.0.0.1:${node.port}/post`, fleet, {
+    keyPrefix: 'wrk',
+  });
+}
