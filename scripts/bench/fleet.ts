@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '../../test/integration/fleet.js';
+import { agreedMasters, freePort, waitFor } from '../../test/integration/fleet.js';
 import type { Watched } from './cpu.js';
 import { call, keepAliveAgent } from './http-client.js';
 import { type Child, forkReady } from './processes.js';
@@ -108,19 +108,11 @@ export class BenchFleet {
   /** Waits until every live node is ready and all agree on a full master set. */
   async settled(timeoutMs = 20_000): Promise<Status['masters']> {
     return waitFor(
-      async () => {
-        const statuses = await Promise.all(this.alive.map((n) => n.status()));
-        const first = statuses[0]?.masters;
-        const agreed = statuses.every(
-          (s) =>
-            s.node.state === 'ready' &&
-            s.masters.epoch === first?.epoch &&
-            s.masters.ids.join() === first.ids.join() &&
-            s.masters.ids.length === Math.min(2, statuses.length) &&
-            s.masters.ids.every((id) => this.alive.some((n) => n.id === id)),
-        );
-        return agreed ? first : undefined;
-      },
+      async () =>
+        agreedMasters(
+          await Promise.all(this.alive.map((n) => n.status())),
+          this.alive.map((n) => n.id),
+        ),
       'the bench fleet to agree on its masters',
       timeoutMs,
     );

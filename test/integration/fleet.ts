@@ -59,6 +59,26 @@ export function runDaemon(
   });
 }
 
+/**
+ * The master set every status agrees on, if all nodes are ready and share one full set
+ * drawn from `ids`; undefined otherwise. Used by every fleet helper's `settled()`.
+ */
+export function agreedMasters<S extends Pick<Status, 'node' | 'masters'>>(
+  statuses: S[],
+  ids: string[],
+): S['masters'] | undefined {
+  const first = statuses[0]?.masters;
+  const agreed = statuses.every(
+    (s) =>
+      s.node.state === 'ready' &&
+      s.masters.epoch === first?.epoch &&
+      s.masters.ids.join() === first.ids.join() &&
+      s.masters.ids.length === Math.min(2, statuses.length) &&
+      s.masters.ids.every((id) => ids.includes(id)),
+  );
+  return agreed ? first : undefined;
+}
+
 /** A port nobody is using right now (TCP or UDP on 127.0.0.1). */
 export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
   if (kind === 'udp') {
@@ -228,20 +248,11 @@ export class Fleet {
   /** Waits until every live node is ready and agrees on one full master set. */
   async settled(timeoutMs = 10_000): Promise<Status['masters']> {
     return waitFor(
-      async () => {
-        const statuses = await Promise.all(this.alive.map((n) => n.status()));
-        const first = statuses[0]?.masters;
-        const wanted = Math.min(2, statuses.length);
-        const agreed = statuses.every(
-          (s) =>
-            s.node.state === 'ready' &&
-            s.masters.epoch === first?.epoch &&
-            s.masters.ids.join() === first.ids.join() &&
-            s.masters.ids.length === wanted &&
-            s.masters.ids.every((id) => this.alive.some((n) => n.id === id)),
-        );
-        return agreed ? first : undefined;
-      },
+      async () =>
+        agreedMasters(
+          await Promise.all(this.alive.map((n) => n.status())),
+          this.alive.map((n) => n.id),
+        ),
       'the fleet to agree on its masters',
       timeoutMs,
     );

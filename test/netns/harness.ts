@@ -4,7 +4,7 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Status } from '../integration/fleet.js';
-import { waitFor } from '../integration/fleet.js';
+import { agreedMasters, waitFor } from '../integration/fleet.js';
 
 /**
  * Drives scripts/netns-fleet from tests: real nodes, each in its own network namespace with
@@ -205,19 +205,7 @@ export class NetnsFleet {
   settled(group: NetnsNode[] = this.nodes, timeoutMs = 10_000): Promise<Status['masters']> {
     const ids = group.map((n) => n.id);
     return waitFor(
-      async () => {
-        const statuses = await Promise.all(group.map((n) => n.status()));
-        const first = statuses[0]?.masters;
-        const agreed = statuses.every(
-          (s) =>
-            s.node.state === 'ready' &&
-            s.masters.epoch === first?.epoch &&
-            s.masters.ids.join() === first.ids.join() &&
-            s.masters.ids.length === Math.min(2, group.length) &&
-            s.masters.ids.every((id) => ids.includes(id)),
-        );
-        return agreed ? first : undefined;
-      },
+      async () => agreedMasters(await Promise.all(group.map((n) => n.status())), ids),
       `nodes ${group.map((n) => n.index).join(',')} to agree on masters among themselves`,
       timeoutMs,
     );
