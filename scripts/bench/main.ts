@@ -2,8 +2,9 @@
 // Starts what it measures (two baseline servers, diststore fleets on 127.0.0.1), drives them
 // with wrk, prints one table and writes the results as JSON (default bench-results.json).
 // Exit codes: 0 measured (whatever the verdicts), 1 a step failed, 2 usage, 130 Ctrl-C.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuTicks, othersShare } from './cpu.js';
 import { BenchFleet, daemonBuilt } from './fleet.js';
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
   };
   const table = rows(results);
   process.stdout.write(`\n${renderHeader(results)}\n\n${renderTable(table)}\n`);
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ ...results, table }, null, 2)}\n`);
   process.stderr.write(`bench: results written to ${out}\n`);
 }
