@@ -6,11 +6,23 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly httpRequests = new Counter({
+  /**
+   * HTTP answers by route, then status. Counted in plain maps and handed to the counter at
+   * scrape time: a labelled `inc` hashes its labels, which on a get-local hit cost as much as
+   * answering it.
+   */
+  private readonly answered = new Map<string, Map<number, number>>();
+  private readonly httpRequests = new Counter({
     name: 'diststore_http_requests_total',
     help: 'HTTP requests answered, by route and status',
     labelNames: ['route', 'status'] as const,
     registers: [this.registry],
+    collect: () => {
+      this.httpRequests.reset();
+      for (const [route, statuses] of this.answered) {
+        for (const [status, count] of statuses) this.httpRequests.inc({ route, status }, count);
+      }
+    },
   });
   readonly lookups = new Counter({
     name: 'diststore_lookups_total',
@@ -79,6 +91,16 @@ export class Metrics {
     help: 'Entries received by syncs and re-sends',
     registers: [this.registry],
   });
+
+  /** Counts one HTTP answer. */
+  countRequest(route: string, status: number): void {
+    let statuses = this.answered.get(route);
+    if (!statuses) {
+      statuses = new Map();
+      this.answered.set(route, statuses);
+    }
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  }
 
   /** Registers the tier-size gauges (entries and value bytes), read at scrape time. */
   countEntries(read: () => Record<'primary' | 'cached', { entries: number; bytes: number }>): void {

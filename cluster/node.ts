@@ -11,11 +11,13 @@ import {
   needsElection,
 } from './election.js';
 import { type Entry, makeEntry, makeTombstone } from './entry.js';
+import { InvalidationQueue } from './invalidation-queue.js';
 import { LocalData } from './local-data.js';
 import { Lookup } from './lookup.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
 import { PeerClient, type ReplicaAck } from './peer-client.js';
+import { ReplicaBatcher } from './replica-batcher.js';
 import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
@@ -106,6 +108,8 @@ export class DistNode {
   private readonly clock: HybridClock;
   private readonly membership: Membership;
   private readonly peers: PeerClient;
+  private readonly replicas: ReplicaBatcher<ReplicaAck>;
+  private readonly invalidations: InvalidationQueue;
   private readonly lookup: Lookup;
   private readonly transport: Transport;
   private readonly data: LocalData;
@@ -145,6 +149,12 @@ export class DistNode {
       requestTimeoutMs: options.peerTimeoutMs,
       secret: options.secret,
     });
+    this.replicas = new ReplicaBatcher({
+      send: (http, entries) => this.peers.replicate(http, entries),
+    });
+    this.invalidations = new InvalidationQueue((changes) =>
+      this.transport.multicast({ kind: 'invalidate', node: this.id, changes }),
+    );
     this.lookup = new Lookup({
       timeoutMs: options.lookupTimeoutMs,
       ask: (hash) => {
@@ -262,21 +272,24 @@ export class DistNode {
     return found;
   }
 
-  /** Applies an entry replicated by another node (LWW by version). */
-  async applyReplica(key: string, entry: Entry): Promise<ReplicaAck> {
-    const applied = await this.data.keep(key, entry);
-    if (applied && this.isMaster) this.invalidateCopies(key, entry);
-    return { applied: applied ? 1 : 0, ...this.masterView() };
+  /** Applies a batch of entries replicated by other nodes' writes (LWW by version). */
+  async applyReplicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+    // Read whole before any is applied: a batch cut short changes nothing.
+    const batch: [string, Entry][] = [];
+    for await (const item of entries) batch.push(item);
+    const applied = await Promise.all(
+      batch.map(async ([key, entry]) => {
+        if (!(await this.data.keep(key, entry))) return 0;
+        if (this.isMaster) this.invalidateCopies(key, entry);
+        return 1;
+      }),
+    );
+    return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
   }
 
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
   private invalidateCopies(key: string, entry: Entry): void {
-    this.transport.multicast({
-      kind: 'invalidate',
-      keyHash: keyHash(this.options.cluster, key),
-      node: this.id,
-      version: entry.version,
-    });
+    this.invalidations.add(keyHash(this.options.cluster, key), entry.version);
   }
 
   /** Applies a stream of entries (a re-send after both masters were lost, or after a heal). */
@@ -343,6 +356,7 @@ export class DistNode {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    this.invalidations.flush();
     this.store.close();
     this.peers.close();
     await this.transport.close();
@@ -361,7 +375,8 @@ export class DistNode {
       {
         selfId: this.id,
         writeAcks: this.options.writeAcks,
-        peers: this.peers,
+        send: (http, key, entry) => this.replicas.replicate(http, key, entry),
+        probe: (http) => this.peers.probe(http),
         metrics: this.metrics,
         log: this.log,
         masters: () => this.masters,
@@ -409,10 +424,11 @@ export class DistNode {
         return;
       case 'invalidate': {
         if (this.options.ignoreInvalidations) return;
-        const key = this.store.keyForHash(message.keyHash);
-        if (key === undefined) return;
-        // Masters converge by replication; elsewhere even our own earlier write is superseded.
-        this.data.dropSuperseded(key, message.version, !this.isMaster);
+        for (const { keyHash, version } of message.changes) {
+          const key = this.store.keyForHash(keyHash);
+          // Masters converge by replication; elsewhere even our own earlier write is superseded.
+          if (key !== undefined) this.data.dropSuperseded(key, version, !this.isMaster);
+        }
         return;
       }
     }

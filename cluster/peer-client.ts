@@ -1,8 +1,8 @@
 import { Agent } from 'node:http';
-import got, { type Got } from 'got';
 import { type Condition, ConflictError } from './conditional.js';
 import { type Entry, makeEntry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
+import { type Exchange, exchange, openStream } from './http-request.js';
 import type { WriteResult } from './replication.js';
 import { AUTH_HEADER, authHeader } from './request-auth.js';
 import { formatVersion, parseVersion } from './version.js';
@@ -64,48 +64,26 @@ export function entryFromHeaders(
 }
 
 /**
- * Node-to-node HTTP over got: one keep-alive agent per peer, explicit timeouts, no automatic
- * retries (the caller decides: try the next answer, probe, re-elect).
+ * Node-to-node HTTP: one keep-alive agent per peer, explicit timeouts, no automatic retries
+ * (the caller decides: try the next answer, probe, re-elect).
  */
 export class PeerClient {
   private readonly agents = new Map<string, Agent>();
-  private readonly http: Got;
+  private readonly timeoutMs: number;
+  private readonly secret: string | undefined;
 
   constructor({ requestTimeoutMs, secret }: PeerClientOptions) {
-    this.http = got.extend({
-      timeout: { request: requestTimeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      hooks: {
-        beforeRequest: secret
-          ? [
-              (options) => {
-                const url = options.url as URL;
-                const method = options.method ?? 'GET';
-                options.headers[AUTH_HEADER] = authHeader(
-                  secret,
-                  method,
-                  url.pathname + url.search,
-                );
-              },
-            ]
-          : [],
-      },
-    });
+    this.timeoutMs = requestTimeoutMs;
+    this.secret = secret;
   }
 
-  /** Sends one entry to a peer as a primary entry. */
-  async replicate(peer: string, key: string, entry: Entry): Promise<ReplicaAck> {
-    const response = await this.http.post(this.url(peer, '/internal/replicate', key), {
-      agent: { http: this.agent(peer) },
-      headers: entryHeaders(entry),
-      body: entry.value,
-      responseType: 'json',
+  /** Sends entries to a peer as primary entries, in one request (see ReplicaBatcher). */
+  async replicate(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
+    const response = await this.exchange(peer, 'POST', '/internal/replicate', {
+      body: Buffer.concat([...encodeEntries(entries)]),
     });
-    if (response.statusCode !== 200)
-      throw new Error(`replicate to ${peer}: HTTP ${response.statusCode}`);
-    return response.body as ReplicaAck;
+    if (response.status !== 200) throw new Error(`replicate to ${peer}: HTTP ${response.status}`);
+    return json<ReplicaAck>(response);
   }
 
   /** Forwards a conditional write to the deciding master; throws ConflictError if it lost. */
@@ -119,51 +97,42 @@ export class PeerClient {
     const headers: Record<string, string> = { 'content-type': type };
     if (options.ttlSeconds !== undefined) headers[TTL_HEADER] = String(options.ttlSeconds);
     if (options.condition) Object.assign(headers, conditionHeaders(options.condition));
-    const response = await this.http.post(this.url(peer, '/internal/conditional', key), {
-      agent: { http: this.agent(peer) },
+    const response = await this.exchange(peer, 'POST', withKey('/internal/conditional', key), {
       headers,
       body: value,
-      responseType: 'json',
     });
-    const body = response.body as {
+    const body = json<{
       version?: string;
       current?: string | null;
       masters?: string[];
       lost?: string[];
-    };
-    if (response.statusCode === 409) {
+    }>(response);
+    if (response.status === 409) {
       throw new ConflictError(body.current ? parseVersion(body.current) : undefined);
     }
     const version = parseVersion(body.version ?? '');
-    if (response.statusCode !== 200 || !version) {
-      throw new Error(`conditional write via ${peer}: HTTP ${response.statusCode}`);
+    if (response.status !== 200 || !version) {
+      throw new Error(`conditional write via ${peer}: HTTP ${response.status}`);
     }
     return { key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
   }
 
-  /** Sends many entries in one streamed request. */
+  /** Sends many entries in one request (a re-send to new masters). */
   async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
-    const response = await this.http.post(this.url(peer, '/internal/entries'), {
-      agent: { http: this.agent(peer) },
-      headers: { 'content-type': 'application/octet-stream' },
+    const response = await this.exchange(peer, 'POST', '/internal/entries', {
       body: Buffer.concat([...encodeEntries(entries)]),
-      responseType: 'json',
-      timeout: { request: undefined, response: 60_000 },
+      timeoutMs: 60_000,
     });
-    if (response.statusCode !== 200)
-      throw new Error(`send entries to ${peer}: HTTP ${response.statusCode}`);
-    return response.body as ReplicaAck;
+    if (response.status !== 200)
+      throw new Error(`send entries to ${peer}: HTTP ${response.status}`);
+    return json<ReplicaAck>(response);
   }
 
   /** Fetches a key's value and version from a peer; undefined when the peer no longer has it. */
   async fetch(peer: string, key: string): Promise<Entry | undefined> {
-    const response = await this.http.get(this.url(peer, '/internal/value', key), {
-      agent: { http: this.agent(peer) },
-      responseType: 'buffer',
-    });
-    if (response.statusCode === 404) return undefined;
-    if (response.statusCode !== 200)
-      throw new Error(`fetch from ${peer}: HTTP ${response.statusCode}`);
+    const response = await this.exchange(peer, 'GET', withKey('/internal/value', key));
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new Error(`fetch from ${peer}: HTTP ${response.status}`);
     const entry = entryFromHeaders(response.body, (name) => {
       const value = response.headers[name];
       return Array.isArray(value) ? value[0] : value;
@@ -174,21 +143,22 @@ export class PeerClient {
 
   /** Streams every primary entry a peer holds, in one request. */
   async *sync(peer: string): AsyncGenerator<[string, Entry]> {
-    const stream = this.http.stream(this.url(peer, '/internal/sync'), {
-      agent: { http: this.agent(peer) },
-      timeout: { request: undefined, response: 10_000 },
-      throwHttpErrors: true,
+    const path = '/internal/sync';
+    const response = await openStream({
+      ...this.request(peer, 'GET', path),
+      timeoutMs: 10_000,
     });
-    yield* decodeEntries(stream);
+    if (response.statusCode !== 200) {
+      response.resume();
+      throw new Error(`sync from ${peer}: HTTP ${response.statusCode}`);
+    }
+    yield* decodeEntries(response);
   }
 
   /** One direct health probe: true when the peer answers. */
   async probe(peer: string): Promise<boolean> {
     try {
-      const response = await this.http.get(this.url(peer, '/internal/health'), {
-        agent: { http: this.agent(peer) },
-      });
-      return response.statusCode === 200;
+      return (await this.exchange(peer, 'GET', '/internal/health')).status === 200;
     } catch {
       return false;
     }
@@ -199,6 +169,29 @@ export class PeerClient {
     this.agents.clear();
   }
 
+  private exchange(
+    peer: string,
+    method: 'GET' | 'POST',
+    path: string,
+    extra: { headers?: Record<string, string>; body?: Buffer; timeoutMs?: number } = {},
+  ): Promise<Exchange> {
+    const request = this.request(peer, method, path, extra.headers);
+    return exchange({ ...request, body: extra.body, timeoutMs: extra.timeoutMs ?? this.timeoutMs });
+  }
+
+  /** The parts of a request every call shares: the peer's agent, the signature. */
+  private request(
+    peer: string,
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string> = {},
+  ) {
+    const signed = this.secret
+      ? { ...headers, [AUTH_HEADER]: authHeader(this.secret, method, path) }
+      : headers;
+    return { agent: this.agent(peer), peer, method, path, headers: signed };
+  }
+
   private agent(peer: string): Agent {
     let agent = this.agents.get(peer);
     if (!agent) {
@@ -207,9 +200,12 @@ export class PeerClient {
     }
     return agent;
   }
+}
 
-  private url(peer: string, path: string, key?: string): string {
-    const query = key === undefined ? '' : `?key=${encodeURIComponent(key)}`;
-    return `http://${peer}${path}${query}`;
-  }
+function withKey(path: string, key: string): string {
+  return `${path}?key=${encodeURIComponent(key)}`;
+}
+
+function json<T>(response: Exchange): T {
+  return JSON.parse(response.body.toString()) as T;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { MasterSet } from './election.js';
 import type { Entry } from './entry.js';
 import type { Metrics } from './metrics.js';
-import type { PeerClient } from './peer-client.js';
+import type { ReplicaAck } from './peer-client.js';
 import type { Version } from './version.js';
 
 export type WriteAcks = 'all' | 'one' | 'local';
@@ -27,7 +27,10 @@ export class ReplicationError extends Error {
 export interface ReplicationContext {
   selfId: string;
   writeAcks: WriteAcks;
-  peers: PeerClient;
+  /** Sends an entry to a master (batched with other writes to it, see ReplicaBatcher). */
+  send(http: string, key: string, entry: Entry): Promise<ReplicaAck>;
+  /** One direct health probe of a master. */
+  probe(http: string): Promise<boolean>;
   metrics: Metrics;
   log: Logger;
   masters(): MasterSet;
@@ -62,7 +65,7 @@ export async function replicate(
         try {
           const http = ctx.httpOf(id);
           if (!http) throw new Error('unknown master');
-          const ack = await ctx.peers.replicate(http, key, entry);
+          const ack = await ctx.send(http, key, entry);
           acked.add(id);
           ctx.heardSet({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
         } catch (error) {
@@ -75,7 +78,7 @@ export async function replicate(
     if (enoughAcks(ctx, acked)) break;
     for (const id of failed) {
       const http = ctx.httpOf(id);
-      if (http && (await ctx.peers.probe(http))) continue;
+      if (http && (await ctx.probe(http))) continue;
       lost.push(id);
       ctx.log.warn({ master: id }, 'master confirmed dead by probe');
       ctx.confirmedDead(id);

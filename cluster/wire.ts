@@ -36,10 +36,22 @@ export type Message =
       deleted: boolean;
     }
   | { kind: 'absent'; keyHash: string; node: string }
-  /** A master applied `version` of a key: older cached copies are stale. */
-  | { kind: 'invalidate'; keyHash: string; node: string; version: Version }
+  /** A master applied these versions of keys: older copies elsewhere are stale. */
+  | { kind: 'invalidate'; node: string; changes: Change[] }
   | { kind: 'census' }
   | Announce;
+
+/** One key's new version, as an invalidation names it. */
+export interface Change {
+  keyHash: string;
+  version: Version;
+}
+
+/**
+ * Most changes one invalidation packet carries: about 125 bytes each, so a full packet stays
+ * near 1 000 bytes, inside one Ethernet frame.
+ */
+export const CHANGES_PER_PACKET = 8;
 
 /** Why a received packet was not accepted. */
 export type DropReason = 'malformed' | 'foreign';
@@ -118,14 +130,15 @@ export class Wire {
           },
         ]);
       case 'invalidate':
-        return response([
-          {
-            name: this.keyName(message.keyHash),
+        // One TXT record per key; the packet guard allows at most 16 records.
+        return response(
+          message.changes.slice(0, CHANGES_PER_PACKET).map((change) => ({
+            name: this.keyName(change.keyHash),
             type: 'TXT',
             ttl: 0,
-            data: [`n=${message.node}`, 'inv=1', `v=${formatVersion(message.version)}`],
-          },
-        ]);
+            data: [`n=${message.node}`, 'inv=1', `v=${formatVersion(change.version)}`],
+          })),
+        );
       case 'announce':
         return response([
           {
@@ -167,9 +180,9 @@ export class Wire {
     const fields = txtOf(txt);
     const node = required(fields, 'n');
     if (fields.get('absent') === '1') return { kind: 'absent', keyHash, node };
+    if (fields.get('inv') === '1') return this.decodeInvalidate(answers, node);
     const version = parseVersion(required(fields, 'v'));
     if (!version) throw new WireError('malformed', 'bad version');
-    if (fields.get('inv') === '1') return { kind: 'invalidate', keyHash, node, version };
     if (srv?.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
     return {
       kind: 'has',
@@ -181,6 +194,20 @@ export class Wire {
       valueHash: required(fields, 'h'),
       deleted: fields.get('d') === '1',
     };
+  }
+
+  /** Every answer of an invalidation is one changed key, all from the same node. */
+  private decodeInvalidate(answers: Answer[], node: string): Message {
+    const changes = answers.map((answer) => {
+      const fields = txtOf(answer);
+      if (fields.get('inv') !== '1' || fields.get('n') !== node) {
+        throw new WireError('malformed', 'mixed invalidation');
+      }
+      const version = parseVersion(required(fields, 'v'));
+      if (!version) throw new WireError('malformed', 'bad version');
+      return { keyHash: this.parseKeyName(answer.name), version };
+    });
+    return { kind: 'invalidate', node, changes };
   }
 
   private decodeAnnounce(answer: Answer): Announce {

@@ -21,7 +21,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
   const app = new Hono();
   app.use(async (c, next) => {
     await next();
-    node.metrics.httpRequests.inc({ route: routePath(c) || 'unmatched', status: c.res.status });
+    node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
   });
   app.route('/internal', internalRoutes(node, limits, limits.secret));
   const origins = limits.corsOrigin ?? [];

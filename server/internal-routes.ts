@@ -1,14 +1,9 @@
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
+import type { Entry } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
-import {
-  entryFromHeaders,
-  IF_ABSENT_HEADER,
-  IF_VERSION_HEADER,
-  TTL_HEADER,
-  VERSION_HEADER,
-} from '../cluster/peer-client.js';
+import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/peer-client.js';
 import { AUTH_HEADER, isAuthentic } from '../cluster/request-auth.js';
 import { parseVersion } from '../cluster/version.js';
 import { badRequest, HttpError, notFound } from './errors.js';
@@ -30,13 +25,8 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
     });
   }
 
-  app.post('/replicate', async (c) => {
-    const key = requestKey(c, '/replicate', limits);
-    const value = Buffer.from(await c.req.arrayBuffer());
-    const entry = entryFromHeaders(value, (name) => c.req.header(name));
-    if (!entry) throw badRequest('bad_version', `missing or bad ${VERSION_HEADER} header`);
-    return c.json(await node.applyReplica(key, entry));
-  });
+  // Entries written elsewhere, batched (see ReplicaBatcher), as entry-codec frames.
+  app.post('/replicate', async (c) => c.json(await node.applyReplicas(entriesOf(c.req.raw))));
 
   app.post('/conditional', async (c) => {
     const key = requestKey(c, '/conditional', limits);
@@ -59,11 +49,7 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
     return c.json(writeResultJson(result));
   });
 
-  app.post('/entries', async (c) => {
-    const body = c.req.raw.body;
-    if (!body) throw badRequest('missing_body', 'send the entries as the body');
-    return c.json(await node.applyEntries(decodeEntries(body)));
-  });
+  app.post('/entries', async (c) => c.json(await node.applyEntries(entriesOf(c.req.raw))));
 
   app.get('/value', (c) => {
     const entry = node.store.get(requestKey(c, '/value', limits));
@@ -80,4 +66,14 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
 
   app.get('/health', (c) => c.json({ id: node.id, boot: node.boot, state: node.nodeState }));
   return app;
+}
+
+/** The entries of a request body in entry-codec frames; a bad frame is a 400. */
+async function* entriesOf(request: Request): AsyncGenerator<[string, Entry]> {
+  if (!request.body) throw badRequest('missing_body', 'send the entries as the body');
+  try {
+    yield* decodeEntries(request.body);
+  } catch (error) {
+    throw badRequest('bad_entries', `the entry frames cannot be read: ${error}`);
+  }
 }

@@ -3,9 +3,18 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { describe, test } from 'node:test';
 import packet, { type Answer, type Packet } from 'dns-packet';
+import { isPlausibleDns } from '../../cluster/packet-guard.js';
+import { PacketSigner } from '../../cluster/signing.js';
 import type { Peer, Transport } from '../../cluster/transport.js';
 import { createUdpTransport } from '../../cluster/udp-transport.js';
-import { type DropReason, keyHash, type Message, Wire, WireError } from '../../cluster/wire.js';
+import {
+  CHANGES_PER_PACKET,
+  type DropReason,
+  keyHash,
+  type Message,
+  Wire,
+  WireError,
+} from '../../cluster/wire.js';
 
 const CLUSTER = 'unit';
 const SUFFIX = `${CLUSTER}._diststore.local`;
@@ -90,9 +99,17 @@ describe('Wire round trips', () => {
       'invalidate',
       {
         kind: 'invalidate',
-        keyHash: HASH,
         node: '127.0.0.1:8181',
-        version: { wall: 1_700_000_000_001, counter: 0, node: '127.0.0.1:8183' },
+        changes: [
+          {
+            keyHash: HASH,
+            version: { wall: 1_700_000_000_001, counter: 0, node: '127.0.0.1:8183' },
+          },
+          {
+            keyHash: 'bcdefghijklmnopqrstuvwxyz2',
+            version: { wall: 1_700_000_000_002, counter: 3, node: '127.0.0.1:8182' },
+          },
+        ],
       },
     ],
     [
@@ -180,6 +197,29 @@ describe('Wire round trips', () => {
   });
 });
 
+describe('Wire: a full invalidation packet', () => {
+  test('fits one Ethernet frame, signed, with the default cluster name and address ids', () => {
+    const node = '192.168.100.200:8181';
+    const message: Message = {
+      kind: 'invalidate',
+      node,
+      changes: Array.from({ length: CHANGES_PER_PACKET + 3 }, (_, i) => ({
+        keyHash: keyHash('diststore', `key ${i}`),
+        version: { wall: 1_700_000_000_000 + i, counter: 4095, node },
+      })),
+    };
+    const wire = new Wire('diststore');
+    const bytes = packet.encode(new PacketSigner('s'.repeat(32)).sign(wire.encode(message)));
+    // 1 232 bytes: the UDP payload that fits every common MTU, IPv6 included.
+    assert.ok(bytes.length <= 1232, `${bytes.length} bytes`);
+    assert.ok(isPlausibleDns(bytes), 'the packet guard lets it through');
+    const decoded = wire.decode(packet.decode(bytes));
+    assert.ok(decoded.kind === 'invalidate');
+    // The rest of a longer list goes in the next packet (see InvalidationQueue).
+    assert.equal(decoded.changes.length, CHANGES_PER_PACKET);
+  });
+});
+
 describe('Wire rejects packets it must not accept', () => {
   const isWireError = (reason: DropReason) => (error: unknown) =>
     error instanceof WireError && error.reason === reason;
@@ -203,9 +243,11 @@ describe('Wire rejects packets it must not accept', () => {
       },
       {
         kind: 'invalidate',
-        keyHash: HASH,
         node: 'n',
-        version: { wall: 1, counter: 0, node: 'n' },
+        changes: Array.from({ length: 8 }, (_, i) => ({
+          keyHash: HASH,
+          version: { wall: 1, counter: i, node: 'n' },
+        })),
       },
       {
         kind: 'announce',
@@ -253,6 +295,17 @@ describe('Wire rejects packets it must not accept', () => {
     ['an absent answer without n=', response(txt(KEY_NAME, ['absent=1']))],
     ['an invalidate without v=', response(txt(KEY_NAME, ['n=n1', 'inv=1']))],
     ['an invalidate with a bad version', response(txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.x.n1']))],
+    [
+      'an invalidate whose keys name two nodes',
+      response(
+        txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.0.n1']),
+        txt(KEY_NAME, ['n=n2', 'inv=1', 'v=1.0.n2']),
+      ),
+    ],
+    [
+      'an invalidate mixed with a has answer',
+      response(txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.0.n1']), srv(KEY_NAME)),
+    ],
     [
       'an announce that is not TXT',
       response({ name: `node.${SUFFIX}`, type: 'A', ttl: 0, data: '127.0.0.1' }),

@@ -1,0 +1,33 @@
+import { isNewer, type Version } from './version.js';
+import { CHANGES_PER_PACKET, type Change } from './wire.js';
+
+/**
+ * A master's invalidations, gathered during one turn of the event loop and multicast
+ * together, several keys to a packet. A batch of replicated writes then costs a few packets
+ * instead of one per write, for the master and for every node that receives them.
+ */
+export class InvalidationQueue {
+  /** Key hash → newest version changed this turn (a key written twice is named once). */
+  private pending = new Map<string, Version>();
+  private scheduled = false;
+
+  constructor(private readonly send: (changes: Change[]) => void) {}
+
+  /** Queues a change; it leaves at the end of this turn of the event loop. */
+  add(keyHash: string, version: Version): void {
+    if (isNewer(version, this.pending.get(keyHash))) this.pending.set(keyHash, version);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends what is queued now. */
+  flush(): void {
+    this.scheduled = false;
+    const changes = [...this.pending].map(([keyHash, version]) => ({ keyHash, version }));
+    this.pending = new Map();
+    for (let at = 0; at < changes.length; at += CHANGES_PER_PACKET) {
+      this.send(changes.slice(at, at + CHANGES_PER_PACKET));
+    }
+  }
+}
