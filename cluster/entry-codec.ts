@@ -51,7 +51,7 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
 
 /** Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame. */
 export async function* decodeEntries(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): AsyncGenerator<[string, Entry]> {
   let parts: Buffer[] = [];
   let buffered = 0;

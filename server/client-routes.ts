@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { DistNode } from '../cluster/node.js';
+import { bodyLimit } from './body-limit.js';
 import { badRequest, HttpError, notFound } from './errors.js';
 import { readFormField, readWriteForm } from './form.js';
 import { checkKey, type Limits } from './limits.js';

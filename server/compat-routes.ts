@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { DistNode } from '../cluster/node.js';
+import { bodyLimit } from './body-limit.js';
 import { HttpError, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';

@@ -1,10 +1,10 @@
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Entry } from '../cluster/entry.js';
 import type { DistNode } from '../cluster/node.js';
 import { formatVersion } from '../cluster/version.js';
+import { bodyLimit } from './body-limit.js';
 import { errorAnswer } from './error-answer.js';
 import { readWriteForm } from './form.js';
 import type { Limits } from './limits.js';

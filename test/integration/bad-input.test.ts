@@ -77,6 +77,28 @@ describe('bad input changes nothing', () => {
     assert.equal(longPath.status, 414);
   });
 
+  test('a body over the form limit is refused, whether it declares its length or streams', async () => {
+    const huge = `key=k7&value=${'v'.repeat(70_000)}`;
+    const declared = await fetch(node.url('/post'), form(huge));
+    const chunks = new ReadableStream({
+      start(controller) {
+        for (let at = 0; at < huge.length; at += 10_000) {
+          controller.enqueue(new TextEncoder().encode(huge.slice(at, at + 10_000)));
+        }
+        controller.close();
+      },
+    });
+    const streamed = await fetch(node.url('/post'), {
+      ...form(''),
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    for (const response of [declared, streamed]) {
+      assert.equal(response.status, 413);
+      assert.equal(((await response.json()) as { code: string }).code, 'value_too_large');
+    }
+  });
+
   test('none of the rejected requests stored anything', async () => {
     assert.deepEqual(await (await node.get('/keys?format=json')).json(), []);
     assert.equal((await node.status()).store.primary, 0);
