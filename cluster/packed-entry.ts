@@ -13,7 +13,7 @@ import type { Version } from './version.js';
  *   counter     u32  version counter
  *   expiresAt   f64  only with flag 2
  *   node, type  u16 index into a table of strings seen before, or with the inline flag a
- *               u32 length and the UTF-8 bytes (once a table is full)
+ *               u32 length and the UTF-8 bytes (when the table is full or the string long)
  *   value       the value's bytes, to the end of the string
  */
 
@@ -25,9 +25,13 @@ const AT_WALL = 1;
 const AT_COUNTER = 9;
 const AT_EXPIRES = 13;
 
+/** Longer strings are never put in a table: they would stay there for good. */
+const MAX_TABLE_STRING = 256;
+
 /**
  * Strings that repeat across entries (node ids, content types), each stored once and named by
- * its index. Bounded: content types come from clients, and past the bound they go inline.
+ * its index. Entries never leave a table, so it is bounded in count and in string length
+ * (content types come from clients); what does not fit goes inline.
  */
 class StringTable {
   private readonly strings: string[] = [];
@@ -35,10 +39,11 @@ class StringTable {
 
   constructor(private readonly capacity: number) {}
 
-  /** The string's index, added if there is room; undefined when the table is full. */
+  /** The string's index, added if there is room; undefined when it is to go inline. */
   idOf(text: string): number | undefined {
     const id = this.ids.get(text);
     if (id !== undefined || this.strings.length >= this.capacity) return id;
+    if (text.length > MAX_TABLE_STRING) return undefined;
     this.strings.push(text);
     this.ids.set(text, this.strings.length - 1);
     return this.strings.length - 1;
@@ -58,7 +63,7 @@ const types = new StringTable(4096);
 // Packing writes into this buffer and reads it back as a latin1 string (flat, one byte per
 // char). Larger entries get a buffer of their own rather than growing this one for good.
 const scratch = Buffer.allocUnsafeSlow(64 * 1024);
-const number = Buffer.allocUnsafeSlow(8);
+const float = Buffer.allocUnsafeSlow(8);
 
 /** Packs an entry into its stored string form. */
 export function packEntry(entry: Entry): string {
@@ -170,6 +175,6 @@ function readU32(packed: string, at: number): number {
 }
 
 function readDouble(packed: string, at: number): number {
-  for (let i = 0; i < 8; i++) number[i] = packed.charCodeAt(at + i);
-  return number.readDoubleBE(0);
+  for (let i = 0; i < 8; i++) float[i] = packed.charCodeAt(at + i);
+  return float.readDoubleBE(0);
 }
