@@ -1,5 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Entry } from './entry.js';
+import { packEntry, unpackEntry } from './packed-entry.js';
 
 export interface CacheTierOptions {
   /** Seconds a cached copy is kept. */
@@ -13,9 +14,9 @@ export interface CacheTierOptions {
 }
 
 /**
- * Cached copies of entries fetched from other nodes: node-cache holds them with their TTL;
- * this class adds the bounds. When full, the least recently read copies go first: a copy
- * nobody reads is the cheapest to fetch again.
+ * Cached copies of entries fetched from other nodes: node-cache holds them, packed (see
+ * packed-entry.ts), with their TTL; this class adds the bounds. When full, the least recently
+ * read copies go first: a copy nobody reads is the cheapest to fetch again.
  */
 export class CacheTier {
   private readonly cache: NodeCache;
@@ -35,18 +36,24 @@ export class CacheTier {
 
   /** The copy, if held and not expired; counts as a use. */
   get(key: string): Entry | undefined {
-    const entry = this.cache.get<Entry>(key);
+    const packed = this.cache.get<string>(key);
     const bytes = this.recency.get(key);
-    if (entry && bytes !== undefined) {
+    if (packed !== undefined && bytes !== undefined) {
       this.recency.delete(key);
       this.recency.set(key, bytes);
     }
-    return entry;
+    return packed === undefined ? undefined : unpackEntry(packed);
   }
 
   /** The copy without counting a use (for merging versions). */
   peek(key: string): Entry | undefined {
-    return this.cache.get<Entry>(key);
+    const packed = this.peekPacked(key);
+    return packed === undefined ? undefined : unpackEntry(packed);
+  }
+
+  /** The copy in its packed form, without counting a use. */
+  peekPacked(key: string): string | undefined {
+    return this.cache.get<string>(key);
   }
 
   /** Holds a copy for `ttlSeconds` (at most the tier's TTL), evicting to stay in bounds. */
@@ -63,7 +70,7 @@ export class CacheTier {
       if (oldest === undefined) break;
       this.delete(oldest);
     }
-    this.cache.set(key, entry, ttlSeconds);
+    this.cache.set(key, packEntry(entry), ttlSeconds);
     this.recency.set(key, entry.value.length);
     this.bytesHeld += entry.value.length;
   }

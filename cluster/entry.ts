@@ -1,36 +1,33 @@
 import { createHash } from 'node:crypto';
 import type { Version } from './version.js';
 
-/** A stored value with its version; `hash` lets a reader check what it fetched. */
+/** A stored value with its version. */
 export interface Entry {
   readonly value: Buffer;
   readonly type: string;
   readonly version: Version;
-  readonly hash: string;
   /** A tombstone: the key was deleted at `version` (the value is empty). */
   readonly deleted?: boolean;
   /** Wall-clock ms from which the entry is gone everywhere (a per-key TTL). */
   readonly expiresAt?: number;
 }
 
-/** Short content hash carried in who-has answers (128 bits, base64url). */
+/**
+ * Short content hash carried in who-has answers (128 bits, base64url), so a reader can check
+ * what it fetched. Computed when asked rather than stored: 1 M stored hashes cost ~100 MB.
+ */
 export function hashValue(value: Buffer): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
-/** Builds an entry, computing its hash; tombstone and expiry are kept only when set. */
+/** Builds an entry; tombstone and expiry are kept only when set. */
 export function makeEntry(
   value: Buffer,
   type: string,
   version: Version,
   extra: { deleted?: boolean; expiresAt?: number | undefined } = {},
 ): Entry {
-  const entry: { -readonly [K in keyof Entry]: Entry[K] } = {
-    value,
-    type,
-    version,
-    hash: hashValue(value),
-  };
+  const entry: { -readonly [K in keyof Entry]: Entry[K] } = { value, type, version };
   if (extra.deleted) entry.deleted = true;
   if (extra.expiresAt !== undefined) entry.expiresAt = extra.expiresAt;
   return entry;

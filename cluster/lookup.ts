@@ -1,4 +1,4 @@
-import type { Entry } from './entry.js';
+import { type Entry, hashValue } from './entry.js';
 import { compareVersions } from './version.js';
 import type { Message } from './wire.js';
 
@@ -99,7 +99,7 @@ export class Lookup {
       try {
         const entry = await this.options.fetch(answer, key);
         // The hash named in the answer guards against a wrong or forged answer.
-        if (entry && entry.hash === answer.valueHash) {
+        if (entry && hashValue(entry.value) === answer.valueHash) {
           report('found');
           return entry;
         }

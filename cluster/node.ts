@@ -10,7 +10,7 @@ import {
   NO_MASTERS,
   needsElection,
 } from './election.js';
-import { type Entry, makeEntry, makeTombstone } from './entry.js';
+import { type Entry, hashValue, makeEntry, makeTombstone } from './entry.js';
 import { InvalidationQueue } from './invalidation-queue.js';
 import { LocalData } from './local-data.js';
 import { Lookup } from './lookup.js';
@@ -447,7 +447,7 @@ export class DistNode {
           http: this.options.http,
           version: entry.version,
           master: this.isMaster,
-          valueHash: entry.hash,
+          valueHash: hashValue(entry.value),
           deleted: entry.deleted === true,
         },
         from,

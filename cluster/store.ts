@@ -1,5 +1,15 @@
 import { CacheTier } from './cache-tier.js';
 import type { Entry } from './entry.js';
+import { KeyIndex } from './key-index.js';
+import {
+  expiresAtOf,
+  isTombstone,
+  packEntry,
+  unpackEntry,
+  valueLengthOf,
+  versionOf,
+  wallOf,
+} from './packed-entry.js';
 import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
@@ -19,16 +29,18 @@ export interface StoreOptions {
 /**
  * The node's two tiers: primary entries (written here, or held as a master, tombstones
  * included) never expire unless given a per-key TTL; cached copies fetched from the cluster
- * expire after the cache TTL. Both merge by version.
+ * expire after the cache TTL. Both merge by version. Entries are held packed (see
+ * packed-entry.ts); the Entry objects handed out are made on each read.
  */
 export class Store {
-  private readonly primary = new Map<string, Entry>();
+  /** Key → packed entry. */
+  private readonly primary = new Map<string, string>();
   private readonly cache: CacheTier;
-  /** Key hash → key, so a who-has query (which names only the hash) can be answered. */
-  private readonly byHash = new Map<string, string>();
+  private readonly byHash: KeyIndex;
   private primaryBytesHeld = 0;
 
   constructor(private readonly options: StoreOptions) {
+    this.byHash = new KeyIndex(options.hashKey);
     this.cache = new CacheTier({
       ttlSeconds: options.cacheTtlSeconds,
       maxKeys: options.cacheMaxKeys,
@@ -39,13 +51,15 @@ export class Store {
 
   /** The key a who-has hash names, if this node holds it. */
   keyForHash(hash: string): string | undefined {
-    return this.byHash.get(hash);
+    return this.byHash.find(hash);
   }
 
   /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
-    const entry = this.primary.get(key) ?? this.cache.get(key);
-    return entry && !this.expired(entry) ? entry : undefined;
+    const packed = this.primary.get(key);
+    if (packed !== undefined) return this.expired(packed) ? undefined : unpackEntry(packed);
+    const cached = this.cache.get(key);
+    return cached && !this.expiredEntry(cached) ? cached : undefined;
   }
 
   /** The value a client may read: not deleted, not expired. */
@@ -56,18 +70,20 @@ export class Store {
 
   /** Stores as primary if newer than what is held; a cached copy it supersedes is dropped. */
   putPrimary(key: string, entry: Entry): boolean {
-    const held = this.primary.get(key);
-    if (!isNewer(entry.version, (held ?? this.cache.peek(key))?.version)) return false;
-    this.byHash.set(this.options.hashKey(key), key);
-    this.primaryBytesHeld += entry.value.length - (held?.value.length ?? 0);
-    this.primary.set(key, entry);
+    const held = this.primary.get(key) ?? this.cache.peekPacked(key);
+    if (held !== undefined && !isNewer(entry.version, versionOf(held))) return false;
+    const replaced = this.primary.get(key);
+    this.byHash.add(key);
+    this.primaryBytesHeld += entry.value.length - (replaced ? valueLengthOf(replaced) : 0);
+    this.primary.set(key, packEntry(entry));
     this.cache.delete(key);
     return true;
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
   putCached(key: string, entry: Entry): boolean {
-    if (this.primary.has(key) || !isNewer(entry.version, this.cache.peek(key)?.version)) {
+    const held = this.cache.peekPacked(key);
+    if (this.primary.has(key) || (held !== undefined && !isNewer(entry.version, versionOf(held)))) {
       return false;
     }
     const ttlSeconds =
@@ -80,7 +96,7 @@ export class Store {
     this.cache.set(key, entry, ttlSeconds);
     // Indexed after set: replacing an older copy un-indexes the key on the way.
     if (!this.cache.has(key)) return false; // larger than the whole tier
-    this.byHash.set(this.options.hashKey(key), key);
+    this.byHash.add(key);
     return true;
   }
 
@@ -89,15 +105,15 @@ export class Store {
    * copy, and with `primaryToo` a primary entry as well. Returns the tier it was dropped from.
    */
   invalidate(key: string, version: Version, primaryToo: boolean): 'primary' | 'cached' | undefined {
-    const cached = this.cache.peek(key);
-    if (cached && isNewer(version, cached.version)) {
+    const cached = this.cache.peekPacked(key);
+    if (cached !== undefined && isNewer(version, versionOf(cached))) {
       this.cache.delete(key);
       return 'cached';
     }
     const primary = this.primary.get(key);
-    if (primaryToo && primary && isNewer(version, primary.version)) {
+    if (primaryToo && primary !== undefined && isNewer(version, versionOf(primary))) {
       this.primary.delete(key);
-      this.primaryBytesHeld -= primary.value.length;
+      this.primaryBytesHeld -= valueLengthOf(primary);
       this.unindex(key);
       return 'primary';
     }
@@ -112,10 +128,10 @@ export class Store {
     const now = this.options.now();
     const tombstoneCutoff = now - this.options.tombstoneTtlSeconds * 1000;
     const removed: string[] = [];
-    for (const [key, entry] of this.primary) {
-      if (this.expired(entry) || (entry.deleted && entry.version.wall < tombstoneCutoff)) {
+    for (const [key, packed] of this.primary) {
+      if (this.expired(packed) || (isTombstone(packed) && wallOf(packed) < tombstoneCutoff)) {
         this.primary.delete(key);
-        this.primaryBytesHeld -= entry.value.length;
+        this.primaryBytesHeld -= valueLengthOf(packed);
         this.unindex(key);
         removed.push(key);
       }
@@ -126,10 +142,11 @@ export class Store {
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
     const keys: string[] = [];
-    const readable = (entry: Entry | undefined) => entry && !entry.deleted && !this.expired(entry);
-    for (const [key, entry] of this.primary) if (readable(entry)) keys.push(key);
+    const readable = (packed: string | undefined) =>
+      packed !== undefined && !isTombstone(packed) && !this.expired(packed);
+    for (const [key, packed] of this.primary) if (readable(packed)) keys.push(key);
     // peek, not get: listing is not a use, and get would reorder the map being iterated.
-    for (const key of this.cache.keys()) if (readable(this.cache.peek(key))) keys.push(key);
+    for (const key of this.cache.keys()) if (readable(this.cache.peekPacked(key))) keys.push(key);
     return keys;
   }
 
@@ -148,20 +165,24 @@ export class Store {
   }
 
   /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */
-  primaryEntries(): IterableIterator<[string, Entry]> {
-    return this.primary.entries();
+  *primaryEntries(): IterableIterator<[string, Entry]> {
+    for (const [key, packed] of this.primary) yield [key, unpackEntry(packed)];
   }
 
   close(): void {
     this.cache.close();
   }
 
-  private expired(entry: Entry): boolean {
+  private expired(packed: string): boolean {
+    const expiresAt = expiresAtOf(packed);
+    return expiresAt !== undefined && expiresAt <= this.options.now();
+  }
+
+  private expiredEntry(entry: Entry): boolean {
     return entry.expiresAt !== undefined && entry.expiresAt <= this.options.now();
   }
 
   private unindex(key: string): void {
-    if (!this.primary.has(key) && !this.cache.has(key))
-      this.byHash.delete(this.options.hashKey(key));
+    if (!this.primary.has(key) && !this.cache.has(key)) this.byHash.remove(key);
   }
 }

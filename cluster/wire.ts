@@ -72,23 +72,29 @@ const NODE_STATES: readonly NodeState[] = ['joining', 'ready', 'syncing', 'leavi
 /** `H(key)`: the first 26 base32 characters of sha256(cluster name + key). */
 export function keyHash(cluster: string, key: string): string {
   const digest = createHash('sha256').update(cluster).update(key).digest();
-  return base32(digest).slice(0, 26);
+  return base32(digest, 26);
 }
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-function base32(bytes: Buffer): string {
-  let out = '';
+const BASE32 = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1');
+/**
+ * The first `chars` base32 characters of `bytes`, as one flat string: a slice of a longer
+ * string would keep the whole longer string alive for as long as the hash is held.
+ */
+function base32(bytes: Buffer, chars: number): string {
+  const out = Buffer.allocUnsafe(chars);
   let bits = 0;
   let acc = 0;
+  let at = 0;
   for (const byte of bytes) {
     acc = (acc << 8) | byte;
     bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(acc >>> (bits - 5)) & 31];
+    while (bits >= 5 && at < chars) {
+      out[at++] = BASE32[(acc >>> (bits - 5)) & 31] as number;
       bits -= 5;
     }
+    if (at === chars) break;
   }
-  return out;
+  return out.toString('latin1', 0, at);
 }
 
 /** Encodes and decodes the messages of one cluster. */

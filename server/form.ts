@@ -16,6 +16,7 @@ export interface WriteForm {
 
 const TEXT = 'text/plain; charset=utf-8';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
 
 /**
  * Reads the `key` and `value` fields of an urlencoded or multipart form. A multipart file
@@ -33,13 +34,22 @@ export async function readWriteForm(request: Request, limits: Limits): Promise<W
   const raw = fields.get('value');
   if (raw === undefined) throw badRequest('missing_field', 'the field "value" is required');
   if (typeof raw === 'string') {
-    const value = Buffer.from(raw);
+    const value = textBytes(raw);
     checkValueSize(value.length, limits);
     return { key, value, type: TEXT, ttlSeconds, condition };
   }
   checkValueSize(raw.size, limits);
   const value = Buffer.from(await raw.arrayBuffer());
   return { key, value, type: raw.type || 'application/octet-stream', ttlSeconds, condition };
+}
+
+/**
+ * A text value's UTF-8 bytes in a buffer of their own. Buffer.from(text) would carve small
+ * values out of a shared 8 KiB pool slab, and one value kept would keep the whole slab alive.
+ */
+function textBytes(text: string): Buffer {
+  const bytes = encoder.encode(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** `ifVersion` (a version as writes answer it) or `ifAbsent=1`, not both. */

@@ -41,8 +41,8 @@ describe('CacheTier', () => {
     const entry = entryOf('hello');
 
     tier.set('k', entry);
-    assert.equal(tier.get('k'), entry);
-    assert.equal(tier.peek('k'), entry);
+    assert.deepEqual(tier.get('k'), entry);
+    assert.deepEqual(tier.peek('k'), entry);
     assert.equal(tier.has('k'), true);
     assert.deepEqual([...tier.keys()], ['k']);
     assert.equal(tier.count, 1);
@@ -213,7 +213,7 @@ describe('CacheTier', () => {
     tier.set('a', newer);
 
     assert.deepEqual(removed, ['a']);
-    assert.equal(tier.peek('a'), newer);
+    assert.deepEqual(tier.peek('a'), newer);
     assert.equal(tier.has('a'), true);
     assert.equal(tier.count, 1);
     assert.equal(tier.bytes, 3);
@@ -243,7 +243,7 @@ describe('CacheTier', () => {
     assert.deepEqual([...tier.keys()], ['kept']);
     assert.equal(tier.count, 1);
     assert.equal(tier.bytes, 4);
-    assert.equal(tier.get('kept'), kept);
+    assert.deepEqual(tier.get('kept'), kept);
   });
 
   test("without a per-entry TTL the tier's own TTL applies", async (t) => {

@@ -47,7 +47,7 @@ function answerFor(entry: Entry, node: string, master: boolean): HasAnswer {
     http: `${node}:8181`,
     version: entry.version,
     master,
-    valueHash: entry.hash,
+    valueHash: hashValue(entry.value),
     deleted: entry.deleted === true,
   };
 }

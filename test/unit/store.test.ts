@@ -52,11 +52,11 @@ describe('Store: last writer wins', () => {
     assert.equal(store.putPrimary('k', second), true);
     assert.equal(store.putPrimary('k', entryOf('first', v(1))), false);
     assert.equal(store.putPrimary('k', entryOf('same version', v(2))), false);
-    assert.equal(store.get('k'), second);
+    assert.deepEqual(store.get('k'), second);
 
     const third = entryOf('third', v(2, 1));
     assert.equal(store.putPrimary('k', third), true);
-    assert.equal(store.get('k'), third);
+    assert.deepEqual(store.get('k'), third);
     assert.equal(store.primaryCount, 1);
     assert.deepEqual(store.bytes, { primary: 5, cached: 0 });
   });
@@ -68,11 +68,11 @@ describe('Store: last writer wins', () => {
     assert.equal(store.putCached('k', second), true);
     assert.equal(store.putCached('k', entryOf('first', v(1))), false);
     assert.equal(store.putCached('k', entryOf('same version', v(2))), false);
-    assert.equal(store.get('k'), second);
+    assert.deepEqual(store.get('k'), second);
 
     const third = entryOf('third', v(2, 0, 'n2'));
     assert.equal(store.putCached('k', third), true);
-    assert.equal(store.get('k'), third);
+    assert.deepEqual(store.get('k'), third);
     assert.equal(store.cachedCount, 1);
     assert.equal(store.primaryCount, 0);
     assert.deepEqual(store.bytes, { primary: 0, cached: 5 });
@@ -88,8 +88,8 @@ describe('Store: last writer wins', () => {
 
     assert.equal(store.putCached('p', entryOf('newer copy', v(9))), false);
     assert.equal(store.putCached('gone', entryOf('newer copy', v(9))), false);
-    assert.equal(store.get('p'), primary);
-    assert.equal(store.get('gone'), tombstone);
+    assert.deepEqual(store.get('p'), primary);
+    assert.deepEqual(store.get('gone'), tombstone);
     assert.equal(store.cachedCount, 0);
     assert.deepEqual(store.bytes, { primary: 7, cached: 0 });
   });
@@ -101,7 +101,7 @@ describe('Store: last writer wins', () => {
     store.putCached('k', entryOf('cached', v(1)));
     assert.equal(store.putPrimary('k', primary), true);
 
-    assert.equal(store.get('k'), primary);
+    assert.deepEqual(store.get('k'), primary);
     assert.equal(store.cachedCount, 0);
     assert.equal(store.primaryCount, 1);
     assert.deepEqual(store.bytes, { primary: 7, cached: 0 });
@@ -116,7 +116,7 @@ describe('Store: last writer wins', () => {
     assert.equal(store.putPrimary('k', entryOf('older', v(4))), false);
     assert.equal(store.putPrimary('k', entryOf('equal', v(5))), false);
 
-    assert.equal(store.get('k'), cached);
+    assert.deepEqual(store.get('k'), cached);
     assert.equal(store.primaryCount, 0);
     assert.equal(store.cachedCount, 1);
   });
@@ -189,8 +189,8 @@ describe('Store: tombstones and expiry', () => {
     store.putCached('c', cachedTombstone);
     store.putPrimary('alive', entryOf('alive', v(1)));
 
-    assert.equal(store.get('p'), primaryTombstone);
-    assert.equal(store.get('c'), cachedTombstone);
+    assert.deepEqual(store.get('p'), primaryTombstone);
+    assert.deepEqual(store.get('c'), cachedTombstone);
     assert.equal(store.live('p'), undefined);
     assert.equal(store.live('c'), undefined);
     assert.deepEqual(store.keys(), ['alive']);
@@ -206,8 +206,8 @@ describe('Store: tombstones and expiry', () => {
     store.putPrimary('k', entry);
     store.putPrimary('stays', entryOf('stays', v(START)));
     clock.now = expiresAt - 1;
-    assert.equal(store.get('k'), entry);
-    assert.equal(store.live('k'), entry);
+    assert.deepEqual(store.get('k'), entry);
+    assert.deepEqual(store.live('k'), entry);
     assert.deepEqual(store.keys(), ['k', 'stays']);
     assert.deepEqual(store.sweep(), []);
 
@@ -229,7 +229,7 @@ describe('Store: tombstones and expiry', () => {
     const entry = entryOf('cached', v(START), expiresAt);
 
     store.putCached('k', entry);
-    assert.equal(store.get('k'), entry);
+    assert.deepEqual(store.get('k'), entry);
     assert.deepEqual(store.keys(), ['k']);
 
     clock.now = expiresAt + 1;
@@ -274,7 +274,7 @@ describe('Store: invalidate', () => {
 
     store.putPrimary('k', primary);
     assert.equal(store.invalidate('k', v(2), false), undefined);
-    assert.equal(store.get('k'), primary);
+    assert.deepEqual(store.get('k'), primary);
 
     assert.equal(store.invalidate('k', v(2), true), 'primary');
     assert.equal(store.get('k'), undefined);
@@ -294,8 +294,8 @@ describe('Store: invalidate', () => {
       assert.equal(store.invalidate('c', version, true), undefined);
       assert.equal(store.invalidate('p', version, true), undefined);
     }
-    assert.equal(store.get('c'), cached);
-    assert.equal(store.get('p'), primary);
+    assert.deepEqual(store.get('c'), cached);
+    assert.deepEqual(store.get('p'), primary);
   });
 
   test('returns undefined for a key not held', (t) => {
