@@ -17,6 +17,12 @@ export interface LookupOptions {
   mastersToHear: () => readonly string[] | undefined;
   /** Fetches the value from the node that answered; undefined if it no longer has it. */
   fetch: (answer: HasAnswer, key: string) => Promise<Entry | undefined>;
+  /**
+   * Starts fetching the key from a ready master at once, alongside the who-has query, or
+   * returns undefined when no master can be asked (see Lookup). Its entry counts as that
+   * master's answer.
+   */
+  fetchEarly?: (key: string, keyHash: string) => EarlyFetch | undefined;
   /** Reports how a lookup ended, for the metrics. */
   onOutcome?: (outcome: LookupOutcome, ms: number) => void;
   now?: () => number;
@@ -24,7 +30,21 @@ export interface LookupOptions {
   clearTimer?: (timer: never) => void;
 }
 
+/** A fetch from a master started with the who-has query. */
+export interface EarlyFetch {
+  /** The master asked. */
+  from: string;
+  /** Its entry (a tombstone too); undefined if it lacks the key. */
+  entry: Promise<Entry | undefined>;
+}
+
 export type LookupOutcome = 'found' | 'absent' | 'deleted' | 'timeout' | 'fetch-failed';
+
+interface Collected {
+  list: HasAnswer[];
+  absent: ReadonlySet<string>;
+  timedOut: boolean;
+}
 
 interface Pending {
   answers: HasAnswer[];
@@ -36,6 +56,11 @@ interface Pending {
  * Finds keys this node lacks: one who-has query per key at a time (concurrent readers share
  * it), answers collected until the first master answer, every master saying absent, or the
  * timeout; then the newest version is fetched, falling back to the next answer on failure.
+ *
+ * With `fetchEarly`, the value is also fetched from one ready master while the query is out.
+ * A master holds every key written through it, and the lookup would end on its answer
+ * anyway: its value, when it has one, ends the lookup one round trip sooner. Answers newer
+ * than it (a copy written elsewhere and not yet replicated) still win.
  */
 export class Lookup {
   private readonly inFlight = new Map<string, Promise<Entry | undefined>>();
@@ -76,9 +101,18 @@ export class Lookup {
 
   private async run(key: string, keyHash: string): Promise<Entry | undefined> {
     const started = this.now();
-    const answers = await this.collect(keyHash);
     const report = (outcome: LookupOutcome) =>
       this.options.onOutcome?.(outcome, this.now() - started);
+    const early = this.startEarly(key, keyHash);
+    const answers = await this.collect(keyHash);
+    const fromMaster = await early?.result();
+    if (
+      fromMaster &&
+      !answers.list.some((a) => compareVersions(a.version, fromMaster.version) > 0)
+    ) {
+      report(fromMaster.deleted ? 'deleted' : 'found');
+      return fromMaster.deleted ? undefined : fromMaster;
+    }
     if (answers.timedOut && answers.list.length === 0) {
       report('timeout');
       return undefined;
@@ -111,7 +145,35 @@ export class Lookup {
     return undefined;
   }
 
-  private collect(keyHash: string): Promise<{ list: HasAnswer[]; timedOut: boolean }> {
+  /**
+   * Starts the early fetch, if any; an entry ends the collection of answers at once. When the
+   * collection ends first (another master's answer came sooner), the fetch already under way
+   * is waited for, but no longer than the lookup timeout: a master that hangs costs that
+   * much, then the answers are fetched from as without it.
+   */
+  private startEarly(key: string, keyHash: string) {
+    const early = this.options.fetchEarly?.(key, keyHash);
+    if (!early) return undefined;
+    const entry = early.entry.then(
+      (found) => {
+        if (found) this.pending.get(keyHash)?.done();
+        return found;
+      },
+      () => undefined,
+    );
+    return {
+      result: () =>
+        new Promise<Entry | undefined>((resolve) => {
+          const timer = this.setTimer(() => resolve(undefined), this.options.timeoutMs);
+          void entry.then((found) => {
+            this.clearTimer(timer);
+            resolve(found);
+          });
+        }),
+    };
+  }
+
+  private collect(keyHash: string): Promise<Collected> {
     return new Promise((resolve) => {
       let timedOut = false;
       const pending: Pending = {
@@ -120,7 +182,7 @@ export class Lookup {
         done: () => {
           this.clearTimer(timer);
           this.pending.delete(keyHash);
-          resolve({ list: pending.answers, timedOut });
+          resolve({ list: pending.answers, absent: pending.absent, timedOut });
         },
       };
       const timer = this.setTimer(() => {

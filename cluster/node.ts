@@ -162,16 +162,13 @@ export class DistNode {
         this.transport.multicast({ kind: 'who-has', keyHash: hash });
       },
       mastersToHear: () => this.mastersToHear(),
-      fetch: async (answer, key) => {
-        try {
-          const entry = await this.peers.fetch(answer.http, key);
-          this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
-          return entry;
-        } catch (error) {
-          this.metrics.fetches.inc({ result: 'error' });
-          this.log.warn({ peer: answer.node, err: String(error) }, 'fetch failed');
-          throw error;
-        }
+      fetch: (answer, key) => this.fetchFrom(answer.http, answer.node, key),
+      fetchEarly: (key, hash) => {
+        // Spread over the ready masters by key; none when one is not ready (it may lack keys).
+        const masters = this.mastersToHear();
+        const from = masters?.[hash.charCodeAt(0) % masters.length];
+        const http = from && this.membership.get(from)?.http;
+        return from && http ? { from, entry: this.fetchFrom(http, from, key) } : undefined;
       },
       onOutcome: (outcome, ms) => {
         this.metrics.lookups.inc({ outcome });
@@ -388,6 +385,19 @@ export class DistNode {
       key,
       entry,
     );
+  }
+
+  /** Fetches a key from another node over HTTP, counted by result. */
+  private async fetchFrom(http: string, node: string, key: string): Promise<Entry | undefined> {
+    try {
+      const entry = await this.peers.fetch(http, key);
+      this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
+      return entry;
+    } catch (error) {
+      this.metrics.fetches.inc({ result: 'error' });
+      this.log.warn({ peer: node, err: String(error) }, 'fetch failed');
+      throw error;
+    }
   }
 
   /** Masters whose `absent` answers settle a miss (see Lookup). */

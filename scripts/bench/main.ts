@@ -10,10 +10,11 @@ import { cpuTicks, othersShare } from './cpu.js';
 import { BenchFleet, daemonBuilt } from './fleet.js';
 import { absentReads, concurrentMisses, firstRemoteReads, lookupOutcomes } from './lookups.js';
 import { cpuModel } from './machine.js';
+import { medianOf } from './median.js';
 import { loadedNodeMemory } from './memory.js';
 import { childrenOutput, killAllOnExit, run } from './processes.js';
-import { type BenchResults, renderHeader, renderTable, rows } from './report.js';
-import { fullSettings, quickSettings } from './settings.js';
+import { type BenchResults, type Round, renderHeader, renderTable, rows } from './report.js';
+import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
 import { baseline, getLocalHits, replicatedPosts } from './throughput.js';
 import { wrkVersion } from './wrk.js';
@@ -66,24 +67,13 @@ async function main(): Promise<void> {
     return result;
   };
 
-  const bareHttp = await step('baseline bare node:http', () => baseline('bare-http', settings));
-  const hono = await step('baseline hono hello', () => baseline('hono-hello', settings));
-  const fleet = await step('start a 3-node fleet', () => BenchFleet.start(3));
-  const { masters, members } = await fleet.roles();
-  const watched = await fleet.watched();
-  const [writer] = masters;
-  const [reader] = members;
-  if (!writer || !reader) throw new Error('the fleet has no master or no member');
-  const getLocal = await step('get-local hits', () => getLocalHits(reader, settings));
-  const remoteReads = await step('first remote reads', () =>
-    firstRemoteReads(writer, reader, watched, settings),
-  );
-  const absent = await step('absent keys', () => absentReads(reader, watched, settings));
-  const outcomes = await lookupOutcomes(reader);
-  const misses = await step('concurrent misses', () => concurrentMisses(writer, reader, settings));
-  const post = await step('replicated posts', () => replicatedPosts(reader, watched, settings));
-  await step('stop the fleet', () => fleet.close());
-  const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
+  // Each round measures everything but the 1 M memory step; the table shows the medians.
+  const rounds: Round[] = [];
+  for (let round = 1; round <= settings.runs; round++) {
+    const of = settings.runs > 1 ? ` (run ${round} of ${settings.runs})` : '';
+    rounds.push(await measureRound(settings, (name, work) => step(`${name}${of}`, work)));
+  }
+  const median = medianOf(rounds);
   const loaded =
     settings.memoryKeys > 0
       ? await step(`memory at ${settings.memoryKeys} keys`, () => loadedNodeMemory(settings))
@@ -101,16 +91,9 @@ async function main(): Promise<void> {
       othersCpuShare: othersShare(ticks, cpuTicks()),
     },
     settings,
-    bareHttp,
-    hono,
-    getLocal,
-    remoteReads,
-    absent,
-    lookupOutcomes: outcomes,
-    post,
-    concurrentMisses: misses,
-    sync,
+    ...median,
     loaded,
+    runs: rounds,
     steps,
     totalSeconds: (performance.now() - begun) / 1000,
   };
@@ -119,6 +102,47 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ ...results, table }, null, 2)}\n`);
   process.stderr.write(`bench: results written to ${out}\n`);
+}
+
+async function measureRound(
+  settings: Settings,
+  step: <T>(name: string, work: () => Promise<T>) => Promise<T>,
+): Promise<Round> {
+  const bareHttp = await step('baseline bare node:http', () => baseline('bare-http', settings));
+  const hono = await step('baseline hono hello', () => baseline('hono-hello', settings));
+  const fleet = await step('start a 3-node fleet', () => BenchFleet.start(3));
+  try {
+    const { masters, members } = await fleet.roles();
+    const watched = await fleet.watched();
+    const [writer] = masters;
+    const [reader] = members;
+    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    const getLocal = await step('get-local hits', () => getLocalHits(reader, settings));
+    const remoteReads = await step('first remote reads', () =>
+      firstRemoteReads(writer, reader, watched, settings),
+    );
+    const absent = await step('absent keys', () => absentReads(reader, watched, settings));
+    const outcomes = await lookupOutcomes(reader);
+    const misses = await step('concurrent misses', () =>
+      concurrentMisses(writer, reader, settings),
+    );
+    const post = await step('replicated posts', () => replicatedPosts(reader, watched, settings));
+    await step('stop the fleet', () => fleet.close());
+    const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
+    return {
+      bareHttp,
+      hono,
+      getLocal,
+      remoteReads,
+      absent,
+      lookupOutcomes: outcomes,
+      concurrentMisses: misses,
+      post,
+      sync,
+    };
+  } finally {
+    await fleet.close();
+  }
 }
 
 main().then(

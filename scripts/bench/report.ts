@@ -7,7 +7,24 @@ import type { Settings } from './settings.js';
 import type { SyncResult } from './sync.js';
 import type { Served } from './throughput.js';
 
-/** Everything one run measured; written as JSON so that runs can be compared. */
+/** What one round measures: every step but the single-node memory step. */
+export type Round = Pick<
+  BenchResults,
+  | 'bareHttp'
+  | 'hono'
+  | 'getLocal'
+  | 'remoteReads'
+  | 'absent'
+  | 'lookupOutcomes'
+  | 'post'
+  | 'concurrentMisses'
+  | 'sync'
+>;
+
+/**
+ * Everything a bench measured, written as JSON so that runs can be compared. The measurements
+ * are the medians over `runs`, field by field (see median.ts).
+ */
 export interface BenchResults {
   mode: Settings['mode'];
   /** git describe --always --dirty of the code measured. */
@@ -27,6 +44,8 @@ export interface BenchResults {
   sync: SyncResult;
   /** The single-node memory step; absent with --quick. */
   loaded?: LoadedMemory | undefined;
+  /** Each round's own measurements. */
+  runs: Round[];
   /** Seconds each step took, in order. */
   steps: Record<string, number>;
   totalSeconds: number;
@@ -225,7 +244,7 @@ export function renderTable(table: Row[]): string {
 /** The lines above the table: the machine and the run. */
 export function renderHeader(r: BenchResults): string {
   return [
-    `diststore bench (${r.mode}) of ${r.revision}, ${r.startedAt}, ${r.totalSeconds.toFixed(0)} s`,
+    `diststore bench (${r.mode}) of ${r.revision}, ${r.startedAt}, ${r.totalSeconds.toFixed(0)} s; ${r.runs.length > 1 ? `each figure the median of ${r.runs.length} runs` : 'one run'}`,
     `machine: ${r.machine.nproc} cores (nproc), ${r.machine.cpu}, node ${r.machine.node}, wrk ${r.machine.wrk}`,
     `CPU used by other processes during the run: ${(100 * r.machine.othersCpuShare).toFixed(1)} % of all cores${r.machine.othersCpuShare > 0.05 ? ' (over 5 %: numbers are low, not comparable)' : ''}`,
   ].join('\n');

@@ -1,6 +1,8 @@
 /** How much the bench measures: a full run, or the short smoke run CI executes. */
 export interface Settings {
   mode: 'full' | 'quick';
+  /** Rounds of every measurement but the 1 M memory step; the table shows their medians. */
+  runs: number;
   /** Length of each measured wrk run, and of the unmeasured warm-up before it. */
   seconds: number;
   warmupSeconds: number;
@@ -25,6 +27,7 @@ export interface Settings {
 export function fullSettings(): Settings {
   return {
     mode: 'full',
+    runs: 3, // a median that one disturbed run cannot move
     seconds: 10, // long enough for a steady rate, short enough for six runs
     warmupSeconds: 3, // JIT and connection set-up stay out of the numbers
     connections: 50, // the figure
@@ -43,6 +46,7 @@ export function quickSettings(): Settings {
   return {
     ...fullSettings(),
     mode: 'quick',
+    runs: 1,
     seconds: 2,
     warmupSeconds: 1,
     remoteReads: 500,

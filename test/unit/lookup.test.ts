@@ -349,3 +349,91 @@ describe('Lookup', () => {
     assert.deepEqual(fetches, ['m1']);
   });
 });
+
+describe('Lookup with an early fetch from a master', () => {
+  /** An early fetch whose result the test hands over when it likes. */
+  function earlyFrom(from: string) {
+    let settle: (entry: Entry | undefined) => void = () => {};
+    const started: string[] = [];
+    const entry = new Promise<Entry | undefined>((resolve) => {
+      settle = resolve;
+    });
+    return {
+      started,
+      settle: (result: Entry | undefined) => settle(result),
+      fetchEarly: (key: string) => {
+        started.push(key);
+        return { from, entry };
+      },
+    };
+  }
+
+  test("the master's value ends the lookup without waiting for answers", async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
+    const early = earlyFrom('m1');
+    const { lookup, asks, fetches, outcomes, timer } = harness({ fetchEarly: early.fetchEarly });
+
+    const found = lookup.find(KEY, HASH);
+    early.settle(entry);
+
+    assert.equal(await found, entry);
+    assert.deepEqual(early.started, [KEY]);
+    assert.deepEqual(asks, [HASH], 'the who-has query still goes out');
+    assert.deepEqual(fetches, [], 'no second fetch');
+    assert.deepEqual(outcomes, ['found']);
+    assert.equal(timer.cleared, true);
+  });
+
+  test("a master's tombstone means deleted", async () => {
+    const early = earlyFrom('m1');
+    const { lookup, outcomes } = harness({ fetchEarly: early.fetchEarly });
+    const found = lookup.find(KEY, HASH);
+    early.settle(makeTombstone({ wall: 2, counter: 0, node: 'm1' }));
+    assert.equal(await found, undefined);
+    assert.deepEqual(outcomes, ['deleted']);
+  });
+
+  test('when the master lacks the key, the answers decide', async () => {
+    const entry = entryOf('local only', { wall: 1, counter: 0, node: 'n1' });
+    const early = earlyFrom('m1');
+    const { lookup, fetches } = harness({ held: { n1: entry }, fetchEarly: early.fetchEarly });
+    const found = lookup.find(KEY, HASH);
+    early.settle(undefined);
+    lookup.answer(HASH, answerFor(entry, 'n1', false));
+    lookup.answer(HASH, { absent: 'm1' });
+    lookup.answer(HASH, { absent: 'm2' });
+    assert.equal(await found, entry);
+    assert.deepEqual(fetches, ['n1']);
+  });
+
+  test('a newer copy named in an answer beats the master value', async () => {
+    const older = entryOf('old', { wall: 1, counter: 0, node: 'm1' });
+    const newer = entryOf('new', { wall: 2, counter: 0, node: 'n1' });
+    const early = earlyFrom('m1');
+    const { lookup, fetches } = harness({ held: { n1: newer }, fetchEarly: early.fetchEarly });
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(newer, 'n1', false));
+    early.settle(older);
+    assert.equal(await found, newer);
+    assert.deepEqual(fetches, ['n1']);
+  });
+
+  test('a master whose fetch hangs is waited for until the timeout, then the answers are used', async () => {
+    const entry = entryOf('v', { wall: 1, counter: 0, node: 'm2' });
+    const early = earlyFrom('m1');
+    const { lookup, fetches, timer } = harness({
+      held: { m2: entry },
+      fetchEarly: early.fetchEarly,
+    });
+    let settled = false;
+    const found = lookup.find(KEY, HASH).finally(() => {
+      settled = true;
+    });
+    lookup.answer(HASH, answerFor(entry, 'm2', true));
+    await drainMicrotasks();
+    assert.equal(settled, false, 'the early fetch is still awaited');
+    timer.fire();
+    assert.equal(await found, entry);
+    assert.deepEqual(fetches, ['m2']);
+  });
+});
