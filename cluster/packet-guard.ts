@@ -19,21 +19,25 @@ export function isPlausibleDns(message: Buffer): boolean {
 
 /**
  * The socket as multicast-dns sees it: the same socket, but its 'message' listeners only get
- * datagrams that pass `accept`; the others go to `reject`.
+ * datagrams that pass `accept`; the others go to `reject`, except those `skip` names, which
+ * are dropped without a word.
  */
 export function guardSocket(
   socket: dgram.Socket,
   accept: (message: Buffer) => boolean,
   reject: (message: Buffer, rinfo: dgram.RemoteInfo) => void,
+  skip: (rinfo: dgram.RemoteInfo) => boolean = () => false,
 ): dgram.Socket {
   return new Proxy(socket, {
     get(target, property) {
       if (property === 'on') {
         return (event: string, listener: (...args: unknown[]) => void) => {
           if (event !== 'message') return target.on(event, listener);
-          return target.on(event, (message: Buffer, rinfo: dgram.RemoteInfo) =>
-            accept(message) ? listener(message, rinfo) : reject(message, rinfo),
-          );
+          return target.on(event, (message: Buffer, rinfo: dgram.RemoteInfo) => {
+            if (skip(rinfo)) return;
+            if (accept(message)) listener(message, rinfo);
+            else reject(message, rinfo);
+          });
         };
       }
       const value = Reflect.get(target, property, target);

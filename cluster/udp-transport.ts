@@ -63,9 +63,15 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       `not a diststore packet (${message.length} bytes)`,
       `${rinfo.address}:${rinfo.port}`,
     );
+  // Our own who-has queries come back to our listener (multicast loopback, which other nodes
+  // on this host need): the query socket's port is ours alone, so they are dropped undecoded.
+  const ownPort = querySocket.address().port;
+  const ownAddresses = new Set(['127.0.0.1', options.interface]);
+  const ownQuery = (rinfo: dgram.RemoteInfo) =>
+    rinfo.port === ownPort && ownAddresses.has(rinfo.address);
   const listener = makeMdns({
     ...common,
-    socket: guardSocket(listenerSocket, isPlausibleDns, implausible),
+    socket: guardSocket(listenerSocket, isPlausibleDns, implausible, ownQuery),
   });
   const query = makeMdns({
     ...common,

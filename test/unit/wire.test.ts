@@ -471,6 +471,7 @@ describe('createUdpTransport on loopback', () => {
     assert.equal(reply?.kind === 'has' && reply.node, 'holder');
     assert.equal(reply?.kind === 'has' && reply.keyHash, hash);
     assert.equal(kinds(holder).includes('has'), false, 'the reply is unicast to the asker only');
+    assert.equal(kinds(asker).includes('who-has'), false, 'the asker skips its own query');
     assert.deepEqual([...asker.drops, ...holder.drops], []);
   });
 
