@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import { after, test } from 'node:test';
 import packet from 'dns-packet';
 import { keyHash, Wire } from '../../cluster/wire.js';
-import { Fleet } from '../integration/fleet.js';
+import { Fleet, waitFor } from '../integration/fleet.js';
 
 const PACKETS = 100_000;
 
@@ -19,6 +19,12 @@ test('a flood of random and mutated packets is counted, dropped, and survived', 
   after(() => fleet.close());
   const node = fleet.node(0);
   await node.post('/post', { key: 'kept', value: 'safe' });
+  // The write's own invalidation comes back by multicast loopback: in before the count starts.
+  await waitFor(
+    async () =>
+      (await node.metric('diststore_packets_total', 'direction="in",kind="invalidate"')) >= 1,
+    'the invalidation of the write to come back',
+  );
   const wire = new Wire(fleet.cluster);
   const templates = [
     wire.encode({ kind: 'who-has', keyHash: keyHash(fleet.cluster, 'kept') }),
