@@ -19,6 +19,10 @@ export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | und
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
   const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
+  });
   app.route('/internal', internalRoutes(node, limits, limits.secret));
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {

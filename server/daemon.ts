@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { dropLog } from '../cluster/drop-log.js';
 import { type DurableStore, openDurableStore } from '../cluster/durable-store.js';
@@ -8,7 +9,6 @@ import { DistNode } from '../cluster/node.js';
 import { createUdpTransport } from '../cluster/udp-transport.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
-import { countingFetch } from './request-count.js';
 
 /** A running node with its HTTP server. */
 export interface Daemon {
@@ -27,7 +27,7 @@ export async function startDaemon(
   log: Logger,
   metrics = new Metrics(),
 ): Promise<Daemon> {
-  let app: ((request: Request) => Response | Promise<Response>) | undefined;
+  let app: Hono | undefined;
   // The server listens before the node exists so that the advertised port is known; until the
   // node has joined, every request is answered 503.
   const server = createAdaptorServer({
@@ -38,7 +38,9 @@ export async function startDaemon(
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
     },
     fetch: (request: Request) =>
-      app ? app(request) : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
+      app
+        ? app.fetch(request)
+        : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) =>
@@ -109,7 +111,7 @@ export async function startDaemon(
     },
     { transport, durable, logger: log, metrics },
   );
-  app = countingFetch(createApp(node, config, log), metrics);
+  app = createApp(node, config, log);
   await node.start();
 
   let stopping: Promise<void> | undefined;
