@@ -5,7 +5,10 @@ export type SendBatch<Ack> = (peer: string, entries: [string, Entry][]) => Promi
 
 export interface ReplicaBatcherOptions<Ack> {
   send: SendBatch<Ack>;
-  /** Requests to one peer at a time; further writes wait and leave together in the next. */
+  /**
+   * Requests to one peer at a time; further writes wait and leave together in the next. One
+   * makes the batches largest, and measured cheapest and fastest (docs/performance.md).
+   */
   maxInFlight?: number;
   /** Most value bytes in one request (a single larger entry still goes, alone). */
   maxBatchBytes?: number;
@@ -25,8 +28,8 @@ interface PeerQueue<Ack> {
 
 /**
  * Coalesces replicated writes to each master. A write to an idle peer leaves at once, so a
- * lone write waits for nothing; while `maxInFlight` requests to that peer are under way, the
- * writes arriving meanwhile queue up and leave together when one returns. Under load a
+ * lone write waits for nothing; while a request to that peer is under way (`maxInFlight`),
+ * the writes arriving meanwhile queue up and leave together when it returns. Under load a
  * request carries many entries, so the per-request cost (HTTP, parsing, an invalidation
  * packet) is paid once per batch instead of once per write. Each write learns the outcome of
  * the request that carried it.
@@ -37,7 +40,7 @@ export class ReplicaBatcher<Ack> {
   private readonly maxInFlight: number;
   private readonly maxBatchBytes: number;
 
-  constructor({ send, maxInFlight = 4, maxBatchBytes = 1024 * 1024 }: ReplicaBatcherOptions<Ack>) {
+  constructor({ send, maxInFlight = 1, maxBatchBytes = 1024 * 1024 }: ReplicaBatcherOptions<Ack>) {
     if (!(maxInFlight >= 1)) throw new RangeError('maxInFlight must be at least 1');
     this.send = send;
     this.maxInFlight = maxInFlight;
