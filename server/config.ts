@@ -36,6 +36,8 @@ export interface Config {
   multicast: boolean;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
   secret: string | undefined;
+  /** Client token (--client-token/-file): when set, client routes need `Bearer <token>`. */
+  clientToken: string | undefined;
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
   corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
@@ -212,6 +214,16 @@ function options(): Option[] {
       'SECRET_FILE',
       'file holding the cluster secret (for systemd credentials)',
     ),
+    opt(
+      '--client-token <token>',
+      'CLIENT_TOKEN',
+      'token every client request must carry (Authorization: Bearer); default: none',
+    ),
+    opt(
+      '--client-token-file <path>',
+      'CLIENT_TOKEN_FILE',
+      'file holding the client token (for systemd credentials)',
+    ),
     // 30 s: a slow client gets its time, a stalled one does not hold a socket forever.
     opt(
       '--request-timeout-ms <ms>',
@@ -235,11 +247,12 @@ function envSwitch(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be 1 or 0 (true/false, yes/no), not ${env[name]}`);
 }
 
-function readSecret(path: string): string {
+/** A secret kept in a file (`flag` names the option in the error). */
+function readSecretFile(flag: string, path: string): string {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (error) {
-    throw new ConfigError(`--secret-file ${path}: ${(error as Error).message}`);
+    throw new ConfigError(`${flag} ${path}: ${(error as Error).message}`);
   }
 }
 
@@ -287,13 +300,20 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       '--no-multicast needs --peers: without either, a node cannot find the cluster',
     );
   }
-  const secret = o.secretFile ? readSecret(o.secretFile) : o.secret;
+  const secret = o.secretFile ? readSecretFile('--secret-file', o.secretFile) : o.secret;
   if (secret !== undefined && secret.length < 16) {
     throw new ConfigError('--secret must be at least 16 characters (use a random string)');
+  }
+  const clientToken = o.clientTokenFile
+    ? readSecretFile('--client-token-file', o.clientTokenFile)
+    : o.clientToken;
+  if (clientToken !== undefined && clientToken.length < 16) {
+    throw new ConfigError('--client-token must be at least 16 characters (use a random string)');
   }
   return {
     ...o,
     secret,
+    clientToken,
     advertise,
     id: o.id,
     dropInvalidations: env.DISTSTORE_TEST_DROP_INVALIDATIONS === '1',
