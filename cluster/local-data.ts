@@ -28,13 +28,15 @@ export class LocalData {
   }
 
   /**
-   * Stores an entry as primary if it is newer than what is held, and persists it; resolves
-   * after the commit to disk, so nothing is acknowledged before it is durable.
+   * Holds an entry as primary if it is newer than the primary entry held (Store.putPrimary),
+   * and persists what is then held; resolves after the commit to disk, so nothing is
+   * acknowledged before it is durable. Returns whether the primary entry changed.
    */
   async keep(key: string, entry: Entry): Promise<boolean> {
     this.clock.observe(entry.version);
-    if (!this.store.putPrimary(key, entry)) return false;
-    await this.durable?.put(key, entry);
+    const kept = this.store.putPrimary(key, entry);
+    if (!kept) return false;
+    await this.durable?.put(key, kept);
     return true;
   }
 
@@ -44,9 +46,10 @@ export class LocalData {
     let writes: Promise<void>[] = [];
     for await (const [key, entry] of entries) {
       this.clock.observe(entry.version);
-      if (!this.store.putPrimary(key, entry)) continue;
+      const kept = this.store.putPrimary(key, entry);
+      if (!kept) continue;
       applied++;
-      if (this.durable) writes.push(this.durable.put(key, entry));
+      if (this.durable) writes.push(this.durable.put(key, kept));
       if (writes.length >= 10_000) {
         await Promise.all(writes);
         writes = [];

@@ -68,16 +68,26 @@ export class Store {
     return entry?.deleted ? undefined : entry;
   }
 
-  /** Stores as primary if newer than what is held; a cached copy it supersedes is dropped. */
-  putPrimary(key: string, entry: Entry): boolean {
-    const held = this.primary.get(key) ?? this.cache.peekPacked(key);
-    if (held !== undefined && !isNewer(entry.version, versionOf(held))) return false;
+  /**
+   * Holds an entry as primary if it is newer than the primary entry held. A cached copy never
+   * decides that: a node asked to hold a version it has only cached (fetched before it became
+   * a master, say) must hold it as primary (on disk, in syncs and re-sends), or the write is
+   * lost with the cache. The cached copy is folded in: a newer one is promoted in the entry's
+   * place. Returns the entry now held as primary, or undefined when nothing changed.
+   */
+  putPrimary(key: string, entry: Entry): Entry | undefined {
     const replaced = this.primary.get(key);
+    if (replaced !== undefined && !isNewer(entry.version, versionOf(replaced))) return undefined;
+    const cached = this.cache.peekPacked(key);
+    const kept =
+      cached !== undefined && isNewer(versionOf(cached), entry.version)
+        ? unpackEntry(cached)
+        : entry;
     this.byHash.add(key);
-    this.primaryBytesHeld += entry.value.length - (replaced ? valueLengthOf(replaced) : 0);
-    this.primary.set(key, packEntry(entry));
+    this.primaryBytesHeld += kept.value.length - (replaced ? valueLengthOf(replaced) : 0);
+    this.primary.set(key, kept === entry ? packEntry(entry) : (cached as string));
     this.cache.delete(key);
-    return true;
+    return kept;
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */

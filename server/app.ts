@@ -12,6 +12,7 @@ import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
 import { pageRoutes } from './page-routes.js';
+import { discardUnreadBody } from './unread-body.js';
 
 /** Size limits, the origins browsers may call the client API from, the cluster secret. */
 export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
@@ -41,7 +42,8 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
   app.route('/', pageRoutes(node, limits));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
-  app.notFound((c) => {
+  app.notFound(async (c) => {
+    await discardUnreadBody(c);
     const allowed = allowedMethods(c.req.path);
     const message = `no route for ${c.req.method} ${c.req.path}`;
     if (allowed.length === 0 || allowed.includes(c.req.method)) {
@@ -53,7 +55,8 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
       405,
     );
   });
-  app.onError((error, c) => {
+  app.onError(async (error, c) => {
+    await discardUnreadBody(c);
     const answer = errorAnswer(error);
     if (answer) return c.json(answer.body, answer.status);
     log.error({ err: error, route: routePath(c) }, 'request failed');

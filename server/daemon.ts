@@ -37,9 +37,10 @@ export async function startDaemon(
       // How often Node checks those limits; its default of 30 s would blur a short limit.
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
     },
-    fetch: (request: Request) =>
+    // The env carries node's request, which a refused body is drained from (unread-body.ts).
+    fetch: (request: Request, env: unknown) =>
       app
-        ? app.fetch(request)
+        ? app.fetch(request, env)
         : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
   });
   await new Promise<void>((resolve, reject) => {

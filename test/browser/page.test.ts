@@ -4,18 +4,22 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { Fleet } from '../integration/fleet.js';
+import { requireTools } from '../support/require-tool.js';
 
 /** The HTML page in a real browser, against a real three-node fleet on loopback. */
 
 const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 
-describe('the web page in a browser', () => {
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = requireTools('BROWSER TEST', [CHROMIUM], ['chromium']);
+
+describe('the web page in a browser', { skip: SKIP }, () => {
   let fleet: Fleet;
   let browser: Browser;
   before(async () => {
     fleet = await Fleet.start(3);
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: [
         '--headless',
         '--no-sandbox',

@@ -102,6 +102,8 @@ export class NodeProcess {
   constructor(
     readonly port: number,
     readonly child: ChildProcess,
+    /** The --data-dir the fleet gave it, if any. */
+    readonly dataDir?: string,
   ) {
     child.stdout?.on('data', (chunk) => {
       this.output += chunk;
@@ -214,7 +216,7 @@ export class Fleet {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const node = new NodeProcess(port, child);
+    const node = new NodeProcess(port, child, dataDir);
     this.starting--;
     // With DISTSTORE_TEST_LOG set, the nodes' logs go to the test's stderr as well.
     if (process.env.DISTSTORE_TEST_LOG) {

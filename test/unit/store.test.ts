@@ -49,13 +49,13 @@ describe('Store: last writer wins', () => {
     const { store } = storeFor(t);
     const second = entryOf('second', v(2));
 
-    assert.equal(store.putPrimary('k', second), true);
-    assert.equal(store.putPrimary('k', entryOf('first', v(1))), false);
-    assert.equal(store.putPrimary('k', entryOf('same version', v(2))), false);
+    assert.deepEqual(store.putPrimary('k', second), second);
+    assert.equal(store.putPrimary('k', entryOf('first', v(1))), undefined);
+    assert.equal(store.putPrimary('k', entryOf('same version', v(2))), undefined);
     assert.deepEqual(store.get('k'), second);
 
     const third = entryOf('third', v(2, 1));
-    assert.equal(store.putPrimary('k', third), true);
+    assert.deepEqual(store.putPrimary('k', third), third);
     assert.deepEqual(store.get('k'), third);
     assert.equal(store.primaryCount, 1);
     assert.deepEqual(store.bytes, { primary: 5, cached: 0 });
@@ -99,7 +99,7 @@ describe('Store: last writer wins', () => {
     const primary = entryOf('primary', v(2));
 
     store.putCached('k', entryOf('cached', v(1)));
-    assert.equal(store.putPrimary('k', primary), true);
+    assert.deepEqual(store.putPrimary('k', primary), primary);
 
     assert.deepEqual(store.get('k'), primary);
     assert.equal(store.cachedCount, 0);
@@ -108,17 +108,30 @@ describe('Store: last writer wins', () => {
     assert.equal(store.keyForHash(hashOf('k')), 'k');
   });
 
-  test('a primary older than (or equal to) the cached copy is refused', (t) => {
+  test('a cached copy of the same version is promoted to primary', (t) => {
+    const { store } = storeFor(t);
+    const entry = entryOf('same', v(5));
+
+    store.putCached('k', entry);
+    assert.deepEqual(store.putPrimary('k', entry), entry);
+
+    assert.deepEqual(store.get('k'), entry);
+    assert.deepEqual([store.primaryCount, store.cachedCount], [1, 0]);
+    assert.deepEqual([...store.primaryEntries()], [['k', entry]], 'in syncs and re-sends');
+    assert.equal(store.keyForHash(hashOf('k')), 'k');
+  });
+
+  test('a newer cached copy is promoted in place of an older primary', (t) => {
     const { store } = storeFor(t);
     const cached = entryOf('cached', v(5));
 
     store.putCached('k', cached);
-    assert.equal(store.putPrimary('k', entryOf('older', v(4))), false);
-    assert.equal(store.putPrimary('k', entryOf('equal', v(5))), false);
+    assert.deepEqual(store.putPrimary('k', entryOf('older', v(4))), cached);
 
     assert.deepEqual(store.get('k'), cached);
-    assert.equal(store.primaryCount, 0);
-    assert.equal(store.cachedCount, 1);
+    assert.deepEqual([store.primaryCount, store.cachedCount], [1, 0]);
+    assert.deepEqual(store.bytes, { primary: 6, cached: 0 });
+    assert.equal(store.putPrimary('k', entryOf('equal', v(5))), undefined, 'then held: no change');
   });
 });
 
