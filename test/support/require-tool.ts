@@ -38,9 +38,12 @@ export function skipUnless(
   why: string | undefined,
 ): string | undefined {
   if (why === undefined) return undefined;
+  if (REQUIRE_ALL) {
+    throw new Error(
+      `${part} CANNOT RUN: ${why}; ${install} (DISTSTORE_TEST_REQUIRE_ALL=1 forbids skipping it)`,
+    );
+  }
   const line = `${part} SKIPPED: ${why}; to run it: ${install}`;
-  if (REQUIRE_ALL)
-    throw new Error(`${line} (DISTSTORE_TEST_REQUIRE_ALL=1: nothing may be skipped)`);
   if (!announced.has(part)) {
     announced.add(part);
     process.stderr.write(`\n*** ${line} ***\n\n`);
