@@ -5,6 +5,8 @@ export interface DropLogOptions {
   burst?: number;
   windowMs?: number;
   now?: () => number;
+  /** The log line's message. */
+  message?: string;
 }
 
 /**
@@ -13,21 +15,21 @@ export interface DropLogOptions {
  * when the next window starts.
  */
 export function dropLog(log: Logger, options: DropLogOptions = {}) {
-  const { burst = 20, windowMs = 10_000, now = Date.now } = options;
+  const { burst = 20, windowMs = 10_000, now = Date.now, message = 'dropped packet' } = options;
   let windowStart = now();
   let logged = 0;
   let suppressed = 0;
   return (reason: string, detail: string, from?: string) => {
     const at = now();
     if (at - windowStart >= windowMs) {
-      if (suppressed > 0) log.warn({ suppressed, windowMs }, 'more packets were dropped');
+      if (suppressed > 0) log.warn({ suppressed, windowMs }, `${message}: more not logged`);
       windowStart = at;
       logged = 0;
       suppressed = 0;
     }
     if (logged < burst) {
       logged++;
-      log.warn({ reason, detail, from }, 'dropped packet');
+      log.warn({ reason, detail, from }, message);
     } else {
       suppressed++;
     }

@@ -59,6 +59,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly versionsRefused = new Counter({
+    name: 'diststore_versions_refused_total',
+    help: 'Versions from other nodes refused as too far ahead of this clock, by path',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
   readonly replicationSeconds = new Histogram({
     name: 'diststore_replication_seconds',
     help: 'Time for a write to be acknowledged by the masters',

@@ -34,6 +34,10 @@ export interface Config {
   peers: Peer[];
   /** false with --no-multicast: unicast to --peers only. */
   multicast: boolean;
+  /** Seconds a version from another node may be ahead of this node's clock. */
+  maxClockSkew: number;
+  /** Most cluster members a node keeps track of. */
+  maxMembers: number;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
   secret: string | undefined;
   /** Client token (--client-token/-file): when set, client routes need `Bearer <token>`. */
@@ -153,6 +157,18 @@ function options(): Option[] {
     opt('--write-acks <mode>', 'WRITE_ACKS', 'which masters must acknowledge a write')
       .default('all')
       .choices(['all', 'one', 'local']),
+    // A minute: far beyond any NTP-kept clock, yet a version from the far future is refused.
+    opt(
+      '--max-clock-skew <seconds>',
+      'MAX_CLOCK_SKEW',
+      "how far ahead of this node's clock a version from another node may be",
+    )
+      .default(60)
+      .argParser(integer(1, 86_400)),
+    // Far more nodes than one LAN segment holds; a flood of forged members stops here.
+    opt('--max-members <n>', 'MAX_MEMBERS', 'most cluster members a node keeps track of')
+      .default(1024)
+      .argParser(integer(2, 100_000)),
     opt('--peer-timeout-ms <ms>', 'PEER_TIMEOUT_MS', 'time limit of one node-to-node request')
       .default(2000)
       .argParser(integer(10, 600_000)),

@@ -109,6 +109,8 @@ export async function startDaemon(
       peerTimeoutMs: config.peerTimeoutMs,
       secret: config.secret,
       allowAddressMismatch: config.allowAddressMismatch,
+      maxClockSkewMs: config.maxClockSkew * 1000,
+      maxMembers: config.maxMembers,
     },
     { transport, durable, logger: log, metrics },
   );

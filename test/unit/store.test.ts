@@ -166,7 +166,7 @@ describe('Store: keyForHash', () => {
     assert.equal(store.keyForHash(hashOf('b')), 'b');
   });
 
-  test('forgets a key invalidated from either tier', (t) => {
+  test('forgets a cached key invalidated, keeps a superseded primary findable', (t) => {
     const { store } = storeFor(t);
 
     store.putCached('c', entryOf('c', v(1)));
@@ -175,7 +175,7 @@ describe('Store: keyForHash', () => {
     store.invalidate('p', v(2), true);
 
     assert.equal(store.keyForHash(hashOf('c')), undefined);
-    assert.equal(store.keyForHash(hashOf('p')), undefined);
+    assert.equal(store.keyForHash(hashOf('p')), 'p');
   });
 
   test('forgets a key swept away, expired or an old tombstone', (t) => {
@@ -281,18 +281,28 @@ describe('Store: invalidate', () => {
     assert.deepEqual(store.bytes, { primary: 0, cached: 0 });
   });
 
-  test('drops an older primary only with primaryToo', (t) => {
+  test('marks an older primary superseded only with primaryToo, and never removes it', (t) => {
     const { store } = storeFor(t);
     const primary = entryOf('primary', v(1));
 
     store.putPrimary('k', primary);
     assert.equal(store.invalidate('k', v(2), false), undefined);
-    assert.deepEqual(store.get('k'), primary);
+    assert.deepEqual(store.live('k'), primary);
 
     assert.equal(store.invalidate('k', v(2), true), 'primary');
-    assert.equal(store.get('k'), undefined);
-    assert.equal(store.primaryCount, 0);
-    assert.deepEqual(store.bytes, { primary: 0, cached: 0 });
+    assert.equal(store.isSuperseded('k'), true);
+    assert.equal(store.live('k'), undefined, 'not served as current');
+    assert.deepEqual(store.get('k'), primary, 'still held');
+    assert.deepEqual([...store.primaryEntries()], [['k', primary]], 'still re-sent');
+    assert.deepEqual(store.bytes, { primary: 7, cached: 0 });
+
+    const older = entryOf('still older', v(1, 5));
+    store.putPrimary('k', older);
+    assert.equal(store.isSuperseded('k'), true, 'a version older than the mark keeps it');
+    const newer = entryOf('newer', v(2));
+    assert.deepEqual(store.putPrimary('k', newer), newer);
+    assert.equal(store.isSuperseded('k'), false);
+    assert.deepEqual(store.live('k'), newer);
   });
 
   test('never drops an equal or newer version, from either tier', (t) => {
@@ -370,12 +380,12 @@ describe('Store: sizes and bounds', () => {
     store.invalidate('d', v(2), false);
     expect(3, 0, 5, 0);
     store.invalidate('c', v(4), true);
-    expect(2, 0, 3, 0);
+    expect(3, 0, 5, 0);
     store.putPrimary('e', entryOf('1234', v(1), START + 1));
-    expect(3, 0, 7, 0);
+    expect(4, 0, 9, 0);
     clock.now = START + 100_000;
     assert.deepEqual(store.sweep().sort(), ['b', 'e']);
-    expect(1, 0, 3, 0);
+    expect(2, 0, 5, 0);
   });
 
   test('cacheMaxKeys bounds cached copies only, never primary entries', (t) => {
