@@ -108,7 +108,8 @@ export class Lookup {
     const fromMaster = await early?.result();
     if (
       fromMaster &&
-      !answers.list.some((a) => compareVersions(a.version, fromMaster.version) > 0)
+      !answers.list.some((a) => compareVersions(a.version, fromMaster.version) > 0) &&
+      this.vouchedFor(fromMaster, early?.from, answers.list)
     ) {
       report(fromMaster.deleted ? 'deleted' : 'found');
       return fromMaster.deleted ? undefined : fromMaster;
@@ -146,6 +147,17 @@ export class Lookup {
   }
 
   /**
+   * Whether an early fetch's entry agrees with what its master said of that version in its
+   * who-has answer, when one came: a value whose hash differs is not taken.
+   */
+  private vouchedFor(entry: Entry, master: string | undefined, answers: HasAnswer[]): boolean {
+    const said = answers.find(
+      (a) => a.node === master && compareVersions(a.version, entry.version) === 0,
+    );
+    return !said || said.valueHash === hashValue(entry.value);
+  }
+
+  /**
    * Starts the early fetch, if any; an entry ends the collection of answers at once. When the
    * collection ends first (another master's answer came sooner), the fetch already under way
    * is waited for, but no longer than the lookup timeout: a master that hangs costs that
@@ -162,6 +174,7 @@ export class Lookup {
       () => undefined,
     );
     return {
+      from: early.from,
       result: () =>
         new Promise<Entry | undefined>((resolve) => {
           const timer = this.setTimer(() => resolve(undefined), this.options.timeoutMs);

@@ -436,4 +436,16 @@ describe('Lookup with an early fetch from a master', () => {
     assert.equal(await found, entry);
     assert.deepEqual(fetches, ['m2']);
   });
+
+  test("an early value whose hash differs from its master's own answer is not taken", async () => {
+    const said = entryOf('the real value', { wall: 3, counter: 0, node: 'm1' });
+    const forged = entryOf('something else', said.version);
+    const early = earlyFrom('m1');
+    const { lookup, fetches } = harness({ held: { m1: said }, fetchEarly: early.fetchEarly });
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(said, 'm1', true));
+    early.settle(forged);
+    assert.equal(await found, said, 'the value fetched for the answer, whose hash matches');
+    assert.deepEqual(fetches, ['m1']);
+  });
 });
