@@ -59,6 +59,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly internalRefused = new Counter({
+    name: 'diststore_internal_requests_refused_total',
+    help: 'Node-to-node requests refused by their signature, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly versionsRefused = new Counter({
     name: 'diststore_versions_refused_total',
     help: 'Versions from other nodes refused as too far ahead of this clock, by path',

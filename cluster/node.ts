@@ -96,6 +96,8 @@ export class NotReadyError extends Error {
  */
 export class DistNode {
   readonly id: string;
+  /** `host:port` other nodes reach this node's HTTP server at. */
+  readonly http: string;
   readonly boot = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   readonly store: Store;
   readonly metrics: Metrics;
@@ -128,6 +130,7 @@ export class DistNode {
     deps: NodeDeps,
   ) {
     this.id = options.id;
+    this.http = options.http;
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
     this.transport = deps.transport;

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { dropLog } from '../cluster/drop-log.js';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { allowedMethods } from './allowed-methods.js';
@@ -24,7 +25,14 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     await next();
     node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
   });
-  app.route('/internal', internalRoutes(node, limits, limits.secret));
+  const logRefusal = dropLog(log, { message: 'refused a node-to-node request' });
+  app.route(
+    '/internal',
+    internalRoutes(node, limits, limits.secret, (reason, detail) => {
+      node.metrics.internalRefused.inc({ reason });
+      logRefusal(reason, detail);
+    }),
+  );
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {
     // Client routes only: /internal is node-to-node and never called from a browser.
