@@ -1,4 +1,4 @@
-import { type Entry, hashValue } from './entry.js';
+import { type Entry, hashValue, makeTombstone } from './entry.js';
 import { compareVersions } from './version.js';
 import type { Message } from './wire.js';
 
@@ -75,7 +75,10 @@ export class Lookup {
     this.clearTimer = (options.clearTimer ?? clearTimeout) as (timer: unknown) => void;
   }
 
-  /** The newest entry anyone holds for the key, fetched; undefined when nobody has it. */
+  /**
+   * The newest entry anyone holds for the key, fetched (a tombstone when it was deleted);
+   * undefined when nobody has it.
+   */
   find(key: string, keyHash: string): Promise<Entry | undefined> {
     let lookup = this.inFlight.get(key);
     if (!lookup) {
@@ -112,7 +115,7 @@ export class Lookup {
       this.vouchedFor(fromMaster, early?.from, answers.list)
     ) {
       report(fromMaster.deleted ? 'deleted' : 'found');
-      return fromMaster.deleted ? undefined : fromMaster;
+      return fromMaster;
     }
     if (answers.timedOut && answers.list.length === 0) {
       report('timeout');
@@ -124,9 +127,10 @@ export class Lookup {
     }
     const newestFirst = answers.list.sort((a, b) => compareVersions(b.version, a.version));
     // The newest version is a deletion: nothing older may come back.
-    if (newestFirst[0]?.deleted) {
+    const newest = newestFirst[0];
+    if (newest?.deleted) {
       report('deleted');
-      return undefined;
+      return makeTombstone(newest.version);
     }
     for (const answer of newestFirst) {
       // A deletion newer than every copy still to try hides them all.

@@ -22,7 +22,7 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
-import { compareVersions, formatVersion, HybridClock, type Version } from './version.js';
+import { compareVersions, formatVersion, HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
 
 /** What a node needs to know about itself and its cluster. */
@@ -270,9 +270,12 @@ export class DistNode {
       this.clock.observe(found.version);
       // A primary entry known to be superseded is replaced by the newer version, kept as primary.
       if (this.isMaster || superseded) await this.data.keep(key, found);
-      else this.store.putCached(key, found);
+      else if (!found.deleted) this.store.putCached(key, found);
     }
-    return found;
+    // Told it was superseded, yet nobody holds anything newer (the invalidation was forged, or
+    // the newer version is out of reach): what we hold is still the newest to be had.
+    const newest = local && (!found || isNewer(local.version, found.version)) ? local : found;
+    return newest?.deleted ? undefined : newest;
   }
 
   /**
