@@ -38,6 +38,10 @@ export interface Config {
   secret: string | undefined;
   /** Client token (--client-token/-file): when set, client routes need `Bearer <token>`. */
   clientToken: string | undefined;
+  /** --insecure: run on a non-loopback address without a secret (protected mode off). */
+  insecure: boolean;
+  /** Things the operator should change, logged at start (e.g. a secret visible in `ps`). */
+  warnings: string[];
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
   corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
@@ -204,6 +208,10 @@ function options(): Option[] {
       '--allow-address-mismatch',
       "accept who-has answers whose advertised address is not the packet's source, e.g. behind NAT (env: DISTSTORE_ALLOW_ADDRESS_MISMATCH=1)",
     ).default(false),
+    new Option(
+      '--insecure',
+      'start on a non-loopback address without --secret: anyone on the network may join, forge and write (env: DISTSTORE_INSECURE=1)',
+    ).default(false),
     opt(
       '--secret <secret>',
       'SECRET',
@@ -289,6 +297,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (program.getOptionValueSource('allowAddressMismatch') !== 'cli') {
     o.allowAddressMismatch = envSwitch(env, 'DISTSTORE_ALLOW_ADDRESS_MISMATCH');
   }
+  if (program.getOptionValueSource('insecure') !== 'cli') {
+    o.insecure = envSwitch(env, 'DISTSTORE_INSECURE');
+  }
   const advertise = o.advertise ?? o.bind;
   if (advertise === '0.0.0.0' || advertise === '::') {
     throw new ConfigError(
@@ -310,12 +321,54 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (clientToken !== undefined && clientToken.length < 16) {
     throw new ConfigError('--client-token must be at least 16 characters (use a random string)');
   }
+  const exposed = exposedAddresses(o.bind, advertise, o.multicastInterface);
+  if (exposed.length > 0 && secret === undefined && !o.insecure) {
+    throw new ConfigError(
+      `protected mode: ${exposed.join(', ')} ${exposed.length === 1 ? 'is' : 'are'} not loopback, and without a cluster secret anyone on that network can join the cluster, forge answers and call /internal/. Either set a cluster secret, the same on every node (--secret-file <path> or DISTSTORE_SECRET_FILE; --secret or DISTSTORE_SECRET), or accept the risk with --insecure (DISTSTORE_INSECURE=1)`,
+    );
+  }
+  const warnings: string[] = [];
+  for (const [key, flag, file] of [
+    ['secret', '--secret', '--secret-file'],
+    ['clientToken', '--client-token', '--client-token-file'],
+  ] as const) {
+    if (program.getOptionValueSource(key) === 'cli') {
+      warnings.push(
+        `${flag} on the command line is visible to every user of this host (ps, /proc/<pid>/cmdline); use ${file} (a systemd credential: LoadCredential=) or its variable instead`,
+      );
+    }
+  }
+  if (exposed.length > 0 && secret === undefined) {
+    warnings.push(
+      `--insecure: protected mode is off although ${exposed.join(', ')} reach beyond this host; cluster traffic is unauthenticated`,
+    );
+  }
   return {
     ...o,
+    warnings,
     secret,
     clientToken,
     advertise,
     id: o.id,
     dropInvalidations: env.DISTSTORE_TEST_DROP_INVALIDATIONS === '1',
   } as Config;
+}
+
+/** True for an address that stays on this host: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(address: string): boolean {
+  const host = address.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/** The HTTP bind, advertised and multicast addresses that reach beyond this host, named. */
+function exposedAddresses(bind: string, advertise: string, multicastInterface: string): string[] {
+  const named: [string, string][] = [
+    ['--bind', bind],
+    ['--advertise', advertise],
+    ['--multicast-interface', multicastInterface],
+  ];
+  return named
+    .filter(([, address]) => !isLoopback(address))
+    .map(([flag, address]) => `${flag} ${address}`);
 }
