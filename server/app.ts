@@ -5,16 +5,26 @@ import type { Logger } from 'pino';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { allowedMethods } from './allowed-methods.js';
+import { clientAuth } from './client-auth.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
+import { crossSiteGuard } from './cross-site.js';
 import { errorAnswer } from './error-answer.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
-import { pageRoutes } from './page-routes.js';
+import { pageRoutes, signInResponse } from './page-routes.js';
+import { refusalRecorder } from './refusals.js';
 
-/** Size limits, the origins browsers may call the client API from, the cluster secret. */
-export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
+/**
+ * Size limits, the origins browsers may call the client API from, the cluster secret, the
+ * client token (none: client routes are open to whoever reaches the port).
+ */
+export type AppOptions = Limits & {
+  corsOrigin?: string[];
+  secret?: string | undefined;
+  clientToken?: string | undefined;
+};
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
@@ -36,9 +46,15 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
           ),
     );
   }
+  const onRefused = refusalRecorder(node.metrics, log);
+  const guard = crossSiteGuard({ allowedOrigins: origins, onRefused });
+  app.use('*', async (c, next) => (c.req.path.startsWith('/internal/') ? next() : guard(c, next)));
+  if (limits.clientToken !== undefined) {
+    app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
+  }
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
-  app.route('/', pageRoutes(node, limits));
+  app.route('/', pageRoutes(node, { ...limits, onRefused }));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
   app.notFound((c) => {
