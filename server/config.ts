@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { WriteAcks } from '../cluster/replication.js';
 import type { Peer } from '../cluster/transport.js';
@@ -264,6 +265,17 @@ function readSecretFile(flag: string, path: string): string {
   }
 }
 
+/**
+ * A systemd credential: the units load `/etc/credstore/<name>` when it exists
+ * (`LoadCredential=<name>`), and systemd hands it over in $CREDENTIALS_DIRECTORY. Used only when
+ * no flag or variable gives the value.
+ */
+function credential(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const dir = env.CREDENTIALS_DIRECTORY;
+  if (!dir || !existsSync(join(dir, name))) return undefined;
+  return readSecretFile(`the systemd credential`, join(dir, name));
+}
+
 /** Reads flags and DISTSTORE_* variables; throws ConfigError naming the bad option. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const program = new Command('diststored')
@@ -311,13 +323,15 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       '--no-multicast needs --peers: without either, a node cannot find the cluster',
     );
   }
-  const secret = o.secretFile ? readSecretFile('--secret-file', o.secretFile) : o.secret;
+  const secret = o.secretFile
+    ? readSecretFile('--secret-file', o.secretFile)
+    : (o.secret ?? credential(env, 'diststore-secret'));
   if (secret !== undefined && secret.length < 16) {
     throw new ConfigError('--secret must be at least 16 characters (use a random string)');
   }
   const clientToken = o.clientTokenFile
     ? readSecretFile('--client-token-file', o.clientTokenFile)
-    : o.clientToken;
+    : (o.clientToken ?? credential(env, 'diststore-client-token'));
   if (clientToken !== undefined && clientToken.length < 16) {
     throw new ConfigError('--client-token must be at least 16 characters (use a random string)');
   }

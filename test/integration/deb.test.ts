@@ -18,7 +18,7 @@ import { freePort, waitFor } from './fleet.js';
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_TIMEOUT_MS = 15 * 60_000;
-const TOOLS = ['dpkg-buildpackage', 'dpkg-deb', 'dh', 'lintian', 'systemd-analyze'];
+const TOOLS = ['dpkg-buildpackage', 'dpkg-deb', 'dh', 'lintian', 'systemd-analyze', 'python3'];
 
 /** Runs a command to completion; rejects with its output when it fails. */
 async function sh(file: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -56,7 +56,7 @@ describe('debian package', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
       }
       if (missing.length > 0) {
         throw new Error(
-          `missing ${missing.join(', ')}: apt-get install debhelper dpkg-dev lintian systemd`,
+          `missing ${missing.join(', ')}: apt-get install debhelper dpkg-dev lintian systemd python3`,
         );
       }
       work = await mkdtemp(join(tmpdir(), 'diststore-deb-'));
@@ -73,6 +73,12 @@ describe('debian package', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
   after(async () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
+
+  /** Where the package puts its units (debhelper's choice differs between releases). */
+  const unitDir = () =>
+    files.has('/usr/lib/systemd/system/diststore.service')
+      ? 'usr/lib/systemd/system'
+      : 'lib/systemd/system';
 
   test('holds the app, its production dependencies, wrappers, units and settings', () => {
     const expected = [
@@ -178,10 +184,7 @@ describe('debian package', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
     // that verify finds ExecStart, the targets and, through MANPATH, the Documentation= page.
     const root = join(work, 'verify-root');
     await cp(unpacked, root, { recursive: true, verbatimSymlinks: true });
-    const unitDir = files.has('/usr/lib/systemd/system/diststore.service')
-      ? 'usr/lib/systemd/system'
-      : 'lib/systemd/system';
-    await cp('/lib/systemd/system', join(root, unitDir), {
+    await cp('/lib/systemd/system', join(root, unitDir()), {
       recursive: true,
       force: false,
       verbatimSymlinks: true,
@@ -195,15 +198,50 @@ describe('debian package', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
     assert.equal(stderr, '', 'no complaints about the units');
   });
 
-  test('the packaged daemon serves on loopback and stops cleanly', async () => {
+  test('systemd-analyze security finds only what the units explain they leave open', async () => {
+    const unit = join(unpacked, unitDir(), 'diststore.service');
+    const { stdout } = await sh('systemd-analyze', [
+      'security',
+      '--offline=true',
+      '--no-pager',
+      unit,
+    ]);
+    const open = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('✗'))
+      .map((line) => line.slice(2).split(/\s+/)[0] ?? '');
+    for (const setting of [
+      'PrivateUsers=',
+      'SystemCallFilter=~@privileged',
+      'SystemCallFilter=~@resources',
+      'UMask=',
+      'PrivateMounts=',
+    ]) {
+      assert.ok(!open.includes(setting), `${setting} is set (open: ${open.join(' ')})`);
+    }
+    const text = await readFile(unit, 'utf8');
+    for (const left of open) {
+      const name = left.replace(/[=~].*$/, '');
+      if (name === 'DeviceAllow') continue; // ProtectClock= leaves the RTC readable
+      assert.ok(text.includes(name.split('/')[0] ?? name), `the unit explains why ${left} is open`);
+    }
+    assert.match(text, /^MemoryMax=/m);
+    assert.match(text, /^LoadCredential=diststore-secret$/m);
+  });
+
+  test("the packaged daemon serves on loopback under the unit's syscall filter and stops cleanly", async () => {
     const dataDir = join(work, 'data');
     const port = await freePort('tcp');
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith('DISTSTORE_')),
     );
+    // The unit's SystemCallFilter=, applied through libseccomp as systemd would apply it.
     const child: ChildProcess = spawn(
-      process.execPath,
+      'python3',
       [
+        join(ROOT, 'test/integration/syscall-filter.py'),
+        join(unpacked, unitDir(), 'diststore.service'),
+        process.execPath,
         join(unpacked, 'usr/lib/diststore/dist/server/main.js'),
         '--port',
         String(port),
@@ -250,6 +288,8 @@ describe('debian package', { timeout: BUILD_TIMEOUT_MS + 5 * 60_000 }, () => {
       const get = await fetch(url('/get/packaged'));
       assert.equal(get.status, 200);
       assert.equal(await get.text(), 'works');
+      const { stat } = await import('node:fs/promises');
+      assert.equal(((await stat(join(dataDir, 'data.mdb'))).mode & 0o777).toString(8), '600');
     } finally {
       // Longer than the daemon's 5 s drain; SIGKILL only if it hangs.
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

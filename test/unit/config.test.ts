@@ -197,6 +197,24 @@ describe('protected mode', () => {
     assert.deepEqual(fromEnv.warnings, []);
   });
 
+  test('systemd credentials (LoadCredential=) give the secret and token when nothing else does', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'diststore-credentials-'));
+    await writeFile(join(dir, 'diststore-secret'), 'credential-secret-0123456789\n');
+    await writeFile(join(dir, 'diststore-client-token'), 'credential-token-0123456789\n');
+    const env = { CREDENTIALS_DIRECTORY: dir, DISTSTORE_BIND: '192.0.2.10' };
+    const config = parseConfig([], env);
+    assert.equal(config.secret, 'credential-secret-0123456789');
+    assert.equal(config.clientToken, 'credential-token-0123456789');
+    assert.deepEqual(config.warnings, []);
+    const explicit = parseConfig([], { ...env, DISTSTORE_SECRET: 'explicit-secret-0123456789' });
+    assert.equal(explicit.secret, 'explicit-secret-0123456789', 'a variable wins');
+    const none = parseConfig([], { CREDENTIALS_DIRECTORY: join(dir, 'absent') });
+    assert.equal(none.secret, undefined, 'a credential that was not loaded is no error');
+  });
+
   test('--secret and --client-token on the command line warn and name the file option', () => {
     const config = parseConfig(
       ['--secret', 'visible-in-ps-0123456789', '--client-token', 'token-in-ps-0123456789'],
