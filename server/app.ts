@@ -10,6 +10,7 @@ import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
 import { crossSiteGuard } from './cross-site.js';
 import { errorAnswer } from './error-answer.js';
+import { hostGuard } from './host-guard.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
@@ -24,6 +25,9 @@ export type AppOptions = Limits & {
   corsOrigin?: string[];
   secret?: string | undefined;
   clientToken?: string | undefined;
+  /** The host other nodes reach this node at, and other names clients may use for it. */
+  advertise?: string;
+  allowedHosts?: string[];
 };
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
@@ -47,8 +51,18 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     );
   }
   const onRefused = refusalRecorder(node.metrics, log);
-  const guard = crossSiteGuard({ allowedOrigins: origins, onRefused });
-  app.use('*', async (c, next) => (c.req.path.startsWith('/internal/') ? next() : guard(c, next)));
+  const hosts = hostGuard({
+    advertise: limits.advertise ?? '127.0.0.1',
+    allowedHosts: limits.allowedHosts ?? [],
+    onRefused,
+  });
+  const crossSite = crossSiteGuard({ allowedOrigins: origins, onRefused });
+  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret.
+  for (const guard of [hosts, crossSite]) {
+    app.use('*', async (c, next) =>
+      c.req.path.startsWith('/internal/') ? next() : guard(c, next),
+    );
+  }
   if (limits.clientToken !== undefined) {
     app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
   }

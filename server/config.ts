@@ -43,6 +43,8 @@ export interface Config {
   insecure: boolean;
   /** Things the operator should change, logged at start (e.g. a secret visible in `ps`). */
   warnings: string[];
+  /** Host names clients may call this node by, besides IP addresses, localhost, --advertise. */
+  allowedHosts: string[];
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
   corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
@@ -185,6 +187,27 @@ function options(): Option[] {
           }
         }
         return origins;
+      }),
+    // None: a DNS-rebinding page names its own host; IP addresses and localhost always pass.
+    opt(
+      '--allowed-hosts <names>',
+      'ALLOWED_HOSTS',
+      'host names clients may call this node by (besides its IP addresses, localhost and --advertise), comma-separated',
+    )
+      .default([], 'none')
+      .argParser((text: string) => {
+        const names = text
+          .split(',')
+          .map((n) => n.trim().toLowerCase())
+          .filter(Boolean);
+        for (const name of names) {
+          if (!/^[a-z0-9.-]{1,253}$/.test(name)) {
+            throw new InvalidArgumentError(
+              `expected host names like cache.example.lan, not ${name}`,
+            );
+          }
+        }
+        return names;
       }),
     opt(
       '--peers <host:port,...>',

@@ -5,7 +5,7 @@ import { dropLog } from '../cluster/drop-log.js';
 import type { Metrics } from '../cluster/metrics.js';
 
 /** Why a client request was refused before its route ran. */
-export type RefusalReason = 'cross_site' | 'no_token' | 'bad_token';
+export type RefusalReason = 'cross_site' | 'bad_host' | 'no_token' | 'bad_token';
 
 /** Records one refusal: counted by reason, logged with its facts. */
 export type RecordRefusal = (c: Context, reason: RefusalReason, detail: string) => void;

@@ -8,8 +8,8 @@ import { Fleet, waitFor } from '../integration/fleet.js';
 /**
  * The attacks of issue 11's finding 6 from a real headless Chromium: a page on another origin
  * (a small server on another loopback port) tries to plant an HTML value and to delete a key;
- * a stored HTML value is opened directly. And the sign-in form of finding 12, without
- * JavaScript.
+ * a stored HTML value is opened directly; a page under a DNS-rebound name calls the node. And
+ * the sign-in form of finding 12, without JavaScript.
  */
 
 let browser: Browser;
@@ -25,6 +25,8 @@ before(async () => {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // What DNS rebinding achieves: a foreign name that resolves to this host's loopback.
+      '--host-resolver-rules=MAP rebind.test 127.0.0.1',
     ],
   });
 });
@@ -146,6 +148,39 @@ window.attack = (async () => {
       [],
       'no stored script ran',
     );
+  });
+});
+
+describe('a DNS-rebound name, in Chromium', () => {
+  let fleet: Fleet;
+  before(async () => {
+    fleet = await Fleet.start(1);
+  });
+  after(async () => {
+    await fleet?.close();
+  });
+
+  test('the node answers nothing but 403 to a page under another name', async () => {
+    const node = fleet.node(0);
+    assert.equal((await node.post('/post', { key: 'secret-ish', value: 'x' })).status, 200);
+    const page = await browser.newPage();
+    try {
+      // Same origin as the node in the browser's eyes: Origin checks cannot tell.
+      const keys = await page.goto(`http://rebind.test:${node.port}/keys`);
+      assert.equal(keys?.status(), 403);
+      assert.doesNotMatch(await page.content(), /secret-ish/);
+      const posted = await page.evaluate(async () => {
+        const answer = await fetch('/post', {
+          method: 'POST',
+          body: new URLSearchParams({ key: 'rebound', value: 'x' }),
+        });
+        return answer.status;
+      });
+      assert.equal(posted, 403);
+    } finally {
+      await page.close();
+    }
+    assert.equal((await node.get('/get-local/rebound')).status, 404);
   });
 });
 

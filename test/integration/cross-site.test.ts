@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Fleet, type NodeProcess } from './fleet.js';
 
@@ -146,5 +147,85 @@ describe('values are served as data, never as active content', () => {
     assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline/);
     assert.equal(page.headers.get('x-frame-options'), 'DENY');
+  });
+});
+
+/** A request naming `host` in its Host header (what a DNS-rebinding page's requests carry). */
+function withHost(
+  node: NodeProcess,
+  method: string,
+  path: string,
+  host: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: node.port,
+        method,
+        path,
+        headers: {
+          host,
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          text += chunk;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('a DNS-rebinding page (another name for 127.0.0.1) is refused', () => {
+  let fleet: Fleet;
+  let named: NodeProcess;
+  before(async () => {
+    fleet = await Fleet.start(1);
+    named = await fleet.add(['--allowed-hosts', 'cache.example.lan']);
+    await fleet.settled();
+  });
+  after(async () => {
+    await fleet?.close();
+  });
+
+  test('reads and writes under a foreign Host answer 403 bad_host; nothing stored', async () => {
+    const node = fleet.node(0);
+    const host = `rebind.example:${node.port}`;
+    const before = await node.metric('diststore_http_refused_total', 'reason="bad_host"');
+    for (const [method, path, body] of [
+      ['GET', '/keys', undefined],
+      ['GET', '/status', undefined],
+      ['GET', '/', undefined],
+      ['POST', '/post', 'key=rebound&value=x'],
+    ] as const) {
+      const answer = await withHost(node, method, path, host, body);
+      assert.equal(answer.status, 403, `${method} ${path}`);
+      if (path !== '/')
+        assert.equal((JSON.parse(answer.body) as { code: string }).code, 'bad_host');
+    }
+    assert.equal(
+      await node.metric('diststore_http_refused_total', 'reason="bad_host"'),
+      before + 4,
+    );
+    assert.equal((await node.get('/get-local/rebound')).status, 404);
+    assert.equal((await withHost(node, 'GET', '/health', host)).status, 200, 'probes pass');
+  });
+
+  test('addresses, localhost, the advertised host and --allowed-hosts pass', async () => {
+    const node = fleet.node(0);
+    for (const host of [`127.0.0.1:${node.port}`, `localhost:${node.port}`, '[::1]', '127.0.0.1']) {
+      assert.equal((await withHost(node, 'GET', '/keys', host)).status, 200, host);
+    }
+    assert.equal((await withHost(named, 'GET', '/keys', 'cache.example.lan:1')).status, 200);
+    assert.equal((await withHost(named, 'GET', '/keys', 'CACHE.example.lan.')).status, 200);
+    assert.equal((await withHost(named, 'GET', '/keys', 'other.example.lan')).status, 403);
   });
 });

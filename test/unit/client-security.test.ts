@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bearerToken, tokenMatches } from '../../server/client-token.js';
 import { crossSiteReason } from '../../server/cross-site.js';
+import { hostAllowed } from '../../server/host-guard.js';
 import { isPassiveType } from '../../server/responses.js';
 
 describe('tokenMatches', () => {
@@ -78,6 +79,26 @@ describe('isPassiveType', () => {
       'nonsense',
     ]) {
       assert.equal(isPassiveType(type), false, type);
+    }
+  });
+});
+
+describe('hostAllowed', () => {
+  const known = new Set(['node1.lan']);
+  test('addresses, localhost and known names; nothing else', () => {
+    for (const host of [
+      '127.0.0.1:8181',
+      '10.0.0.5',
+      '[::1]:8181',
+      'localhost:8181',
+      'a.localhost',
+      'node1.lan:8181',
+      'NODE1.LAN.',
+    ]) {
+      assert.equal(hostAllowed(host, known), true, host);
+    }
+    for (const host of ['evil.example:8181', 'node1.lan.evil.example', '127.0.0.1.nip.io', '']) {
+      assert.equal(hostAllowed(host, known), false, host);
     }
   });
 });
