@@ -24,6 +24,12 @@ export class Metrics {
       }
     },
   });
+  readonly httpRefused = new Counter({
+    name: 'diststore_http_refused_total',
+    help: 'Client HTTP requests refused before their route ran, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly lookups = new Counter({
     name: 'diststore_lookups_total',
     help: 'Cluster lookups for keys missing here, by outcome',

@@ -136,7 +136,10 @@ export class DistNode {
     this.transport = deps.transport;
     this.metrics = deps.metrics ?? new Metrics();
     this.clock = new HybridClock(this.id, this.now, options.maxClockSkewMs ?? 60_000);
-    this.logRefusal = dropLog(this.log, { message: 'refused input from the cluster' });
+    this.logRefusal = dropLog(this.log, {
+      line: 'refused input from the cluster',
+      summary: 'more input from the cluster was refused',
+    });
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
       cacheMaxKeys: options.cacheMaxKeys,

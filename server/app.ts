@@ -6,17 +6,31 @@ import { dropLog } from '../cluster/drop-log.js';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { allowedMethods } from './allowed-methods.js';
+import { clientAuth } from './client-auth.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
+import { crossSiteGuard } from './cross-site.js';
 import { errorAnswer } from './error-answer.js';
+import { hostGuard } from './host-guard.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
-import { pageRoutes } from './page-routes.js';
+import { pageRoutes, signInResponse } from './page-routes.js';
+import { refusalRecorder } from './refusals.js';
 import { discardUnreadBody } from './unread-body.js';
 
-/** Size limits, the origins browsers may call the client API from, the cluster secret. */
-export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
+/**
+ * Size limits, the origins browsers may call the client API from, the cluster secret, the
+ * client token (none: client routes are open to whoever reaches the port).
+ */
+export type AppOptions = Limits & {
+  corsOrigin?: string[];
+  secret?: string | undefined;
+  clientToken?: string | undefined;
+  /** The host other nodes reach this node at, and other names clients may use for it. */
+  advertise?: string;
+  allowedHosts?: string[];
+};
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
@@ -25,7 +39,10 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     await next();
     node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
   });
-  const logRefusal = dropLog(log, { message: 'refused a node-to-node request' });
+  const logRefusal = dropLog(log, {
+    line: 'refused a node-to-node request',
+    summary: 'more node-to-node requests were refused',
+  });
   app.route(
     '/internal',
     internalRoutes(node, limits, limits.secret, (reason, detail) => {
@@ -45,9 +62,25 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
           ),
     );
   }
+  const onRefused = refusalRecorder(node.metrics, log);
+  const hosts = hostGuard({
+    advertise: limits.advertise ?? '127.0.0.1',
+    allowedHosts: limits.allowedHosts ?? [],
+    onRefused,
+  });
+  const crossSite = crossSiteGuard({ allowedOrigins: origins, onRefused });
+  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret.
+  for (const guard of [hosts, crossSite]) {
+    app.use('*', async (c, next) =>
+      c.req.path.startsWith('/internal/') ? next() : guard(c, next),
+    );
+  }
+  if (limits.clientToken !== undefined) {
+    app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
+  }
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
-  app.route('/', pageRoutes(node, limits));
+  app.route('/', pageRoutes(node, { ...limits, onRefused }));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
   app.notFound(async (c) => {

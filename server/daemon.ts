@@ -62,6 +62,7 @@ export async function startDaemon(
   } else {
     log.warn('no --data-dir: this node keeps its entries in memory only and loses them on restart');
   }
+  for (const warning of config.warnings ?? []) log.warn(warning);
   if (!config.secret) {
     log.warn(
       'no --secret: cluster traffic is unauthenticated; anyone on the network can join or forge answers',

@@ -1,0 +1,18 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Whether `given` is the client token, in time that does not depend on where they differ or on
+ * how long `given` is: both are hashed first, so the comparison is of two equal-length digests.
+ * Shared by every port that takes the client token (HTTP, RESP).
+ */
+export function tokenMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(expected), digest(given));
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  return match?.[1];
+}
