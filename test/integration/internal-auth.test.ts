@@ -156,6 +156,17 @@ describe('without a secret, /internal/ takes only what client routes take', () =
     assert.equal(huge.status, 413);
     assert.deepEqual(await (await node.get('/keys?format=json')).json(), []);
     assert.equal(await node.metric('diststore_versions_refused_total', 'path="replicate"'), 1);
+    // What a DNS-rebinding page would send: its browser marks every request.
+    const fromBrowser = await post(
+      node,
+      '/internal/replicate',
+      frames('rebound', Buffer.from('v')),
+      {
+        'sec-fetch-site': 'same-origin',
+        origin: 'http://rebind.test:8181',
+      },
+    );
+    assert.equal(fromBrowser.status, 403, fromBrowser.body);
     const write = await node.post('/post', { key: 'after', value: 'fine' });
     assert.equal(write.status, 200, 'the clock was not moved: writes still work');
     const version = (await write.json()) as { version: string };
