@@ -64,8 +64,13 @@ export interface Report {
     falseMissInPartition: number;
     falseMissOutsidePartition: number;
   };
-  /** From the last heal to the end of the first round in which every node agreed; undefined: never. */
+  /**
+   * From the last heal (or the last write's answer, if later) to the end of the first round
+   * in which every node agreed; undefined: never. An upper bound: the round itself takes
+   * `agreementRoundMs`.
+   */
   agreementMs: number | undefined;
+  agreementRoundMs: number | undefined;
   /** What still disagreed in the last round polled (empty when it agreed). */
   disagreements: string[];
 }
@@ -114,9 +119,16 @@ export function check(history: History): Report {
       falseMissInPartition: falseMisses.filter((a) => a.inPartition).length,
       falseMissOutsidePartition: falseMisses.filter((a) => !a.inPartition).length,
     },
-    agreementMs: agreeing ? Math.max(0, agreeing.end - history.lastHeal) : undefined,
+    agreementMs: agreeing ? Math.max(0, agreeing.end - settleFrom(history)) : undefined,
+    agreementRoundMs: agreeing ? agreeing.end - agreeing.start : undefined,
     disagreements: last ? disagreementsIn(last, history, acked) : ['no round was polled'],
   };
+}
+
+/** When agreement can be asked for: the last heal, or the last write's answer if later. */
+function settleFrom(history: History): number {
+  const writes = history.ops.filter((op) => op.type === 'write');
+  return Math.max(history.lastHeal, ...writes.map((op) => op.end));
 }
 
 /** Acknowledged writes (HTTP 200 with a version) per key. */

@@ -62,7 +62,9 @@ export interface History {
   keys: string[];
   ops: Op[];
   faults: Fault[];
-  /** When the last fault was undone and the workload had stopped. */
+  /** When the last fault was undone (the workload halted just before). */
   lastHeal: number;
+  /** When the last request in flight at the halt had its answer; rounds start after it. */
+  quiet: number;
   rounds: Round[];
 }

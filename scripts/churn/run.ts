@@ -69,18 +69,24 @@ export async function runChurn({
     try {
       for (const step of schedule) {
         const last = step.step === schedule.length;
-        const fault = await applyFault(fleet, step, nodes, now, log, last ? workload.stop : noop);
+        // The last fault is undone with the workload halted, so that agreement is measured
+        // on a quiet cluster.
+        const halt = last ? workload.halt : () => {};
+        const fault = await applyFault(fleet, step, nodes, now, log, halt);
         faults.push(fault);
         if (!last) await sleep(step.gapMs);
       }
     } finally {
       await workload.stop();
     }
-    const lastHeal = now();
-    log(`last heal at ${(lastHeal / 1000).toFixed(1)} s; ${workload.ops.length} operations`);
+    const lastHeal = faults.at(-1)?.end ?? now();
+    const quiet = now();
+    log(
+      `last heal at ${(lastHeal / 1000).toFixed(1)} s, quiet at ${(quiet / 1000).toFixed(1)} s; ${workload.ops.length} operations`,
+    );
     const rounds: Round[] = [];
     const partial = { nodeCount: nodes, keys, ops: workload.ops };
-    while (now() - lastHeal < agreementTimeoutMs) {
+    while (now() - quiet < agreementTimeoutMs) {
       const round = await pollRound(fleet.urls, keys, now);
       rounds.push(round);
       if (agreementProblems(round, partial).length === 0) break;
@@ -93,6 +99,7 @@ export async function runChurn({
       ops: workload.ops,
       faults,
       lastHeal,
+      quiet,
       rounds,
     };
     return { history, report: check(history) };
@@ -109,7 +116,7 @@ async function applyFault(
   nodeCount: number,
   now: () => number,
   log: (line: string) => void,
-  beforeUndo: () => Promise<void>,
+  beforeUndo: () => void,
 ): Promise<Fault> {
   const masters = await fleet.masters();
   const target = chooseTarget(step, nodeCount, masters);
@@ -125,7 +132,7 @@ async function applyFault(
   else if (step.kind === 'partition') await f.partition(nodes);
   else await f.cut(target);
   await sleep(step.holdMs);
-  await beforeUndo();
+  beforeUndo();
   if (step.kind === 'kill9' || step.kind === 'sigterm') await fleet.start(target);
   else if (step.kind === 'pause') await f.resume(target);
   else await f.heal();
@@ -161,8 +168,6 @@ async function pollRound(urls: string[], keys: string[], now: () => number): Pro
   );
   return { start, end: now(), observations };
 }
-
-const noop = async () => {};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,7 +16,10 @@ export interface WorkloadOptions {
   seed: number;
   /** Milliseconds since the run began (the history's clock). */
   now: () => number;
-  /** Longest wait for one answer; a paused or cut node never answers. */
+  /**
+   * Longest wait for one answer; a paused or cut node never answers, and a write during a
+   * failover legitimately waits for a peer timeout, a probe and a retry (as in the harness).
+   */
   requestTimeoutMs?: number;
   /** Pause between one client's requests (keeps a 2-core machine usable). */
   thinkMs?: [number, number];
@@ -27,6 +30,8 @@ export interface WorkloadOptions {
 
 export interface Workload {
   readonly ops: Op[];
+  /** No request starts after this; those in flight go on. */
+  halt(): void;
   /** Stops issuing requests and waits for those in flight (each bounded by its timeout). */
   stop(): Promise<void>;
 }
@@ -39,7 +44,7 @@ export function startWorkload({
   readers = 3,
   seed,
   now,
-  requestTimeoutMs = 5000,
+  requestTimeoutMs = 10_000,
   thinkMs = [10, 60],
   maxOps = 20_000,
   deadlineMs,
@@ -68,6 +73,9 @@ export function startWorkload({
   ]);
   return {
     ops,
+    halt() {
+      stopped = true;
+    },
     async stop() {
       stopped = true;
       await running;
