@@ -53,6 +53,8 @@ export interface Report {
   reads: Counts;
   /** Distinct keys whose newest acknowledged write some node lacks at the end. */
   lostKeys: number;
+  /** Of those, keys whose newest acknowledged write no node holds at all (gone, not only unspread). */
+  lostEverywhere: number;
   lost: LostWrite[];
   falseMisses: Anomaly[];
   staleReads: Anomaly[];
@@ -107,6 +109,9 @@ export function check(history: History): Report {
     writes: count(history.ops.filter((op) => op.type === 'write')),
     reads: count(history.ops.filter((op) => op.type === 'read')),
     lostKeys: new Set(lost.map((l) => l.key)).size,
+    lostEverywhere: history.keys.filter(
+      (key) => lost.filter((l) => l.key === key).length === history.nodeCount,
+    ).length,
     lost,
     falseMisses,
     staleReads,

@@ -141,6 +141,7 @@ describe('churn checker', () => {
     ];
     const report = check(history(ops, [], [round(1000, 1010, { a: [50, 10], b: [404, 30] })]));
     assert.equal(report.lostKeys, 2);
+    assert.equal(report.lostEverywhere, 0, 'node 0 holds a, node 1 holds b');
     assert.deepEqual(
       report.lost.map((l) => [l.key, l.node, l.reason]),
       [
@@ -159,6 +160,8 @@ describe('churn checker', () => {
     assert.equal(ok.agreementMs, 6, 'measured from the last write answer after the heal');
     const planted = check(history(ops, [], [round(1000, 1010, { a: [77, 77] })]));
     assert.equal(planted.lost[0]?.reason, 'unknown-value');
+    const gone = check(history(ops, [], [round(1000, 1010, { a: [404, 5] })]));
+    assert.equal(gone.lostEverywhere, 1);
   });
 
   test('agreement is the first round where every node answers the same, newest version', () => {
