@@ -1,11 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { netnsSkipReason } from '../../test/netns/harness.js';
+import { check } from './checker.js';
+import type { History } from './history.js';
 import { runChurn } from './run.js';
 import { reportText, summaryTable } from './summary.js';
 
 /**
  * npm run churn -- --seed N --steps M [--runs K]
+ * npm run churn -- --recheck test-output/churn-<seed>-<steps>.json …  (judges saved runs again)
  * Runs K seeded churn schedules (seeds N, N+1, …) on a 5-node namespace fleet, prints the
  * figures and writes each run's history and report to test-output/churn-<seed>-<steps>.json.
  * Exit 0 when no acknowledged write was lost and every run agreed within --agree-ms after its
@@ -13,13 +16,24 @@ import { reportText, summaryTable } from './summary.js';
  */
 
 const USAGE =
-  'usage: npm run churn -- --seed N --steps M [--runs K] [--agree-ms 10000] (root, iproute2)';
+  'usage: npm run churn -- --seed N --steps M [--runs K] [--agree-ms 10000] (root, iproute2)\n' +
+  '       npm run churn -- --recheck <run.json>...';
 
 function main(): Promise<number> | number {
-  let values: { seed?: string; steps?: string; runs?: string; 'agree-ms'?: string; help?: boolean };
+  let values: {
+    seed?: string;
+    steps?: string;
+    runs?: string;
+    'agree-ms'?: string;
+    recheck?: boolean;
+    help?: boolean;
+  };
+  let files: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals: files } = parseArgs({
+      allowPositionals: true,
       options: {
+        recheck: { type: 'boolean' },
         seed: { type: 'string' },
         steps: { type: 'string' },
         runs: { type: 'string' },
@@ -34,6 +48,11 @@ function main(): Promise<number> | number {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (values.recheck) return recheck(files);
+  if (files.length > 0) {
+    console.error(`churn: unexpected arguments ${files.join(' ')}\n${USAGE}`);
+    return 2;
   }
   const seed = Number(values.seed ?? Date.now() % 1_000_000);
   const steps = Number(values.steps ?? 15);
@@ -75,6 +94,18 @@ async function runAll(first: number, steps: number, runs: number, agreeMs: numbe
   }
   if (reports.length > 1) console.log(summaryTable(reports));
   return failed ? 1 : 0;
+}
+
+/** Judges saved histories again with this checker (e.g. after the checker changed). */
+function recheck(files: string[]): number {
+  const reports = files.map((file) => {
+    const { history } = JSON.parse(readFileSync(file, 'utf8')) as { history: History };
+    const report = check(history);
+    console.log(`${file}\n${reportText(report)}\n`);
+    return report;
+  });
+  if (reports.length > 1) console.log(summaryTable(reports));
+  return 0;
 }
 
 process.exitCode = await main();
