@@ -90,12 +90,9 @@ export class ChurnFleet {
     );
   }
 
-  /**
-   * Indices of the masters most answering nodes agree on (answers within 2 s); empty when no
-   * node answers.
-   */
-  async masters(): Promise<number[]> {
-    const statuses = await Promise.all(
+  /** Every node's /status (undefined when it does not answer within 2 s). */
+  private statuses(): Promise<(Status | undefined)[]> {
+    return Promise.all(
       this.fleet.nodes.map(async (n) => {
         try {
           const response = await fetch(n.url('/status'), { signal: AbortSignal.timeout(2000) });
@@ -105,6 +102,21 @@ export class ChurnFleet {
         }
       }),
     );
+  }
+
+  /** Each node's master set as `epoch:id,id` (`no answer` for a silent node). */
+  async masterSets(): Promise<string[]> {
+    return (await this.statuses()).map((s) =>
+      s ? `${s.masters.epoch}:${s.masters.ids.join(',')}` : 'no answer',
+    );
+  }
+
+  /**
+   * Indices of the masters most answering nodes agree on (answers within 2 s); empty when no
+   * node answers.
+   */
+  async masters(): Promise<number[]> {
+    const statuses = await this.statuses();
     const votes = new Map<string, number>();
     for (const s of statuses) {
       if (!s) continue;

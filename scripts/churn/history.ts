@@ -34,6 +34,8 @@ export interface Fault {
   nodes: number[];
   /** Which of them were masters when it began. */
   masters: number[];
+  /** The master set (node indices) most nodes reported when it began. */
+  masterSet: number[];
   start: number;
   /** When it was undone: restarted node answering /health, SIGCONT sent, links healed. */
   end: number;
@@ -67,4 +69,6 @@ export interface History {
   /** When the last request in flight at the halt had its answer; rounds start after it. */
   quiet: number;
   rounds: Round[];
+  /** Each node's master set (`epoch:id,id`) after the last round, or why it did not answer. */
+  finalMasters: string[];
 }

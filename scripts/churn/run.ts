@@ -101,6 +101,7 @@ export async function runChurn({
       lastHeal,
       quiet,
       rounds,
+      finalMasters: await fleet.masterSets(),
     };
     return { history, report: check(history) };
   } finally {
@@ -141,6 +142,7 @@ async function applyFault(
     kind: step.kind,
     nodes,
     masters: nodes.filter((n) => masters.includes(n)),
+    masterSet: masters,
     start,
     end: now(),
   };

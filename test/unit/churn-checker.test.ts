@@ -45,6 +45,7 @@ function history(ops: Op[], faults: Fault[], rounds: Round[], nodeCount = 2): Hi
     lastHeal: 1000,
     quiet: 1000,
     rounds,
+    finalMasters: [],
   };
 }
 
@@ -53,10 +54,19 @@ const partition: Fault = {
   kind: 'partition',
   nodes: [1],
   masters: [],
+  masterSet: [0, 2],
   start: 100,
   end: 400,
 };
-const pause: Fault = { step: 2, kind: 'pause', nodes: [0], masters: [0], start: 500, end: 700 };
+const pause: Fault = {
+  step: 2,
+  kind: 'pause',
+  nodes: [0],
+  masters: [0],
+  masterSet: [0, 2],
+  start: 500,
+  end: 700,
+};
 
 describe('churn checker', () => {
   test('a clean history: nothing lost, no anomaly, agreement measured from the last heal', () => {
