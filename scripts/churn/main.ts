@@ -83,7 +83,7 @@ async function runAll(first: number, steps: number, runs: number, agreeMs: numbe
     });
     const file = `test-output/churn-${seed}-${steps}.json`;
     writeFileSync(file, JSON.stringify({ report, history }, null, 1));
-    console.log(`${reportText(report)}\n  (all of it in ${file})\n`);
+    console.log(`${reportText(report, 5, history.finalMasters)}\n  (all of it in ${file})\n`);
     reports.push(report);
     if (report.lostKeys > 0 || report.agreementMs === undefined || report.agreementMs > agreeMs) {
       failed = true;
@@ -101,7 +101,7 @@ function recheck(files: string[]): number {
   const reports = files.map((file) => {
     const { history } = JSON.parse(readFileSync(file, 'utf8')) as { history: History };
     const report = check(history);
-    console.log(`${file}\n${reportText(report)}\n`);
+    console.log(`${file}\n${reportText(report, 5, history.finalMasters)}\n`);
     return report;
   });
   if (reports.length > 1) console.log(summaryTable(reports));

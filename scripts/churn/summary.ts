@@ -53,8 +53,10 @@ export function describeAnomaly(a: Anomaly): string {
 }
 
 /** The full text report of one run. */
-export function reportText(report: Report, limit = 5): string {
+export function reportText(report: Report, limit = 5, finalMasters: string[] = []): string {
   const parts = [summaryTable([report])];
+  if (finalMasters.length > 0)
+    parts.push(`master sets at the end, by node: ${finalMasters.join(' | ')}`);
   if (report.lost.length > 0) {
     parts.push(`LOST acknowledged writes (${report.lost.length} node×key):`);
     for (const l of report.lost.slice(0, 20))
