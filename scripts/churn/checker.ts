@@ -73,6 +73,8 @@ export interface Report {
    */
   agreementMs: number | undefined;
   agreementRoundMs: number | undefined;
+  /** The first round already agreed: the figure is the round's own length, an upper bound. */
+  agreedInFirstRound: boolean;
   /** What still disagreed in the last round polled (empty when it agreed). */
   disagreements: string[];
 }
@@ -126,6 +128,7 @@ export function check(history: History): Report {
     },
     agreementMs: agreeing ? Math.max(0, agreeing.end - settleFrom(history)) : undefined,
     agreementRoundMs: agreeing ? agreeing.end - agreeing.start : undefined,
+    agreedInFirstRound: agreeing !== undefined && agreeing === history.rounds[0],
     disagreements: last ? disagreementsIn(last, history, acked) : ['no round was polled'],
   };
 }

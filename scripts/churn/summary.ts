@@ -29,7 +29,9 @@ export function summaryTable(reports: Report[]): string {
     `${r.figures.staleInPartition}/${r.figures.staleOutsidePartition}`,
     String(r.figures.staleLateAfterFault),
     `${r.writes.unavailable}/${r.reads.unavailable}`,
-    r.agreementMs === undefined ? 'never' : String(Math.round(r.agreementMs)),
+    r.agreementMs === undefined
+      ? 'never'
+      : `${r.agreedInFirstRound ? '≤' : ''}${Math.round(r.agreementMs)}`,
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),

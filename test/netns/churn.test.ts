@@ -38,7 +38,7 @@ describe('churn: random faults under a concurrent workload (network namespaces)'
     const { report, history } = await runChurn({ seed, steps: STEPS, agreementTimeoutMs: 15_000 });
     const f = report.figures;
     console.log(
-      `FIGURE churn seed=${seed} steps=${STEPS} writes_acked=${report.writes.ok}/${report.writes.attempted} reads_ok=${report.reads.ok}/${report.reads.attempted} lost=${report.lostKeys} lost_everywhere=${report.lostEverywhere} false_404_in_partition=${f.falseMissInPartition} false_404_outside=${f.falseMissOutsidePartition} stale_in_partition=${f.staleInPartition} stale_outside=${f.staleOutsidePartition} stale_late_after_fault=${f.staleLateAfterFault} unavailable_503_writes=${report.writes.unavailable} unavailable_503_reads=${report.reads.unavailable} agreement_ms=${report.agreementMs === undefined ? 'never' : Math.round(report.agreementMs)}`,
+      `FIGURE churn seed=${seed} steps=${STEPS} writes_acked=${report.writes.ok}/${report.writes.attempted} reads_ok=${report.reads.ok}/${report.reads.attempted} lost=${report.lostKeys} lost_everywhere=${report.lostEverywhere} false_404_in_partition=${f.falseMissInPartition} false_404_outside=${f.falseMissOutsidePartition} stale_in_partition=${f.staleInPartition} stale_outside=${f.staleOutsidePartition} stale_late_after_fault=${f.staleLateAfterFault} unavailable_503_writes=${report.writes.unavailable} unavailable_503_reads=${report.reads.unavailable} agreement_ms=${report.agreementMs === undefined ? 'never' : Math.round(report.agreementMs)}${report.agreedInFirstRound ? ' (first round: upper bound)' : ''}`,
     );
     // The anomalies, each with the faults around it (the first few of each kind).
     console.log(reportText(report, 3, history.finalMasters));

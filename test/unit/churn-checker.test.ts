@@ -81,6 +81,7 @@ describe('churn checker', () => {
     assert.deepEqual(report.staleReads, []);
     assert.deepEqual(report.falseMisses, []);
     assert.equal(report.agreementMs, 150);
+    assert.equal(report.agreedInFirstRound, true, 'an upper bound: the first round agreed');
     assert.deepEqual(report.disagreements, []);
     assert.equal(report.writes.ok, 2);
     assert.equal(report.reads.ok, 2);
@@ -184,6 +185,7 @@ describe('churn checker', () => {
     const report = check(history(ops, [], rounds));
     assert.equal(report.agreementMs, 300);
     assert.equal(report.agreementRoundMs, 100);
+    assert.equal(report.agreedInFirstRound, false);
   });
 });
 
