@@ -34,8 +34,20 @@ export interface ChurnResult {
   report: Report;
 }
 
-/** Runs one seeded schedule end to end and judges it. */
-export async function runChurn({
+/** Runs one seeded schedule end to end and judges it; an error names the seed to replay. */
+export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
+  try {
+    return await runSchedule(options);
+  } catch (error) {
+    const { seed, steps } = options;
+    throw new Error(
+      `churn run of seed ${seed} failed: ${(error as Error).message}\nreplay: npm run churn -- --seed ${seed} --steps ${steps}`,
+      { cause: error },
+    );
+  }
+}
+
+async function runSchedule({
   seed,
   steps,
   nodes = 5,
@@ -51,8 +63,9 @@ export async function runChurn({
   const schedule = makeSchedule({ seed, steps, holdMs, gapMs });
   const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
   const dataRoot = mkdtempSync(join(tmpdir(), `diststore-churn-${seed}-`));
-  const fleet = await ChurnFleet.up({ count: nodes, dataRoot, secret: randomSecret(), announceMs });
+  let fleet: ChurnFleet | undefined;
   try {
+    fleet = await ChurnFleet.up({ count: nodes, dataRoot, secret: randomSecret(), announceMs });
     const t0 = performance.now();
     const now = () => Math.round((performance.now() - t0) * 10) / 10;
     const budget = schedule.reduce((sum, s) => sum + s.holdMs + s.gapMs + 40_000, 0);
@@ -105,7 +118,7 @@ export async function runChurn({
     };
     return { history, report: check(history) };
   } finally {
-    await fleet.down();
+    await fleet?.down();
     rmSync(dataRoot, { recursive: true, force: true });
   }
 }
