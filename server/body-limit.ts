@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
+import { HttpError } from './errors.js';
 import { discardUnreadBody, incomingOf } from './unread-body.js';
 
 interface BodyLimitOptions {
@@ -35,6 +36,20 @@ export function bodyLimit(options: BodyLimitOptions): MiddlewareHandler {
     c.req.raw = new Request(c.req.raw, { body: body as Uint8Array<ArrayBuffer> });
     await next();
   };
+}
+
+/** A body that is the value itself (raw routes, a forwarded conditional write): 413 past the limit. */
+export function valueBodyLimit(maxValueBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxValueBytes,
+    onError: () => {
+      throw new HttpError(
+        413,
+        'value_too_large',
+        `the value is over the limit of ${maxValueBytes} bytes`,
+      );
+    },
+  });
 }
 
 /** The whole body, or undefined (with the rest left unread) once it passes `maxSize`. */

@@ -14,7 +14,7 @@ import {
   STREAMED,
 } from '../cluster/request-auth.js';
 import { parseVersion } from '../cluster/version.js';
-import { bodyLimit } from './body-limit.js';
+import { bodyLimit, valueBodyLimit } from './body-limit.js';
 import { badRequest, HttpError, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
@@ -103,16 +103,7 @@ export function internalRoutes(
       );
     },
   });
-  const valueLimit = bodyLimit({
-    maxSize: limits.maxValueBytes,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'value_too_large',
-        `the value is over the limit of ${limits.maxValueBytes} bytes`,
-      );
-    },
-  });
+  const valueLimit = valueBodyLimit(limits.maxValueBytes);
   const entriesOf = (
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     nonce: string | undefined,
