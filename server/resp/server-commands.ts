@@ -184,7 +184,16 @@ export const serverCommands: CommandSpec[] = [
     },
     [
       { name: 'protover', type: 'integer', optional: true },
-      { name: 'username password', type: 'block', token: 'AUTH', optional: true },
+      {
+        name: 'auth',
+        type: 'block',
+        token: 'AUTH',
+        optional: true,
+        arguments: [
+          { name: 'username', type: 'string' },
+          { name: 'password', type: 'string' },
+        ],
+      },
       { name: 'clientname', type: 'string', token: 'SETNAME', optional: true },
     ],
   ),
