@@ -1,4 +1,4 @@
-import type { ArgDoc, CommandSpec, Reply, RespContext, Session } from './command.js';
+import type { ArgDoc, CommandSpec, Encoded, Reply, RespContext, Session } from './command.js';
 import { dataCommands } from './data-commands.js';
 import { isOtherType, otherTypeCommand } from './other-types.js';
 import { array, bulk, error, integer, map, type Protocol, set, simple } from './reply.js';
@@ -124,7 +124,7 @@ export class CommandTable {
     }
   }
 
-  private failed(e: unknown, context: RespContext): Buffer | Promise<Buffer> {
+  private failed(e: unknown, context: RespContext): Encoded | Promise<Encoded> {
     // A WRONGTYPE check has to look the key up first.
     if (e instanceof Promise) return e.then((resolved) => this.failed(resolved, context));
     const answer = toRespError(e, context.log);

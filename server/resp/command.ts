@@ -35,8 +35,12 @@ export interface RespContext {
   keyScan: KeyScan;
 }
 
-/** A command's answer, encoded; a promise when the node has to ask the cluster. */
-export type Reply = Buffer | Promise<Buffer>;
+/**
+ * A command's answer, encoded: one buffer, or parts to be written one after the other (a
+ * value is then copied only into the write); a promise when the node has to ask the cluster.
+ */
+export type Encoded = Buffer | Buffer[];
+export type Reply = Encoded | Promise<Encoded>;
 
 /** An argument as COMMAND DOCS describes it (what redis-cli shows as hints). */
 export interface ArgDoc {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import RedisParser from 'redis-parser';
-import type { Reply, RespContext, Session } from './command.js';
+import type { Encoded, Reply, RespContext, Session } from './command.js';
 import type { CommandTable } from './command-table.js';
 import { FrameGuard } from './frame-guard.js';
 import { error, type Protocol } from './reply.js';
@@ -11,7 +11,7 @@ const MAX_UNSENT_BYTES = 16 * 1024 * 1024;
 
 /** A reply slot, filled when the command's promise settles (answers go out in order). */
 interface Slot {
-  reply: Buffer | undefined;
+  reply: Encoded | undefined;
 }
 
 /**
@@ -78,6 +78,8 @@ export class RespConnection implements Session {
     );
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
+      // Once per read, not per command: a pipeline's commands arrive together.
+      this.lastCommandAt = Date.now();
       this.guard.push(chunk);
       this.flush();
     });
@@ -105,13 +107,12 @@ export class RespConnection implements Session {
   private command(args: unknown): void {
     // `*0` and `*-1` are no command; after QUIT or a fault nothing more is read.
     if (this.closing || !Array.isArray(args) || args.length === 0) return;
-    this.lastCommandAt = Date.now();
     this.answer(this.table.execute(args as Buffer[], this, this.context));
   }
 
   private answer(reply: Reply): void {
     if (!(reply instanceof Promise)) {
-      if (this.head === this.queue.length) this.out.push(reply);
+      if (this.head === this.queue.length) this.emit(reply);
       else this.queue.push({ reply });
       return;
     }
@@ -136,7 +137,7 @@ export class RespConnection implements Session {
     while (this.head < this.queue.length) {
       const reply = this.queue[this.head]?.reply;
       if (reply === undefined) break;
-      this.out.push(reply);
+      this.emit(reply);
       this.head++;
     }
     if (this.head === this.queue.length && this.head > 0) {
@@ -151,6 +152,12 @@ export class RespConnection implements Session {
     }
     if (this.closing && this.head === this.queue.length) this.socket.end();
     else this.resumeIfRoom();
+  }
+
+  /** Adds a reply to what the next write sends. */
+  private emit(reply: Encoded): void {
+    if (Array.isArray(reply)) for (const part of reply) this.out.push(part);
+    else this.out.push(reply);
   }
 
   private fatal(message: string): void {

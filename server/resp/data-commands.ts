@@ -4,7 +4,7 @@ import { formatVersion } from '../../cluster/version.js';
 import { integerArg, keyArg, valueArg, word } from './arguments.js';
 import type { ArgDoc, CommandSpec, RespContext } from './command.js';
 import { globToRegExp } from './glob.js';
-import { array, bulk, bulkArray, integer, nil, OK } from './reply.js';
+import { array, bulk, bulkArray, bulkParts, integer, nil, OK } from './reply.js';
 import { err, syntaxError, wrongArity } from './resp-error.js';
 import { parseSetOptions, type SetOptions } from './set-options.js';
 
@@ -105,7 +105,7 @@ export const dataCommands: CommandSpec[] = [
       const name = keyArg(args[1], limits);
       // A hit is answered at once; only a miss waits for the cluster.
       const hit = node.store.live(name);
-      if (hit) return bulk(hit.value);
+      if (hit) return bulkParts(hit.value);
       return node.read(name).then((entry) => (entry ? bulk(entry.value) : nil(session.protocol)));
     },
   ),

@@ -12,16 +12,39 @@ const NULL3 = Buffer.from('_\r\n');
 const SMALL_INTS = Array.from({ length: 16 }, (_, n) => Buffer.from(`:${n}\r\n`));
 const MINUS_INTS = [Buffer.from(':-1\r\n'), Buffer.from(':-2\r\n')];
 
+const CRLF = Buffer.from('\r\n');
+/** `$<len>\r\n` of the lengths most values have, made once each. */
+const HEADS: Buffer[] = [];
+const HEADS_CACHED = 4096;
+
+function head(length: number): Buffer {
+  if (length >= HEADS_CACHED) return Buffer.from(`$${length}\r\n`, 'latin1');
+  let cached = HEADS[length];
+  if (!cached) {
+    cached = Buffer.from(`$${length}\r\n`, 'latin1');
+    HEADS[length] = cached;
+  }
+  return cached;
+}
+
+/**
+ * A bulk string as its three parts, to be joined with the other replies of the same write:
+ * the value is then copied once, into the write, instead of into a reply first.
+ */
+export function bulkParts(value: Buffer): Buffer[] {
+  return [head(value.length), value, CRLF];
+}
+
 /** A bulk string: `$<len>\r\n<bytes>\r\n`. */
 export function bulk(value: Buffer | string): Buffer {
   const body = typeof value === 'string' ? Buffer.from(value) : value;
   const length = body.length;
-  const head = length < 10 ? 4 : length < 100 ? 5 : length < 1000 ? 6 : String(length).length + 3;
-  const out = Buffer.allocUnsafe(head + length + 2);
-  out.write(`$${length}\r\n`, 0, 'latin1');
-  body.copy(out, head);
-  out[head + length] = 13;
-  out[head + length + 1] = 10;
+  const prefix = head(length);
+  const out = Buffer.allocUnsafe(prefix.length + length + 2);
+  prefix.copy(out);
+  body.copy(out, prefix.length);
+  out[prefix.length + length] = 13;
+  out[prefix.length + length + 1] = 10;
   return out;
 }
 
