@@ -251,7 +251,8 @@ export const dataCommands: CommandSpec[] = [
     (args, session, { node }) => {
       const pattern = args[1]?.toString('utf8') ?? '*';
       const all = node.store.keys();
-      const matching = pattern === '*' ? all : all.filter((k) => globToRegExp(pattern).test(k));
+      const glob = globToRegExp(pattern);
+      const matching = pattern === '*' ? all : all.filter((k) => glob.test(k));
       return bulkArray(matching, session.protocol);
     },
     'keyspace',

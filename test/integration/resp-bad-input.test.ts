@@ -109,4 +109,14 @@ describe('RESP port under bad input', () => {
     );
     assert.equal(c.closedByServer, false);
   });
+  // Last: it stops the node.
+  test('SIGTERM: open connections are closed after their answers, the node exits 0', async () => {
+    const c = await raw();
+    c.send('PING\r\n');
+    await c.receive('+PONG\r\n');
+    const exited = fleet.node(0).stop('SIGTERM');
+    await c.closed();
+    assert.equal(await exited, 0);
+    await assert.rejects(new RawClient(port).ready, /ECONNREFUSED/);
+  });
 });
