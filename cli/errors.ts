@@ -68,7 +68,9 @@ export function answerError(action: string, status: number, body: Buffer): CliEr
     const text = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 120);
     return new CliError(exitCode, `${action}: HTTP ${status}${text ? `: ${text}` : ''}`);
   }
-  return new CliError(exitCode, `${action}: ${parsed.error} (${status} ${parsed.code})`);
+  // The node's message names the header; the CLI's user needs the option.
+  const hint = status === 401 ? ' (give the token with --token or DISTSTORE_TOKEN)' : '';
+  return new CliError(exitCode, `${action}: ${parsed.error} (${status} ${parsed.code})${hint}`);
 }
 
 /** diststore's error answers are `{"error": "…", "code": "…"}`; anything else is undefined. */

@@ -7,6 +7,8 @@ export interface NodeClientOptions {
   node: string;
   /** Time limit of the whole request, connect to last byte. */
   timeoutMs: number;
+  /** The node's client token, sent as `Authorization: Bearer`; none when the node needs none. */
+  token?: string | undefined;
 }
 
 /** A value to store: text (stored as UTF-8 text) or bytes with their content type. */
@@ -39,7 +41,10 @@ export class NodeClient {
       retry: { limit: 0 },
       // Error answers carry diststore's JSON; they are read, not thrown.
       throwHttpErrors: false,
-      headers: { 'user-agent': 'diststore-cli' },
+      headers: {
+        'user-agent': 'diststore-cli',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
     });
   }
 

@@ -13,6 +13,7 @@ export interface Io {
 interface GlobalOptions {
   node: string;
   timeoutMs: number;
+  token?: string;
 }
 
 interface PostFlags {
@@ -74,6 +75,8 @@ or PATH is -). A value that looks like an option goes after --: diststore post k
 
 Environment:
   DISTSTORE_NODE   the node to talk to when --node is not given
+  DISTSTORE_TOKEN  the node's client token when --token is not given (unlike --token, it
+                   does not show in ps)
 
 Exit codes:
   0  done
@@ -124,6 +127,15 @@ export function buildProgram(io: Io): Command {
         .argParser(nodeUrl),
     )
     .addOption(
+      new Option('--token <token>', "the node's client token (if it has one)")
+        .env('DISTSTORE_TOKEN')
+        .argParser((text: string) => {
+          if (!/^\S+$/.test(text))
+            throw new InvalidArgumentError('expected a token without spaces');
+          return text;
+        }),
+    )
+    .addOption(
       new Option('--timeout-ms <ms>', 'time limit of the request')
         .default(DEFAULT_TIMEOUT_MS)
         .argParser(integer(1, 600_000)),
@@ -131,8 +143,8 @@ export function buildProgram(io: Io): Command {
     .addHelpText('after', HELP_AFTER);
 
   const client = (command: Command) => {
-    const { node, timeoutMs } = command.optsWithGlobals<GlobalOptions>();
-    return new NodeClient({ node, timeoutMs });
+    const { node, timeoutMs, token } = command.optsWithGlobals<GlobalOptions>();
+    return new NodeClient({ node, timeoutMs, token });
   };
   const printJson = (value: unknown, indent?: number) =>
     io.stdout.write(`${JSON.stringify(value, null, indent)}\n`);

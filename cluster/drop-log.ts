@@ -5,6 +5,9 @@ export interface DropLogOptions {
   burst?: number;
   windowMs?: number;
   now?: () => number;
+  /** The message of each line, and of the line summing up the rest of a window. */
+  line?: string;
+  summary?: string;
 }
 
 /**
@@ -13,21 +16,27 @@ export interface DropLogOptions {
  * when the next window starts.
  */
 export function dropLog(log: Logger, options: DropLogOptions = {}) {
-  const { burst = 20, windowMs = 10_000, now = Date.now } = options;
+  const {
+    burst = 20,
+    windowMs = 10_000,
+    now = Date.now,
+    line = 'dropped packet',
+    summary = 'more packets were dropped',
+  } = options;
   let windowStart = now();
   let logged = 0;
   let suppressed = 0;
   return (reason: string, detail: string, from?: string) => {
     const at = now();
     if (at - windowStart >= windowMs) {
-      if (suppressed > 0) log.warn({ suppressed, windowMs }, 'more packets were dropped');
+      if (suppressed > 0) log.warn({ suppressed, windowMs }, summary);
       windowStart = at;
       logged = 0;
       suppressed = 0;
     }
     if (logged < burst) {
       logged++;
-      log.warn({ reason, detail, from }, 'dropped packet');
+      log.warn({ reason, detail, from }, line);
     } else {
       suppressed++;
     }

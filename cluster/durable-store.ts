@@ -36,6 +36,8 @@ export async function openDurableStore(dir: string): Promise<DurableStore> {
   } catch (error) {
     throw failure(`cannot create or open the data dir ${dir} (check path, owner)`, error);
   }
+  // mkdir's mode applies only to a dir it creates: an existing 0755 dir is made private too.
+  await makePrivate(dir, 0o700);
   const lockPath = await takeLock(dir);
   try {
     // lmdb-js 3.5 kills the process (SIGSEGV, a double free) when its open finds data.mdb is not
@@ -43,6 +45,11 @@ export async function openDurableStore(dir: string): Promise<DurableStore> {
     await checkLmdbFiles(dir);
     // noSubdir: lmdb would otherwise treat a dir named like `node.1` as a file name.
     const db = open<Buffer, string>({ path: dir, encoding: 'binary', noSubdir: false });
+    // lmdb creates its files under the umask (0644 as a rule); the values are the operator's.
+    await privateFiles(dir).catch(async (error) => {
+      await db.close();
+      throw error;
+    });
     return new LmdbDurableStore(db, dir, lockPath);
   } catch (error) {
     await fs.unlink(lockPath).catch(noop);
@@ -231,6 +238,26 @@ async function checkLmdbFiles(dir: string): Promise<void> {
     }
   } finally {
     await file.close();
+  }
+}
+
+/** Takes every permission from group and others, unless none is given already. */
+async function makePrivate(path: string, mode: number): Promise<void> {
+  try {
+    const stat = await fs.stat(path);
+    if ((stat.mode & 0o077) !== 0) await fs.chmod(path, mode);
+  } catch (error) {
+    throw failure(
+      `cannot make ${path} readable by this user only (chmod ${mode.toString(8)}; is it this user's?)`,
+      error,
+    );
+  }
+}
+
+/** Makes every file of the data dir 0600 (data.mdb, lock.mdb, the lock). */
+async function privateFiles(dir: string): Promise<void> {
+  for (const item of await fs.readdir(dir, { withFileTypes: true })) {
+    if (item.isFile()) await makePrivate(join(dir, item.name), 0o600);
   }
 }
 

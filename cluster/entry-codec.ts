@@ -49,9 +49,23 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
   return frame;
 }
 
-/** Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame. */
+/** What a frame from another node may hold; a larger field is refused before it is buffered. */
+export interface EntryLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+}
+
+/** Content types are short printable text: they go back out as a header. */
+const MAX_TYPE_BYTES = 255;
+const NO_LIMITS: EntryLimits = { maxKeyBytes: 0xffff, maxValueBytes: 0xffffffff };
+
+/**
+ * Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame, or
+ * one over the limits.
+ */
 export async function* decodeEntries(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  limits: EntryLimits = NO_LIMITS,
 ): AsyncGenerator<[string, Entry]> {
   let parts: Buffer[] = [];
   let buffered = 0;
@@ -62,32 +76,40 @@ export async function* decodeEntries(
     parts.push(Buffer.from(chunk));
     buffered += chunk.length;
     if (buffered < 2 * stuckAt) continue;
-    const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered));
+    const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered), limits);
     yield* entries;
     parts = [rest];
     buffered = stuckAt = rest.length;
   }
-  const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered));
+  const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered), limits);
   yield* entries;
   if (rest.length > 0) throw new Error('entry stream ended inside a frame');
 }
 
 /** The whole frames at the start of a buffer, and the bytes after them. */
-function decodeComplete(buf: Buffer): { entries: [string, Entry][]; rest: Buffer } {
+function decodeComplete(
+  buf: Buffer,
+  limits: EntryLimits,
+): { entries: [string, Entry][]; rest: Buffer } {
   const entries: [string, Entry][] = [];
   let at = 0;
-  for (let decoded = decodeAt(buf, at); decoded; decoded = decodeAt(buf, at)) {
+  for (let decoded = decodeAt(buf, at, limits); decoded; decoded = decodeAt(buf, at, limits)) {
     entries.push(decoded.item);
     at = decoded.next;
   }
   return { entries, rest: buf.subarray(at) };
 }
 
-function decodeAt(buf: Buffer, start: number): { item: [string, Entry]; next: number } | undefined {
+function decodeAt(
+  buf: Buffer,
+  start: number,
+  limits: EntryLimits,
+): { item: [string, Entry]; next: number } | undefined {
   let at = start;
-  const field = (lengthBytes: 2 | 4): Buffer | undefined => {
+  const field = (lengthBytes: 2 | 4, what: string, max: number): Buffer | undefined => {
     if (buf.length < at + lengthBytes) return undefined;
     const length = lengthBytes === 2 ? buf.readUInt16BE(at) : buf.readUInt32BE(at);
+    if (length > max) throw new Error(`${what} of ${length} bytes (at most ${max})`);
     if (buf.length < at + lengthBytes + length) return undefined;
     const bytes = buf.subarray(at + lengthBytes, at + lengthBytes + length);
     at += lengthBytes + length;
@@ -102,14 +124,19 @@ function decodeAt(buf: Buffer, start: number): { item: [string, Entry]; next: nu
     at += expires ? 9 : 1;
     return { deleted: (bits & 1) !== 0, expiresAt };
   };
-  const key = field(2);
-  const version = key && field(2);
-  const type = version && field(2);
+  const key = field(2, 'a key', limits.maxKeyBytes);
+  const version = key && field(2, 'a version', 255);
+  const type = version && field(2, 'a content type', MAX_TYPE_BYTES);
   const meta = type && flags();
-  const value = meta && field(4);
+  const value = meta && field(4, 'a value', limits.maxValueBytes);
   if (!key || !version || !type || !meta || !value) return undefined;
   const parsed = parseVersion(version.toString());
   if (!parsed) throw new Error('bad version in entry stream');
+  if (key.length === 0) throw new Error('an empty key');
+  if (!/^[\x20-\x7e]*$/.test(type.toString('latin1')))
+    throw new Error('a content type that is not printable text');
+  if (meta.expiresAt !== undefined && !Number.isFinite(meta.expiresAt))
+    throw new Error('a bad expiry');
   // Copy the value out so the entry does not pin the whole received chunk in memory.
   const entry = makeEntry(Buffer.from(value), type.toString(), parsed, meta);
   return { item: [key.toString(), entry], next: at };

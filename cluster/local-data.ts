@@ -14,39 +14,60 @@ export class LocalData {
     private readonly durable: DurableStore | undefined,
     private readonly clock: HybridClock,
     private readonly log: Logger,
+    /** Told of every entry from outside refused for a version too far ahead (see keepAll). */
+    private readonly onRefused: (key: string, version: Version) => void = () => {},
   ) {}
 
   /** Loads the data dir into memory at start; returns the number of entries. */
   load(): number {
     if (!this.durable) return 0;
+    let ahead = 0;
     for (const [key, entry] of this.durable.entries()) {
-      this.clock.observe(entry.version);
+      // An entry stored from before the skew bound existed is kept, but never moves the clock.
+      if (!this.clock.observe(entry.version)) ahead++;
       this.store.putPrimary(key, entry);
+    }
+    if (ahead > 0) {
+      this.log.warn(
+        { entries: ahead },
+        'entries in the data dir are versioned ahead of this clock; they do not move it',
+      );
     }
     this.sweep();
     return this.store.primaryCount;
   }
 
   /**
-   * Stores an entry as primary if it is newer than what is held, and persists it; resolves
-   * after the commit to disk, so nothing is acknowledged before it is durable.
+   * Holds an entry as primary if it is newer than the primary entry held (Store.putPrimary),
+   * and persists what is then held; resolves after the commit to disk, so nothing is
+   * acknowledged before it is durable. Returns whether the primary entry changed; throws
+   * VersionAheadError, changing nothing, for a version too far ahead of our clock.
    */
   async keep(key: string, entry: Entry): Promise<boolean> {
+    this.clock.check(entry.version);
     this.clock.observe(entry.version);
-    if (!this.store.putPrimary(key, entry)) return false;
-    await this.durable?.put(key, entry);
+    const kept = this.store.putPrimary(key, entry);
+    if (!kept) return false;
+    await this.durable?.put(key, kept);
     return true;
   }
 
-  /** keep() for a stream; the disk writes overlap (lmdb commits them in batches). */
+  /**
+   * keep() for a stream; the disk writes overlap (lmdb commits them in batches). An entry too
+   * far ahead of our clock is skipped and reported to onRefused; the rest are kept.
+   */
   async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
     let applied = 0;
     let writes: Promise<void>[] = [];
     for await (const [key, entry] of entries) {
-      this.clock.observe(entry.version);
-      if (!this.store.putPrimary(key, entry)) continue;
+      if (!this.clock.observe(entry.version)) {
+        this.onRefused(key, entry.version);
+        continue;
+      }
+      const kept = this.store.putPrimary(key, entry);
+      if (!kept) continue;
       applied++;
-      if (this.durable) writes.push(this.durable.put(key, entry));
+      if (this.durable) writes.push(this.durable.put(key, kept));
       if (writes.length >= 10_000) {
         await Promise.all(writes);
         writes = [];
@@ -56,9 +77,9 @@ export class LocalData {
     return applied;
   }
 
-  /** Drops a copy older than `version` (see Store.invalidate), from disk too if primary. */
+  /** Drops a cached copy older than `version`, or marks such a primary entry (Store.invalidate). */
   dropSuperseded(key: string, version: Version, primaryToo: boolean): void {
-    if (this.store.invalidate(key, version, primaryToo) === 'primary') this.forget(key);
+    this.store.invalidate(key, version, primaryToo);
   }
 
   /** Drops expired entries and old tombstones, here and on disk. */

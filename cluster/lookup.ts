@@ -1,4 +1,4 @@
-import { type Entry, hashValue } from './entry.js';
+import { type Entry, hashValue, makeTombstone } from './entry.js';
 import { compareVersions } from './version.js';
 import type { Message } from './wire.js';
 
@@ -75,7 +75,10 @@ export class Lookup {
     this.clearTimer = (options.clearTimer ?? clearTimeout) as (timer: unknown) => void;
   }
 
-  /** The newest entry anyone holds for the key, fetched; undefined when nobody has it. */
+  /**
+   * The newest entry anyone holds for the key, fetched (a tombstone when it was deleted);
+   * undefined when nobody has it.
+   */
   find(key: string, keyHash: string): Promise<Entry | undefined> {
     let lookup = this.inFlight.get(key);
     if (!lookup) {
@@ -108,10 +111,11 @@ export class Lookup {
     const fromMaster = await early?.result();
     if (
       fromMaster &&
-      !answers.list.some((a) => compareVersions(a.version, fromMaster.version) > 0)
+      !answers.list.some((a) => compareVersions(a.version, fromMaster.version) > 0) &&
+      this.vouchedFor(fromMaster, early?.from, answers.list)
     ) {
       report(fromMaster.deleted ? 'deleted' : 'found');
-      return fromMaster.deleted ? undefined : fromMaster;
+      return fromMaster;
     }
     if (answers.timedOut && answers.list.length === 0) {
       report('timeout');
@@ -123,9 +127,10 @@ export class Lookup {
     }
     const newestFirst = answers.list.sort((a, b) => compareVersions(b.version, a.version));
     // The newest version is a deletion: nothing older may come back.
-    if (newestFirst[0]?.deleted) {
+    const newest = newestFirst[0];
+    if (newest?.deleted) {
       report('deleted');
-      return undefined;
+      return makeTombstone(newest.version);
     }
     for (const answer of newestFirst) {
       // A deletion newer than every copy still to try hides them all.
@@ -146,6 +151,17 @@ export class Lookup {
   }
 
   /**
+   * Whether an early fetch's entry agrees with what its master said of that version in its
+   * who-has answer, when one came: a value whose hash differs is not taken.
+   */
+  private vouchedFor(entry: Entry, master: string | undefined, answers: HasAnswer[]): boolean {
+    const said = answers.find(
+      (a) => a.node === master && compareVersions(a.version, entry.version) === 0,
+    );
+    return !said || said.valueHash === hashValue(entry.value);
+  }
+
+  /**
    * Starts the early fetch, if any; an entry ends the collection of answers at once. When the
    * collection ends first (another master's answer came sooner), the fetch already under way
    * is waited for, but no longer than the lookup timeout: a master that hangs costs that
@@ -162,6 +178,7 @@ export class Lookup {
       () => undefined,
     );
     return {
+      from: early.from,
       result: () =>
         new Promise<Entry | undefined>((resolve) => {
           const timer = this.setTimer(() => resolve(undefined), this.options.timeoutMs);

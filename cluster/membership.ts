@@ -45,6 +45,11 @@ export class Membership {
     return this.members.delete(id);
   }
 
+  /** Members remembered, live or not. */
+  get size(): number {
+    return this.members.size;
+  }
+
   get(id: string): Member | undefined {
     return this.members.get(id);
   }

@@ -24,6 +24,12 @@ export class Metrics {
       }
     },
   });
+  readonly httpRefused = new Counter({
+    name: 'diststore_http_refused_total',
+    help: 'Client HTTP requests refused before their route ran, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly lookups = new Counter({
     name: 'diststore_lookups_total',
     help: 'Cluster lookups for keys missing here, by outcome',
@@ -57,6 +63,18 @@ export class Metrics {
     name: 'diststore_packets_dropped_total',
     help: 'Received packets ignored, by reason',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly internalRefused = new Counter({
+    name: 'diststore_internal_requests_refused_total',
+    help: 'Node-to-node requests refused by their signature, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly versionsRefused = new Counter({
+    name: 'diststore_versions_refused_total',
+    help: 'Versions from other nodes refused as too far ahead of this clock, by path',
+    labelNames: ['path'] as const,
     registers: [this.registry],
   });
   readonly replicationSeconds = new Histogram({

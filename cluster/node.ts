@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
+import { isValidHttpAddress, isValidNodeId, sameHost } from './address.js';
 import { type Condition, checkCondition, decider } from './conditional.js';
+import { dropLog } from './drop-log.js';
 import type { DurableStore } from './durable-store.js';
 import {
   electMasters,
@@ -21,8 +22,8 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { replicate, type WriteAcks, type WriteResult } from './replication.js';
 import { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
-import { compareVersions, HybridClock, type Version } from './version.js';
-import { type Announce, keyHash, type Message, type NodeState, splitHostPort } from './wire.js';
+import { compareVersions, formatVersion, HybridClock, isNewer, type Version } from './version.js';
+import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
 
 /** What a node needs to know about itself and its cluster. */
 export interface NodeOptions {
@@ -50,6 +51,10 @@ export interface NodeOptions {
   allowAddressMismatch?: boolean;
   /** Cluster secret for node-to-node HTTP (the transport signs packets itself). */
   secret?: string | undefined;
+  /** How far ahead of our clock a version from another node may be (default 60 s). */
+  maxClockSkewMs?: number;
+  /** Most members this node keeps track of (default 1024); more announcers are refused. */
+  maxMembers?: number;
 }
 
 export interface NodeDeps {
@@ -72,15 +77,6 @@ export interface WriteOptions {
   forwarded?: boolean;
 }
 
-/**
- * Whether an advertised `host:port` names the address a packet came from. Host names
- * cannot be checked without a DNS lookup, so only IP literals are compared.
- */
-function sameHost(http: string, source: string): boolean {
-  const [host] = splitHostPort(http);
-  return isIP(host) === 0 || host === source;
-}
-
 /** When an entry written at `version` with a TTL expires. */
 function expiry(version: Version, ttlSeconds: number | undefined): number | undefined {
   return ttlSeconds === undefined ? undefined : version.wall + ttlSeconds * 1000;
@@ -100,6 +96,8 @@ export class NotReadyError extends Error {
  */
 export class DistNode {
   readonly id: string;
+  /** `host:port` other nodes reach this node's HTTP server at. */
+  readonly http: string;
   readonly boot = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   readonly store: Store;
   readonly metrics: Metrics;
@@ -124,17 +122,24 @@ export class DistNode {
   private resendTo = new Set<string>();
   private resending = false;
   private closed = false;
+  /** Logs refusals of input from other nodes, without flooding the log. */
+  private readonly logRefusal: ReturnType<typeof dropLog>;
 
   constructor(
     private readonly options: NodeOptions,
     deps: NodeDeps,
   ) {
     this.id = options.id;
+    this.http = options.http;
     this.now = deps.now ?? Date.now;
     this.log = deps.logger;
     this.transport = deps.transport;
     this.metrics = deps.metrics ?? new Metrics();
-    this.clock = new HybridClock(this.id, this.now);
+    this.clock = new HybridClock(this.id, this.now, options.maxClockSkewMs ?? 60_000);
+    this.logRefusal = dropLog(this.log, {
+      line: 'refused input from the cluster',
+      summary: 'more input from the cluster was refused',
+    });
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
       cacheMaxKeys: options.cacheMaxKeys,
@@ -143,7 +148,9 @@ export class DistNode {
       hashKey: (key) => keyHash(options.cluster, key),
       now: this.now,
     });
-    this.data = new LocalData(this.store, deps.durable, this.clock, this.log);
+    this.data = new LocalData(this.store, deps.durable, this.clock, this.log, (key, version) =>
+      this.refuseVersion('entries', version, key),
+    );
     this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
     this.peers = new PeerClient({
       requestTimeoutMs: options.peerTimeoutMs,
@@ -258,22 +265,36 @@ export class DistNode {
   /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
   async read(key: string): Promise<Entry | undefined> {
     const local = this.store.get(key);
-    if (local) return local.deleted ? undefined : local;
+    const superseded = this.store.isSuperseded(key);
+    if (local && !superseded) return local.deleted ? undefined : local;
     this.assertServing();
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
     if (found) {
       this.clock.observe(found.version);
-      if (this.isMaster) await this.data.keep(key, found);
-      else this.store.putCached(key, found);
+      // A primary entry known to be superseded is replaced by the newer version, kept as primary.
+      if (this.isMaster || superseded) await this.data.keep(key, found);
+      else if (!found.deleted) this.store.putCached(key, found);
     }
-    return found;
+    // Told it was superseded, yet nobody holds anything newer (the invalidation was forged, or
+    // the newer version is out of reach): what we hold is still the newest to be had.
+    const newest = local && (!found || isNewer(local.version, found.version)) ? local : found;
+    return newest?.deleted ? undefined : newest;
   }
 
-  /** Applies a batch of entries replicated by other nodes' writes (LWW by version). */
+  /**
+   * Applies a batch of entries replicated by other nodes' writes (LWW by version). A batch
+   * with a version too far ahead of our clock is refused whole (VersionAheadError).
+   */
   async applyReplicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    // Read whole before any is applied: a batch cut short changes nothing.
+    // Read whole and checked before any is applied: a batch cut short or refused changes nothing.
     const batch: [string, Entry][] = [];
     for await (const item of entries) batch.push(item);
+    for (const [key, entry] of batch) {
+      if (!this.clock.admits(entry.version)) {
+        this.refuseVersion('replicate', entry.version, key);
+        this.clock.check(entry.version);
+      }
+    }
     const applied = await Promise.all(
       batch.map(async ([key, entry]) => {
         if (!(await this.data.keep(key, entry))) return 0;
@@ -282,6 +303,15 @@ export class DistNode {
       }),
     );
     return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
+  }
+
+  /** Counts and logs a version from another node that our clock does not admit. */
+  private refuseVersion(path: string, version: Version, detail: string): void {
+    this.metrics.versionsRefused.inc({ path });
+    this.logRefusal(
+      'version-ahead',
+      `${path}: ${detail} at ${formatVersion(version)}, ${version.wall - this.now()} ms ahead`,
+    );
   }
 
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
@@ -391,6 +421,10 @@ export class DistNode {
   private async fetchFrom(http: string, node: string, key: string): Promise<Entry | undefined> {
     try {
       const entry = await this.peers.fetch(http, key);
+      if (entry && !this.clock.admits(entry.version)) {
+        this.refuseVersion('fetch', entry.version, `${key} from ${node}`);
+        this.clock.check(entry.version);
+      }
       this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
       return entry;
     } catch (error) {
@@ -416,25 +450,47 @@ export class DistNode {
         this.transport.unicast(this.announcement(), from);
         return;
       case 'announce':
-        this.heard(message);
+        if (this.acceptAnnounce(message, from)) this.heard(message);
         return;
       case 'who-has':
         this.answerWhoHas(message.keyHash, from);
         return;
       case 'has':
+        // An answer must come from the node it names, or it could send us anywhere.
         if (!this.options.allowAddressMismatch && !sameHost(message.http, from.address)) {
-          // An answer must come from the node it names, or it could send us anywhere.
-          this.metrics.packetsDropped.inc({ reason: 'address-mismatch' });
+          this.drop('address-mismatch', `has answer for ${message.http}`, from);
+          return;
+        }
+        if (!this.clock.admits(message.version)) {
+          this.refuseVersion('who-has', message.version, `answer from ${message.node}`);
+          return;
+        }
+        // Only a current master's answer ends the collection early.
+        if (message.master && !this.fromMaster(message.node, from)) {
+          this.drop('not-master', `has answer claiming m=1 from ${message.node}`, from);
           return;
         }
         this.lookup.answer(message.keyHash, message);
         return;
       case 'absent':
+        if (!this.fromMaster(message.node, from)) {
+          this.drop('not-master', `absent answer from ${message.node}`, from);
+          return;
+        }
         this.lookup.answer(message.keyHash, { absent: message.node });
         return;
       case 'invalidate': {
         if (this.options.ignoreInvalidations) return;
+        // Only the masters apply writes, so only they can say a copy is stale.
+        if (!this.fromMaster(message.node, from)) {
+          this.drop('not-master', `invalidation from ${message.node}`, from);
+          return;
+        }
         for (const { keyHash, version } of message.changes) {
+          if (!this.clock.admits(version)) {
+            this.refuseVersion('invalidation', version, `from ${message.node}`);
+            continue;
+          }
           const key = this.store.keyForHash(keyHash);
           // Masters converge by replication; elsewhere even our own earlier write is superseded.
           if (key !== undefined) this.data.dropSuperseded(key, version, !this.isMaster);
@@ -442,6 +498,43 @@ export class DistNode {
         return;
       }
     }
+  }
+
+  /** Whether a packet naming `node` comes from a current master, at that master's address. */
+  private fromMaster(node: string, from: Peer): boolean {
+    if (!this.masters.ids.includes(node) || node === this.id) return false;
+    const http = this.membership.get(node)?.http;
+    return (
+      http !== undefined && (this.options.allowAddressMismatch || sameHost(http, from.address))
+    );
+  }
+
+  /**
+   * Whether an announce may be heard: a valid id and address, the address the packet came
+   * from, and room for it (a flood of made-up members would otherwise fill the member list
+   * and could be elected).
+   */
+  private acceptAnnounce(announce: Announce, from: Peer): boolean {
+    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) {
+      this.drop('bad-member', `announce with id ${announce.node.slice(0, 64)}`, from);
+      return false;
+    }
+    if (!this.options.allowAddressMismatch && !sameHost(announce.http, from.address)) {
+      this.drop('address-mismatch', `announce of ${announce.node} for ${announce.http}`, from);
+      return false;
+    }
+    const maxMembers = this.options.maxMembers ?? 1024;
+    if (!this.membership.get(announce.node) && this.membership.size >= maxMembers) {
+      this.drop('too-many-members', `announce of ${announce.node}: ${maxMembers} known`, from);
+      return false;
+    }
+    return true;
+  }
+
+  /** Counts and logs a packet the node will not act on. */
+  private drop(reason: string, detail: string, from: Peer): void {
+    this.metrics.packetsDropped.inc({ reason });
+    this.logRefusal(reason, detail, `${from.address}:${from.port}`);
   }
 
   private answerWhoHas(hash: string, from: Peer): void {

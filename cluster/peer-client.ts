@@ -4,7 +4,13 @@ import { type Entry, makeEntry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
 import { type Exchange, exchange, openStream } from './http-request.js';
 import type { WriteResult } from './replication.js';
-import { AUTH_HEADER, authHeader } from './request-auth.js';
+import {
+  ANSWER_AUTH_HEADER,
+  AUTH_HEADER,
+  bodyDigest,
+  RequestAuth,
+  STREAMED,
+} from './request-auth.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /** What a peer answers to a replicated write: whether it applied it, and its master view. */
@@ -70,11 +76,12 @@ export function entryFromHeaders(
 export class PeerClient {
   private readonly agents = new Map<string, Agent>();
   private readonly timeoutMs: number;
-  private readonly secret: string | undefined;
+  /** With a cluster secret: signs requests, checks answers (see request-auth.ts). */
+  private readonly auth: RequestAuth | undefined;
 
   constructor({ requestTimeoutMs, secret }: PeerClientOptions) {
     this.timeoutMs = requestTimeoutMs;
-    this.secret = secret;
+    this.auth = secret ? new RequestAuth(secret) : undefined;
   }
 
   /** Sends entries to a peer as primary entries, in one request (see ReplicaBatcher). */
@@ -119,8 +126,10 @@ export class PeerClient {
 
   /** Sends many entries in one request (a re-send to new masters). */
   async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
+    const frames = encodeEntries(entries);
     const response = await this.exchange(peer, 'POST', '/internal/entries', {
-      body: Buffer.concat([...encodeEntries(entries)]),
+      body: (nonce) =>
+        Buffer.concat([...(this.auth && nonce ? this.auth.seal(nonce, frames) : frames)]),
       timeoutMs: 60_000,
     });
     if (response.status !== 200)
@@ -133,26 +142,26 @@ export class PeerClient {
     const response = await this.exchange(peer, 'GET', withKey('/internal/value', key));
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw new Error(`fetch from ${peer}: HTTP ${response.status}`);
-    const entry = entryFromHeaders(response.body, (name) => {
-      const value = response.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    });
+    const entry = entryFromHeaders(response.body, (name) => first(response.headers[name]));
     if (!entry) throw new Error(`fetch from ${peer}: missing or bad version headers`);
     return entry;
   }
 
   /** Streams every primary entry a peer holds, in one request. */
   async *sync(peer: string): AsyncGenerator<[string, Entry]> {
-    const path = '/internal/sync';
-    const response = await openStream({
-      ...this.request(peer, 'GET', path),
-      timeoutMs: 10_000,
-    });
+    const { nonce, ...request } = this.request(
+      peer,
+      'GET',
+      '/internal/sync',
+      {},
+      bodyDigest(undefined),
+    );
+    const response = await openStream({ ...request, timeoutMs: 10_000 });
     if (response.statusCode !== 200) {
       response.resume();
       throw new Error(`sync from ${peer}: HTTP ${response.statusCode}`);
     }
-    yield* decodeEntries(response);
+    yield* decodeEntries(this.auth && nonce ? this.auth.open(nonce, response) : response);
   }
 
   /** One direct health probe: true when the peer answers. */
@@ -169,27 +178,61 @@ export class PeerClient {
     this.agents.clear();
   }
 
-  private exchange(
+  /**
+   * One request and its whole answer. `body` may be built from the request's nonce (a sealed
+   * stream); with a secret the answer must be signed for this request, or it is refused.
+   */
+  private async exchange(
     peer: string,
     method: 'GET' | 'POST',
     path: string,
-    extra: { headers?: Record<string, string>; body?: Buffer; timeoutMs?: number } = {},
+    extra: {
+      headers?: Record<string, string>;
+      body?: Buffer | ((nonce: string | undefined) => Buffer);
+      timeoutMs?: number;
+    } = {},
   ): Promise<Exchange> {
-    const request = this.request(peer, method, path, extra.headers);
-    return exchange({ ...request, body: extra.body, timeoutMs: extra.timeoutMs ?? this.timeoutMs });
+    const streamed = typeof extra.body === 'function';
+    const fixed = typeof extra.body === 'function' ? undefined : extra.body;
+    const digest = streamed ? STREAMED : bodyDigest(fixed);
+    const { nonce, ...request } = this.request(peer, method, path, extra.headers, digest);
+    const body = typeof extra.body === 'function' ? extra.body(nonce) : fixed;
+    const response = await exchange({
+      ...request,
+      body,
+      timeoutMs: extra.timeoutMs ?? this.timeoutMs,
+    });
+    if (this.auth && nonce) {
+      const header = (name: string) => first(response.headers[name]);
+      const given = header(ANSWER_AUTH_HEADER);
+      if (
+        !this.auth.verifyAnswer(nonce, given, response.status, header, bodyDigest(response.body))
+      ) {
+        throw new Error(
+          `${method} ${path} to ${peer}: the answer is not signed for this request (HTTP ${response.status})`,
+        );
+      }
+    }
+    return response;
   }
 
-  /** The parts of a request every call shares: the peer's agent, the signature. */
+  /** The parts of a request every call shares: the peer's agent, the signature and its nonce. */
   private request(
     peer: string,
     method: 'GET' | 'POST',
     path: string,
     headers: Record<string, string> = {},
+    digest = bodyDigest(undefined),
   ) {
-    const signed = this.secret
-      ? { ...headers, [AUTH_HEADER]: authHeader(this.secret, method, path) }
-      : headers;
-    return { agent: this.agent(peer), peer, method, path, headers: signed };
+    const signed = this.auth?.sign(method, path, peer, digest);
+    return {
+      agent: this.agent(peer),
+      peer,
+      method,
+      path,
+      headers: signed ? { ...headers, [AUTH_HEADER]: signed.header } : headers,
+      nonce: signed?.nonce,
+    };
   }
 
   private agent(peer: string): Agent {
@@ -204,6 +247,10 @@ export class PeerClient {
 
 function withKey(path: string, key: string): string {
   return `${path}?key=${encodeURIComponent(key)}`;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function json<T>(response: Exchange): T {

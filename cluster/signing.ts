@@ -10,7 +10,11 @@ import packet, { type Answer, type Packet } from 'dns-packet';
 
 const SIG_NAME = 'sig._diststore.local';
 
-export type Rejection = 'unsigned' | 'forged' | 'replayed';
+/**
+ * Why a packet was refused. `clock-skew`: authentic, but stamped further from our clock than
+ * the window, so one of the two clocks is off (or it is a replay of an old packet).
+ */
+export type Rejection = 'unsigned' | 'forged' | 'replayed' | 'clock-skew';
 
 export class PacketSigner {
   /** MACs accepted within the window, to refuse exact replays; pruned as they age out. */
@@ -51,7 +55,8 @@ export class PacketSigner {
     }
     const at = Number(t);
     const now = this.now();
-    if (!Number.isFinite(at) || Math.abs(now - at) > this.windowMs) return { rejected: 'replayed' };
+    if (!Number.isFinite(at) || Math.abs(now - at) > this.windowMs)
+      return { rejected: 'clock-skew' };
     this.prune(now);
     if (this.seen.has(mac)) return { rejected: 'replayed' };
     this.seen.set(mac, at);

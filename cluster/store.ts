@@ -38,6 +38,12 @@ export class Store {
   private readonly cache: CacheTier;
   private readonly byHash: KeyIndex;
   private primaryBytesHeld = 0;
+  /**
+   * Primary entries a master said are superseded (an invalidation), with the version that
+   * superseded them. They are kept, on disk too, until the newer version is held: an
+   * invalidation never destroys data, it only stops the entry being served as current.
+   */
+  private readonly superseded = new Map<string, Version>();
 
   constructor(private readonly options: StoreOptions) {
     this.byHash = new KeyIndex(options.hashKey);
@@ -62,22 +68,39 @@ export class Store {
     return cached && !this.expiredEntry(cached) ? cached : undefined;
   }
 
-  /** The value a client may read: not deleted, not expired. */
+  /** The value a client may read here: not deleted, not expired, not known to be superseded. */
   live(key: string): Entry | undefined {
     const entry = this.get(key);
-    return entry?.deleted ? undefined : entry;
+    return entry?.deleted || this.superseded.has(key) ? undefined : entry;
   }
 
-  /** Stores as primary if newer than what is held; a cached copy it supersedes is dropped. */
-  putPrimary(key: string, entry: Entry): boolean {
-    const held = this.primary.get(key) ?? this.cache.peekPacked(key);
-    if (held !== undefined && !isNewer(entry.version, versionOf(held))) return false;
+  /** Whether the primary entry held for a key is known to be older than the cluster's. */
+  isSuperseded(key: string): boolean {
+    return this.superseded.has(key);
+  }
+
+  /**
+   * Holds an entry as primary if it is newer than the primary entry held. A cached copy never
+   * decides that: a node asked to hold a version it has only cached (fetched before it became
+   * a master, say) must hold it as primary (on disk, in syncs and re-sends), or the write is
+   * lost with the cache. The cached copy is folded in: a newer one is promoted in the entry's
+   * place. Returns the entry now held as primary, or undefined when nothing changed.
+   */
+  putPrimary(key: string, entry: Entry): Entry | undefined {
     const replaced = this.primary.get(key);
+    if (replaced !== undefined && !isNewer(entry.version, versionOf(replaced))) return undefined;
+    const cached = this.cache.peekPacked(key);
+    const kept =
+      cached !== undefined && isNewer(versionOf(cached), entry.version)
+        ? unpackEntry(cached)
+        : entry;
     this.byHash.add(key);
-    this.primaryBytesHeld += entry.value.length - (replaced ? valueLengthOf(replaced) : 0);
-    this.primary.set(key, packEntry(entry));
+    this.primaryBytesHeld += kept.value.length - (replaced ? valueLengthOf(replaced) : 0);
+    this.primary.set(key, kept === entry ? packEntry(entry) : (cached as string));
     this.cache.delete(key);
-    return true;
+    const mark = this.superseded.get(key);
+    if (mark && !isNewer(mark, kept.version)) this.superseded.delete(key);
+    return kept;
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
@@ -101,8 +124,9 @@ export class Store {
   }
 
   /**
-   * Drops a local entry older than `version` (a write elsewhere made it stale): the cached
-   * copy, and with `primaryToo` a primary entry as well. Returns the tier it was dropped from.
+   * A write elsewhere made a local entry older than `version` stale: a cached copy is
+   * dropped; with `primaryToo`, a primary entry is marked superseded (see `superseded`), never
+   * removed. Returns the tier that was affected.
    */
   invalidate(key: string, version: Version, primaryToo: boolean): 'primary' | 'cached' | undefined {
     const cached = this.cache.peekPacked(key);
@@ -112,9 +136,7 @@ export class Store {
     }
     const primary = this.primary.get(key);
     if (primaryToo && primary !== undefined && isNewer(version, versionOf(primary))) {
-      this.primary.delete(key);
-      this.primaryBytesHeld -= valueLengthOf(primary);
-      this.unindex(key);
+      if (isNewer(version, this.superseded.get(key))) this.superseded.set(key, version);
       return 'primary';
     }
     return undefined;
@@ -131,6 +153,7 @@ export class Store {
     for (const [key, packed] of this.primary) {
       if (this.expired(packed) || (isTombstone(packed) && wallOf(packed) < tombstoneCutoff)) {
         this.primary.delete(key);
+        this.superseded.delete(key);
         this.primaryBytesHeld -= valueLengthOf(packed);
         this.unindex(key);
         removed.push(key);

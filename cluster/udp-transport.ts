@@ -28,33 +28,62 @@ export interface UdpTransportOptions {
   onPacket?: (direction: 'in' | 'out', kind: Message['kind']) => void;
 }
 
+/** How long after a query its answers are taken (longer than any lookup waits). */
+const ANSWERS_TAKEN_MS = 10_000;
+
+/** Which messages each socket takes; anything else arriving there is unsolicited. */
+const GROUP_KINDS: ReadonlySet<Message['kind']> = new Set([
+  'who-has',
+  'census',
+  'announce',
+  'invalidate',
+]);
+
 /**
- * The real transport: multicast-dns over two sockets we create and configure ourselves, so
- * none of its defaults (all interfaces, outgoing 0.0.0.0, ttl 0 → 255) can apply.
- * The listener holds the group port; the query socket has an ephemeral port, so unicast
- * answers reach the asking node even when many nodes share a host.
+ * The real transport: multicast-dns over sockets we create and configure ourselves, so none
+ * of its defaults (all interfaces, outgoing 0.0.0.0, ttl 0 → 255) can apply.
+ * - The listener is bound to the group address and port: Linux then hands it only the group's
+ *   datagrams, never unicast from any host that can reach the port.
+ * - The query socket is bound to an ephemeral port on the interface address, so unicast
+ *   answers reach the asking node even when many nodes share a host; it takes only answers to
+ *   its own outstanding queries.
+ * - With --peers (or --no-multicast) a unicast socket is bound to the interface address and
+ *   the cluster port, for the peers' packets.
  */
 export async function createUdpTransport(options: UdpTransportOptions): Promise<Transport> {
   const { group, port, ttl, onDrop, onPacket } = options;
+  const iface = options.interface;
   const useMulticast = options.multicast !== false;
+  const useUnicast = !useMulticast || (options.peers ?? []).length > 0;
   const wire = new Wire(options.cluster);
   const signer = options.secret ? new PacketSigner(options.secret) : undefined;
-  // Without multicast nothing needs the port shared, and sharing it would silently split
-  // unicast traffic between two nodes: bind it exclusively.
-  const listenerSocket = await bindSocket(port, '0.0.0.0', options.interface, ttl, useMulticast);
-  if (useMulticast) {
-    try {
-      listenerSocket.addMembership(group, options.interface);
-    } catch (error) {
-      listenerSocket.close();
-      throw new Error(`cannot join multicast group ${group} on ${options.interface}: ${error}`);
+  const sockets: dgram.Socket[] = [];
+  const closeAll = () => {
+    for (const socket of sockets) socket.close();
+  };
+  try {
+    if (useMulticast) {
+      const listener = await bindSocket(port, group, iface, ttl, true);
+      sockets.push(listener);
+      try {
+        listener.addMembership(group, iface);
+      } catch (error) {
+        throw new Error(`cannot join multicast group ${group} on ${iface}: ${error}`);
+      }
     }
+    // The unicast socket is this node's alone: shared, it would split peers' traffic silently.
+    if (useUnicast) sockets.push(await bindSocket(port, iface, iface, ttl, false));
+    sockets.push(await bindSocket(0, iface, iface, ttl, true));
+  } catch (error) {
+    closeAll();
+    throw error;
   }
-  const querySocket = await bindSocket(0, '0.0.0.0', options.interface, ttl, true);
-  const peers = new UnicastPeers(options.peers ?? [], [
-    `127.0.0.1:${port}`,
-    `${options.interface}:${port}`,
-  ]);
+  const [listenerSocket, unicastSocket] = [
+    useMulticast ? sockets[0] : undefined,
+    useUnicast ? sockets[useMulticast ? 1 : 0] : undefined,
+  ];
+  const querySocket = sockets[sockets.length - 1] as dgram.Socket;
+  const peers = new UnicastPeers(options.peers ?? [], [`127.0.0.1:${port}`, `${iface}:${port}`]);
   // bind:false and multicast:false: the sockets are bound and configured above already.
   const common = { ip: group, port, bind: false as const, multicast: false };
   const implausible = (message: Buffer, rinfo: dgram.RemoteInfo) =>
@@ -66,44 +95,64 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   // Our own who-has queries come back to our listener (multicast loopback, which other nodes
   // on this host need): the query socket's port is ours alone, so they are dropped undecoded.
   const ownPort = querySocket.address().port;
-  const ownAddresses = new Set(['127.0.0.1', options.interface]);
+  const ownAddresses = new Set(['127.0.0.1', iface]);
   const ownQuery = (rinfo: dgram.RemoteInfo) =>
     rinfo.port === ownPort && ownAddresses.has(rinfo.address);
-  const listener = makeMdns({
-    ...common,
-    socket: guardSocket(listenerSocket, isPlausibleDns, implausible, ownQuery),
-  });
-  const query = makeMdns({
-    ...common,
-    socket: guardSocket(querySocket, isPlausibleDns, implausible),
-  });
+  const mdnsOn = (socket: dgram.Socket, skip?: (rinfo: dgram.RemoteInfo) => boolean) =>
+    makeMdns({ ...common, socket: guardSocket(socket, isPlausibleDns, implausible, skip) });
+  const listener = listenerSocket && mdnsOn(listenerSocket, ownQuery);
+  const unicast = unicastSocket && mdnsOn(unicastSocket);
+  const query = mdnsOn(querySocket);
+  /** Key hashes of who-has queries sent, and when their answers stop being taken. */
+  const asked = new Map<string, number>();
+  let censusUntil = 0;
   const handlers: MessageHandler[] = [];
   let closed = false;
 
-  const receive = (packet: makeMdns.ResponsePacket | makeMdns.QueryPacket, rinfo: Peer) => {
-    let message: Message;
-    const from = `${rinfo.address}:${rinfo.port}`;
-    try {
-      // Decoded first so that other clusters' packets count as foreign, not as forged.
-      message = wire.decode(packet);
-    } catch (error) {
-      if (error instanceof WireError) onDrop(error.reason, error.message, from);
-      else onDrop('malformed', String(error), from);
-      return;
-    }
-    const verdict = signer?.verify(packet);
-    if (verdict && 'rejected' in verdict) {
-      onDrop(verdict.rejected, `${message.kind} packet`, from);
-      return;
-    }
-    onPacket?.('in', message.kind);
-    // An announce comes from its sender's listener port: that is where it takes unicast.
-    if (message.kind === 'announce' && peers.active)
-      peers.learn({ address: rinfo.address, port: rinfo.port }, message.peers);
-    for (const handler of handlers) handler(message, { address: rinfo.address, port: rinfo.port });
+  /** Whether the query socket asked for this message within the last ANSWERS_TAKEN_MS. */
+  const solicited = (message: Message): boolean => {
+    const now = Date.now();
+    if (message.kind === 'announce') return now <= censusUntil;
+    if (message.kind !== 'has' && message.kind !== 'absent') return false;
+    return (asked.get(message.keyHash) ?? 0) >= now;
   };
-  for (const mdns of [listener, query]) {
-    mdns.on('packet', receive);
+
+  const receiver =
+    (socket: 'group' | 'query') =>
+    (packet: makeMdns.ResponsePacket | makeMdns.QueryPacket, rinfo: Peer) => {
+      let message: Message;
+      const from = `${rinfo.address}:${rinfo.port}`;
+      try {
+        // Decoded first so that other clusters' packets count as foreign, not as forged.
+        message = wire.decode(packet);
+      } catch (error) {
+        if (error instanceof WireError) onDrop(error.reason, error.message, from);
+        else onDrop('malformed', String(error), from);
+        return;
+      }
+      if (socket === 'group' ? !GROUP_KINDS.has(message.kind) : !solicited(message)) {
+        onDrop('unsolicited', `${message.kind} packet on the ${socket} socket`, from);
+        return;
+      }
+      const verdict = signer?.verify(packet);
+      if (verdict && 'rejected' in verdict) {
+        onDrop(verdict.rejected, `${message.kind} packet`, from);
+        return;
+      }
+      onPacket?.('in', message.kind);
+      // An announce comes from its sender's cluster port: that is where it takes unicast.
+      if (message.kind === 'announce' && peers.active)
+        peers.learn({ address: rinfo.address, port: rinfo.port }, message.peers);
+      for (const handler of handlers)
+        handler(message, { address: rinfo.address, port: rinfo.port });
+    };
+  for (const [mdns, socket] of [
+    [listener, 'group'],
+    [unicast, 'group'],
+    [query, 'query'],
+  ] as const) {
+    if (!mdns) continue;
+    mdns.on('packet', receiver(socket));
     // Undecodable datagrams arrive as warnings from multicast-dns.
     mdns.on('warning', (error: Error) => onDrop('malformed', error.message));
     mdns.on('error', (error: Error) => onDrop('malformed', `socket error: ${error.message}`));
@@ -120,14 +169,32 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     for (const to of targets) (mdns as unknown as MdnsSend).send(signed, { ...to }, () => {});
   };
 
+  /** Notes a query about to leave the query socket, so its answers are taken. */
+  const expectAnswers = (message: Message) => {
+    const now = Date.now();
+    if (message.kind === 'census') censusUntil = now + ANSWERS_TAKEN_MS;
+    if (message.kind !== 'who-has') return;
+    asked.delete(message.keyHash); // re-inserted last: the map stays in order of expiry
+    asked.set(message.keyHash, now + ANSWERS_TAKEN_MS);
+    for (const [hash, expires] of asked) {
+      if (expires >= now) break;
+      asked.delete(hash);
+    }
+  };
+
   return {
     multicast(message) {
-      const fromQuerySocket = message.kind === 'who-has' || message.kind === 'census';
-      const targets = useMulticast ? [{ address: group, port }, ...peers.all()] : peers.all();
-      send(fromQuerySocket ? query : listener, message, targets);
+      const toGroup = useMulticast ? [{ address: group, port }] : [];
+      if (message.kind === 'who-has' || message.kind === 'census') {
+        expectAnswers(message);
+        send(query, message, [...toGroup, ...peers.all()]);
+        return;
+      }
+      if (listener) send(listener, message, toGroup);
+      if (unicast) send(unicast, message, peers.all());
     },
     unicast(message, to) {
-      send(listener, message, [to]);
+      send((unicast ?? listener) as makeMdns.MulticastDNS, message, [to]);
     },
     onMessage(handler) {
       handlers.push(handler);
@@ -135,10 +202,12 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([
-        new Promise<void>((resolve) => listener.destroy(() => resolve())),
-        new Promise<void>((resolve) => query.destroy(() => resolve())),
-      ]);
+      await Promise.all(
+        [listener, unicast, query].map(
+          (mdns) =>
+            new Promise<void>((resolve) => (mdns ? mdns.destroy(() => resolve()) : resolve())),
+        ),
+      );
     },
   };
 }

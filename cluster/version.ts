@@ -25,14 +25,41 @@ export function formatVersion(v: Version): string {
   return `${v.wall}.${v.counter}.${v.node}`;
 }
 
+/**
+ * The largest counter a version may carry. A clock that would pass it moves its wall time on
+ * by a millisecond instead, so no node ever needs more; a version from outside with a larger
+ * counter is malformed. Without the bound one huge counter, once observed, was carried into
+ * every later write of that node, past what its peers would parse.
+ */
+export const MAX_COUNTER = 0xffff;
+
 /** Parses `wall.counter.node`; node ids may contain dots, so split only twice. */
 export function parseVersion(text: string): Version | undefined {
-  const match = /^(\d{1,15})\.(\d{1,9})\.(.+)$/.exec(text);
-  if (!match) return undefined;
+  const match = /^(\d{1,15})\.(\d{1,5})\.(.{1,200})$/.exec(text);
+  if (!match || Number(match[2]) > MAX_COUNTER) return undefined;
   return { wall: Number(match[1]), counter: Number(match[2]), node: match[3] as string };
 }
 
-/** Issues versions that are newer than everything this node has issued or observed. */
+/** A version from outside too far ahead of this node's clock (see HybridClock.admits). */
+export class VersionAheadError extends Error {
+  constructor(
+    readonly version: Version,
+    readonly aheadMs: number,
+    readonly maxAheadMs: number,
+  ) {
+    super(
+      `version ${formatVersion(version)} is ${Math.round(aheadMs)} ms ahead of this node's clock ` +
+        `(at most ${maxAheadMs} ms allowed, --max-clock-skew): check the clocks (NTP)`,
+    );
+    this.name = 'VersionAheadError';
+  }
+}
+
+/**
+ * Issues versions that are newer than everything this node has issued or observed, and
+ * refuses to be moved by a version from too far in the future: a node that took one would
+ * stamp it on every later write, and per-key TTLs computed from it would never run out.
+ */
 export class HybridClock {
   private wall = 0;
   private counter = 0;
@@ -40,6 +67,8 @@ export class HybridClock {
   constructor(
     private readonly node: string,
     private readonly now: () => number = Date.now,
+    /** How far ahead of our wall clock a version from outside may be (--max-clock-skew). */
+    private readonly maxAheadMs = Number.POSITIVE_INFINITY,
   ) {}
 
   /** A fresh version for a local write. */
@@ -48,19 +77,39 @@ export class HybridClock {
     if (physical > this.wall) {
       this.wall = physical;
       this.counter = 0;
-    } else {
+    } else if (this.counter < MAX_COUNTER) {
       this.counter += 1;
+    } else {
+      this.wall += 1;
+      this.counter = 0;
     }
     return { wall: this.wall, counter: this.counter, node: this.node };
   }
 
-  /** Moves the clock past a version seen from another node, so our next write beats it. */
-  observe(seen: Version): void {
+  /** Whether a version from outside is within the allowed skew of our clock. */
+  admits(seen: Version): boolean {
+    return seen.wall <= this.now() + this.maxAheadMs;
+  }
+
+  /** Throws VersionAheadError for a version this clock does not admit. */
+  check(seen: Version): void {
+    if (!this.admits(seen)) {
+      throw new VersionAheadError(seen, seen.wall - this.now(), this.maxAheadMs);
+    }
+  }
+
+  /**
+   * Moves the clock past a version seen from another node, so our next write beats it;
+   * returns false, and leaves the clock alone, for a version it does not admit.
+   */
+  observe(seen: Version): boolean {
+    if (!this.admits(seen)) return false;
     if (seen.wall > this.wall) {
       this.wall = seen.wall;
       this.counter = seen.counter;
     } else if (seen.wall === this.wall && seen.counter > this.counter) {
       this.counter = seen.counter;
     }
+    return true;
   }
 }

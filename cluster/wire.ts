@@ -53,8 +53,8 @@ export interface Change {
  */
 export const CHANGES_PER_PACKET = 8;
 
-/** Why a received packet was not accepted. */
-export type DropReason = 'malformed' | 'foreign';
+/** Why a received packet was not accepted: not ours to read, or not asked for on that socket. */
+export type DropReason = 'malformed' | 'foreign' | 'unsolicited';
 
 export class WireError extends Error {
   constructor(

@@ -49,8 +49,8 @@ echo "build-deb: installing the production dependencies"
 cp package.json package-lock.json README.md "$tree/"
 # pm2 only runs the development fleet (npm start); the package's nodes run under systemd.
 (cd "$tree" && npm pkg delete dependencies.pm2)
-# `npm ci` refuses this lockfile here (the registry lacks other platforms' optional binaries);
-# `npm install` with the lockfile installs the locked versions.
+# Without pm2, package.json no longer matches the lockfile, which `npm ci` would refuse;
+# `npm install` with the lockfile installs the locked versions of the rest.
 (cd "$tree" && npm install --omit=dev --no-audit --no-fund --loglevel=error)
 # The native addon must load with this node, or the package would be useless.
 (cd "$tree" && node --input-type=module -e 'await import("lmdb")')

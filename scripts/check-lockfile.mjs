@@ -25,7 +25,8 @@ function resolves(from, name) {
 const missing = [];
 for (const [path, entry] of Object.entries(packages)) {
   for (const name of Object.keys(entry.optionalDependencies ?? {})) {
-    if (!resolves(path, name)) missing.push(`${name} (optional dependency of ${path || 'the project'})`);
+    if (!resolves(path, name))
+      missing.push(`${name} (optional dependency of ${path || 'the project'})`);
   }
 }
 

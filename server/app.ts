@@ -2,19 +2,35 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
+import { dropLog } from '../cluster/drop-log.js';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/peer-client.js';
 import { allowedMethods } from './allowed-methods.js';
+import { clientAuth } from './client-auth.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
+import { crossSiteGuard } from './cross-site.js';
 import { errorAnswer } from './error-answer.js';
+import { hostGuard } from './host-guard.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
-import { pageRoutes } from './page-routes.js';
+import { pageRoutes, signInResponse } from './page-routes.js';
+import { refusalRecorder } from './refusals.js';
+import { discardUnreadBody } from './unread-body.js';
 
-/** Size limits, the origins browsers may call the client API from, the cluster secret. */
-export type AppOptions = Limits & { corsOrigin?: string[]; secret?: string | undefined };
+/**
+ * Size limits, the origins browsers may call the client API from, the cluster secret, the
+ * client token (none: client routes are open to whoever reaches the port).
+ */
+export type AppOptions = Limits & {
+  corsOrigin?: string[];
+  secret?: string | undefined;
+  clientToken?: string | undefined;
+  /** The host other nodes reach this node at, and other names clients may use for it. */
+  advertise?: string;
+  allowedHosts?: string[];
+};
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
@@ -23,7 +39,17 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     await next();
     node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
   });
-  app.route('/internal', internalRoutes(node, limits, limits.secret));
+  const logRefusal = dropLog(log, {
+    line: 'refused a node-to-node request',
+    summary: 'more node-to-node requests were refused',
+  });
+  app.route(
+    '/internal',
+    internalRoutes(node, limits, limits.secret, (reason, detail) => {
+      node.metrics.internalRefused.inc({ reason });
+      logRefusal(reason, detail);
+    }),
+  );
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {
     // Client routes only: /internal is node-to-node and never called from a browser.
@@ -36,12 +62,29 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
           ),
     );
   }
+  const onRefused = refusalRecorder(node.metrics, log);
+  const hosts = hostGuard({
+    advertise: limits.advertise ?? '127.0.0.1',
+    allowedHosts: limits.allowedHosts ?? [],
+    onRefused,
+  });
+  const crossSite = crossSiteGuard({ allowedOrigins: origins, onRefused });
+  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret.
+  for (const guard of [hosts, crossSite]) {
+    app.use('*', async (c, next) =>
+      c.req.path.startsWith('/internal/') ? next() : guard(c, next),
+    );
+  }
+  if (limits.clientToken !== undefined) {
+    app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
+  }
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
-  app.route('/', pageRoutes(node, limits));
+  app.route('/', pageRoutes(node, { ...limits, onRefused }));
   // Last: the original's `POST /:key` catches every other path.
   app.route('/', compatRoutes(node, limits));
-  app.notFound((c) => {
+  app.notFound(async (c) => {
+    await discardUnreadBody(c);
     const allowed = allowedMethods(c.req.path);
     const message = `no route for ${c.req.method} ${c.req.path}`;
     if (allowed.length === 0 || allowed.includes(c.req.method)) {
@@ -53,7 +96,8 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
       405,
     );
   });
-  app.onError((error, c) => {
+  app.onError(async (error, c) => {
+    await discardUnreadBody(c);
     const answer = errorAnswer(error);
     if (answer) return c.json(answer.body, answer.status);
     log.error({ err: error, route: routePath(c) }, 'request failed');

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { DistNode } from '../cluster/node.js';
-import { bodyLimit } from './body-limit.js';
-import { HttpError, notFound } from './errors.js';
+import { valueBodyLimit } from './body-limit.js';
+import { notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
@@ -12,16 +12,7 @@ import { valueResponse, writeResultJson } from './responses.js';
  */
 export function compatRoutes(node: DistNode, limits: Limits): Hono {
   const app = new Hono();
-  const rawLimit = bodyLimit({
-    maxSize: limits.maxValueBytes,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'value_too_large',
-        `the value is over the limit of ${limits.maxValueBytes} bytes`,
-      );
-    },
-  });
+  const rawLimit = valueBodyLimit(limits.maxValueBytes);
 
   app.get('/list', (c) =>
     c.text(

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { WriteAcks } from '../cluster/replication.js';
 import type { Peer } from '../cluster/transport.js';
@@ -36,10 +37,20 @@ export interface Config {
   peers: Peer[];
   /** false with --no-multicast: unicast to --peers only. */
   multicast: boolean;
+  /** Seconds a version from another node may be ahead of this node's clock. */
+  maxClockSkew: number;
+  /** Most cluster members a node keeps track of. */
+  maxMembers: number;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
   secret: string | undefined;
   /** Client token (--client-token/-file): when set, client routes need `Bearer <token>`. */
   clientToken: string | undefined;
+  /** --insecure: run on a non-loopback address without a secret (protected mode off). */
+  insecure: boolean;
+  /** Things the operator should change, logged at start (e.g. a secret visible in `ps`). */
+  warnings: string[];
+  /** Host names clients may call this node by, besides IP addresses, localhost, --advertise. */
+  allowedHosts: string[];
   /** Origins browsers may call the client API from ('*' for any); empty: no CORS. */
   corsOrigin: string[];
   /** Test hook (DISTSTORE_TEST_DROP_INVALIDATIONS=1): ignore invalidation packets. */
@@ -161,6 +172,18 @@ function options(): Option[] {
     opt('--write-acks <mode>', 'WRITE_ACKS', 'which masters must acknowledge a write')
       .default('all')
       .choices(['all', 'one', 'local']),
+    // A minute: far beyond any NTP-kept clock, yet a version from the far future is refused.
+    opt(
+      '--max-clock-skew <seconds>',
+      'MAX_CLOCK_SKEW',
+      "how far ahead of this node's clock a version from another node may be",
+    )
+      .default(60)
+      .argParser(integer(1, 86_400)),
+    // Far more nodes than one LAN segment holds; a flood of forged members stops here.
+    opt('--max-members <n>', 'MAX_MEMBERS', 'most cluster members a node keeps track of')
+      .default(1024)
+      .argParser(integer(2, 100_000)),
     opt('--peer-timeout-ms <ms>', 'PEER_TIMEOUT_MS', 'time limit of one node-to-node request')
       .default(2000)
       .argParser(integer(10, 600_000)),
@@ -189,6 +212,27 @@ function options(): Option[] {
         }
         return origins;
       }),
+    // None: a DNS-rebinding page names its own host; IP addresses and localhost always pass.
+    opt(
+      '--allowed-hosts <names>',
+      'ALLOWED_HOSTS',
+      'host names clients may call this node by (besides its IP addresses, localhost and --advertise), comma-separated',
+    )
+      .default([], 'none')
+      .argParser((text: string) => {
+        const names = text
+          .split(',')
+          .map((n) => n.trim().toLowerCase())
+          .filter(Boolean);
+        for (const name of names) {
+          if (!/^[a-z0-9.-]{1,253}$/.test(name)) {
+            throw new InvalidArgumentError(
+              `expected host names like cache.example.lan, not ${name}`,
+            );
+          }
+        }
+        return names;
+      }),
     opt(
       '--peers <host:port,...>',
       'PEERS',
@@ -211,6 +255,10 @@ function options(): Option[] {
     new Option(
       '--allow-address-mismatch',
       "accept who-has answers whose advertised address is not the packet's source, e.g. behind NAT (env: DISTSTORE_ALLOW_ADDRESS_MISMATCH=1)",
+    ).default(false),
+    new Option(
+      '--insecure',
+      'start on a non-loopback address without --secret: anyone on the network may join, forge and write (env: DISTSTORE_INSECURE=1)',
     ).default(false),
     opt(
       '--secret <secret>',
@@ -264,6 +312,17 @@ function readSecretFile(flag: string, path: string): string {
   }
 }
 
+/**
+ * A systemd credential: the units load `/etc/credstore/<name>` when it exists
+ * (`LoadCredential=<name>`), and systemd hands it over in $CREDENTIALS_DIRECTORY. Used only when
+ * no flag or variable gives the value.
+ */
+function credential(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const dir = env.CREDENTIALS_DIRECTORY;
+  if (!dir || !existsSync(join(dir, name))) return undefined;
+  return readSecretFile(`the systemd credential`, join(dir, name));
+}
+
 /** Reads flags and DISTSTORE_* variables; throws ConfigError naming the bad option. */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const program = new Command('diststored')
@@ -297,6 +356,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   if (program.getOptionValueSource('allowAddressMismatch') !== 'cli') {
     o.allowAddressMismatch = envSwitch(env, 'DISTSTORE_ALLOW_ADDRESS_MISMATCH');
   }
+  if (program.getOptionValueSource('insecure') !== 'cli') {
+    o.insecure = envSwitch(env, 'DISTSTORE_INSECURE');
+  }
   const advertise = o.advertise ?? o.bind;
   if (advertise === '0.0.0.0' || advertise === '::') {
     throw new ConfigError(
@@ -308,22 +370,66 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       '--no-multicast needs --peers: without either, a node cannot find the cluster',
     );
   }
-  const secret = o.secretFile ? readSecretFile('--secret-file', o.secretFile) : o.secret;
+  const secret = o.secretFile
+    ? readSecretFile('--secret-file', o.secretFile)
+    : (o.secret ?? credential(env, 'diststore-secret'));
   if (secret !== undefined && secret.length < 16) {
     throw new ConfigError('--secret must be at least 16 characters (use a random string)');
   }
   const clientToken = o.clientTokenFile
     ? readSecretFile('--client-token-file', o.clientTokenFile)
-    : o.clientToken;
+    : (o.clientToken ?? credential(env, 'diststore-client-token'));
   if (clientToken !== undefined && clientToken.length < 16) {
     throw new ConfigError('--client-token must be at least 16 characters (use a random string)');
   }
+  const exposed = exposedAddresses(o.bind, advertise, o.multicastInterface);
+  if (exposed.length > 0 && secret === undefined && !o.insecure) {
+    throw new ConfigError(
+      `protected mode: ${exposed.join(', ')} ${exposed.length === 1 ? 'is' : 'are'} not loopback, and without a cluster secret anyone on that network can join the cluster, forge answers and call /internal/. Either set a cluster secret, the same on every node (--secret-file <path> or DISTSTORE_SECRET_FILE; --secret or DISTSTORE_SECRET), or accept the risk with --insecure (DISTSTORE_INSECURE=1)`,
+    );
+  }
+  const warnings: string[] = [];
+  for (const [key, flag, file] of [
+    ['secret', '--secret', '--secret-file'],
+    ['clientToken', '--client-token', '--client-token-file'],
+  ] as const) {
+    if (program.getOptionValueSource(key) === 'cli') {
+      warnings.push(
+        `${flag} on the command line is visible to every user of this host (ps, /proc/<pid>/cmdline); use ${file} (a systemd credential: LoadCredential=) or its variable instead`,
+      );
+    }
+  }
+  if (exposed.length > 0 && secret === undefined) {
+    warnings.push(
+      `--insecure: protected mode is off although ${exposed.join(', ')} reach beyond this host; cluster traffic is unauthenticated`,
+    );
+  }
   return {
     ...o,
+    warnings,
     secret,
     clientToken,
     advertise,
     id: o.id,
     dropInvalidations: env.DISTSTORE_TEST_DROP_INVALIDATIONS === '1',
   } as Config;
+}
+
+/** True for an address that stays on this host: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback(address: string): boolean {
+  const host = address.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return isIPv4(host) && host.startsWith('127.');
+}
+
+/** The HTTP bind, advertised and multicast addresses that reach beyond this host, named. */
+function exposedAddresses(bind: string, advertise: string, multicastInterface: string): string[] {
+  const named: [string, string][] = [
+    ['--bind', bind],
+    ['--advertise', advertise],
+    ['--multicast-interface', multicastInterface],
+  ];
+  return named
+    .filter(([, address]) => !isLoopback(address))
+    .map(([flag, address]) => `${flag} ${address}`);
 }

@@ -40,9 +40,10 @@ export async function startDaemon(
       // How often Node checks those limits; its default of 30 s would blur a short limit.
       connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
     },
-    fetch: (request: Request) =>
+    // The env carries node's request, which a refused body is drained from (unread-body.ts).
+    fetch: (request: Request, env: unknown) =>
       app
-        ? app.fetch(request)
+        ? app.fetch(request, env)
         : Response.json({ error: 'starting', code: 'not_ready' }, { status: 503 }),
   });
   await new Promise<void>((resolve, reject) => {
@@ -64,6 +65,7 @@ export async function startDaemon(
   } else {
     log.warn('no --data-dir: this node keeps its entries in memory only and loses them on restart');
   }
+  for (const warning of config.warnings ?? []) log.warn(warning);
   if (!config.secret) {
     log.warn(
       'no --secret: cluster traffic is unauthenticated; anyone on the network can join or forge answers',
@@ -111,6 +113,8 @@ export async function startDaemon(
       peerTimeoutMs: config.peerTimeoutMs,
       secret: config.secret,
       allowAddressMismatch: config.allowAddressMismatch,
+      maxClockSkewMs: config.maxClockSkew * 1000,
+      maxMembers: config.maxMembers,
     },
     { transport, durable, logger: log, metrics },
   );

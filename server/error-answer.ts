@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConflictError } from '../cluster/conditional.js';
 import { NotReadyError } from '../cluster/node.js';
 import { ReplicationError } from '../cluster/replication.js';
-import { formatVersion } from '../cluster/version.js';
+import { formatVersion, VersionAheadError } from '../cluster/version.js';
 import { HttpError } from './errors.js';
 import { writeResultJson } from './responses.js';
 
@@ -39,6 +39,12 @@ export function errorAnswer(
     return {
       status: 503,
       body: { error: error.message, code: 'replication_failed', ...writeResultJson(error.result) },
+    };
+  }
+  if (error instanceof VersionAheadError) {
+    return {
+      status: 422,
+      body: { error: error.message, code: 'version_ahead', version: formatVersion(error.version) },
     };
   }
   return undefined;

@@ -1,38 +1,121 @@
 import { Readable } from 'node:stream';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Entry } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
 import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/peer-client.js';
-import { AUTH_HEADER, isAuthentic } from '../cluster/request-auth.js';
+import {
+  ANSWER_AUTH_HEADER,
+  AUTH_HEADER,
+  bodyDigest,
+  RequestAuth,
+  type RequestRejection,
+  SEALED_HEADER,
+  STREAMED,
+} from '../cluster/request-auth.js';
 import { parseVersion } from '../cluster/version.js';
+import { bodyLimit, valueBodyLimit } from './body-limit.js';
 import { badRequest, HttpError, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
 
-/** Node-to-node routes: replicate, bulk entries, fetch a value, sync stream, health probe. */
-export function internalRoutes(node: DistNode, limits: Limits, secret?: string): Hono {
-  const app = new Hono();
-  if (secret) {
+/** What the auth middleware learnt of a signed request: its nonce and its body's digest. */
+type Signed = { nonce: string | undefined; digest: string | undefined };
+const EMPTY_DIGEST = bodyDigest(undefined);
+
+/**
+ * Most bytes of one replicate batch: the batcher sends at most 1 MiB of values in one, or a
+ * single larger value alone; keys and versions come on top.
+ */
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Node-to-node routes: replicate, bulk entries, fetch a value, sync stream, health probe.
+ * They take what client routes take (the same key and value limits, frames checked before
+ * anything is kept) and, with a cluster secret, only signed requests (request-auth.ts), and
+ * sign their answers.
+ */
+export function internalRoutes(
+  node: DistNode,
+  limits: Limits,
+  secret: string | undefined,
+  onRefused: (reason: RequestRejection | 'browser', detail: string) => void = () => {},
+): Hono<{ Variables: Signed }> {
+  const app = new Hono<{ Variables: Signed }>();
+  const auth = secret ? new RequestAuth(secret) : undefined;
+  const refuse = (reason: RequestRejection, what: string) => {
+    onRefused(reason, what);
+    return new HttpError(401, 'unauthorized', `node-to-node request refused: ${reason}`);
+  };
+  // Nodes call these routes with node:http, which sends neither header; every browser sends
+  // one or both. A page (a DNS-rebinding one above all, which Host and Origin checks of the
+  // client routes would have to catch) never gets to call a node-to-node route.
+  app.use('*', async (c, next) => {
+    if (c.req.header('origin') !== undefined || c.req.header('sec-fetch-site') !== undefined) {
+      onRefused('browser', `${c.req.method} ${c.req.path}`);
+      throw new HttpError(403, 'browser', 'node-to-node routes are not for browsers');
+    }
+    await next();
+  });
+  if (auth) {
     app.use('*', async (c, next) => {
       const url = new URL(c.req.url);
+      const what = `${c.req.method} ${url.pathname}`;
       const header = c.req.header(AUTH_HEADER);
-      if (!isAuthentic(secret, header, c.req.method, url.pathname + url.search)) {
-        throw new HttpError(401, 'unauthorized', 'node-to-node requests need the cluster secret');
-      }
+      const verdict = auth.verify(header, c.req.method, url.pathname + url.search, node.http);
+      if ('rejected' in verdict) throw refuse(verdict.rejected, what);
+      // A body is held to the signed digest where it is read (readBody), a stream chunk by
+      // chunk (auth.open); a GET has none.
+      const expected =
+        c.req.method === 'GET'
+          ? EMPTY_DIGEST
+          : url.pathname.endsWith('/entries')
+            ? STREAMED
+            : undefined;
+      if (expected !== undefined && verdict.digest !== expected) throw refuse('forged', what);
+      c.set('nonce', verdict.nonce);
+      c.set('digest', verdict.digest);
       await next();
+      if (c.res.headers.get(SEALED_HEADER)) return;
+      const body = new Uint8Array(await c.res.clone().arrayBuffer());
+      const answerHeader = (name: string) => c.res.headers.get(name) ?? undefined;
+      c.res.headers.set(
+        ANSWER_AUTH_HEADER,
+        auth.signAnswer(verdict.nonce, c.res.status, answerHeader, bodyDigest(body)),
+      );
     });
   }
+  /** The request body, held to the digest its signature names. */
+  const readBody = async (c: Context<{ Variables: Signed }>): Promise<Uint8Array> => {
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    if (auth && bodyDigest(body) !== c.get('digest'))
+      throw refuse('forged', `${c.req.method} ${c.req.path}`);
+    return body;
+  };
+  const replicateLimit = bodyLimit({
+    maxSize: MAX_BATCH_BYTES,
+    onError: () => {
+      throw new HttpError(
+        413,
+        'body_too_large',
+        `a replicate batch is at most ${MAX_BATCH_BYTES} bytes`,
+      );
+    },
+  });
+  const valueLimit = valueBodyLimit(limits.maxValueBytes);
+  const entriesOf = (
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    nonce: string | undefined,
+  ) => checkedEntries(auth && nonce ? auth.open(nonce, body) : body, limits);
 
   // Entries written elsewhere, batched (see ReplicaBatcher), as entry-codec frames. A batch
   // is small (1 MiB at most): read whole, not as a web stream, which costs more than the batch.
-  app.post('/replicate', async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    return c.json(await node.applyReplicas(entriesOf([body])));
+  app.post('/replicate', replicateLimit, async (c) => {
+    return c.json(await node.applyReplicas(entriesOf([await readBody(c)], undefined)));
   });
 
-  app.post('/conditional', async (c) => {
+  app.post('/conditional', valueLimit, async (c) => {
     const key = requestKey(c, '/conditional', limits);
     const ifVersion = c.req.header(IF_VERSION_HEADER);
     const version = ifVersion === undefined ? undefined : parseVersion(ifVersion);
@@ -43,8 +126,10 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
         ? { ifAbsent: true as const }
         : undefined;
     const ttl = c.req.header(TTL_HEADER);
-    const value = Buffer.from(await c.req.arrayBuffer());
+    if (ttl !== undefined && !/^[1-9]\d{0,8}$/.test(ttl)) throw badRequest('bad_ttl', 'bad ttl');
+    const value = Buffer.from(await readBody(c));
     const type = c.req.header('content-type') ?? 'application/octet-stream';
+    if (!/^[\x20-\x7e]{0,255}$/.test(type)) throw badRequest('bad_type', 'bad content type');
     const result = await node.write(key, value, type, {
       condition,
       ttlSeconds: ttl === undefined ? undefined : Number(ttl),
@@ -55,7 +140,7 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
 
   app.post('/entries', async (c) => {
     if (!c.req.raw.body) throw badRequest('missing_body', 'send the entries as the body');
-    return c.json(await node.applyEntries(entriesOf(c.req.raw.body)));
+    return c.json(await node.applyEntries(entriesOf(c.req.raw.body, c.get('nonce'))));
   });
 
   app.get('/value', (c) => {
@@ -64,10 +149,15 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
     return valueResponse(entry);
   });
 
-  app.get('/sync', () => {
-    const stream = Readable.toWeb(Readable.from(encodeEntries(node.store.primaryEntries())));
-    return new Response(stream as ReadableStream, {
-      headers: { 'content-type': 'application/octet-stream' },
+  app.get('/sync', (c) => {
+    const nonce = c.get('nonce');
+    const frames = encodeEntries(node.store.primaryEntries());
+    const body = Readable.from(auth && nonce ? auth.seal(nonce, frames) : frames);
+    return new Response(Readable.toWeb(body) as ReadableStream, {
+      headers: {
+        'content-type': 'application/octet-stream',
+        ...(auth ? { [SEALED_HEADER]: '1' } : {}),
+      },
     });
   });
 
@@ -75,12 +165,13 @@ export function internalRoutes(node: DistNode, limits: Limits, secret?: string):
   return app;
 }
 
-/** The entries of a request body in entry-codec frames; a bad frame is a 400. */
-async function* entriesOf(
+/** The entries of a request body in entry-codec frames; a bad or oversized frame is a 400. */
+async function* checkedEntries(
   body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  limits: Limits,
 ): AsyncGenerator<[string, Entry]> {
   try {
-    yield* decodeEntries(body);
+    yield* decodeEntries(body, limits);
   } catch (error) {
     throw badRequest('bad_entries', `the entry frames cannot be read: ${error}`);
   }

@@ -14,9 +14,10 @@ const key = {
 };
 const keyQuery = { ...key, in: 'query', description: 'The key (the form for `.` and `..`).' };
 const error = { $ref: '#/components/schemas/Error' };
+// 401 and 403 can answer every client route: a missing client token, another site, another host.
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((status) => [
+    [...statuses, 401, 403].map((status) => [
       String(status),
       {
         description: ERROR_TEXT[status] ?? 'error',
@@ -26,6 +27,8 @@ const errors = (...statuses: number[]) =>
   );
 const ERROR_TEXT: Record<number, string> = {
   400: 'missing or malformed field, key or encoding',
+  401: 'the node has a client token and the request did not carry it',
+  403: 'a browser request from another site (cross_site_request) or under an unknown host name (bad_host)',
   404: 'nobody has the key',
   409: 'a conditional write lost; `current` is the key version',
   413: 'value over --max-value-bytes',
@@ -172,10 +175,13 @@ export const openApiDocument = {
         responses: { 200: json('node, masters, members, store') },
       },
     },
-    '/health': { get: { summary: 'Liveness', responses: { 200: json('the process answers') } } },
+    '/health': {
+      get: { summary: 'Liveness', security: [], responses: { 200: json('the process answers') } },
+    },
     '/ready': {
       get: {
         summary: 'Readiness: joined and synced',
+        security: [],
         responses: { 200: json('ready'), 503: json('joining, syncing or stopping') },
       },
     },
@@ -212,7 +218,12 @@ export const openApiDocument = {
       },
     },
   },
+  // Only when the node has a client token (--client-token); /health and /ready never need it.
+  security: [{ clientToken: [] }, {}],
   components: {
+    securitySchemes: {
+      clientToken: { type: 'http', scheme: 'bearer', description: '--client-token of the node' },
+    },
     schemas: {
       Error: {
         type: 'object',

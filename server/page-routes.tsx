@@ -1,25 +1,44 @@
 import { type Context, Hono } from 'hono';
+import { deleteCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Entry } from '../cluster/entry.js';
 import type { DistNode } from '../cluster/node.js';
 import { formatVersion } from '../cluster/version.js';
 import { bodyLimit } from './body-limit.js';
+import { TOKEN_COOKIE } from './client-auth.js';
+import { tokenMatches } from './client-token.js';
 import { errorAnswer } from './error-answer.js';
 import { readWriteForm } from './form.js';
 import type { Limits } from './limits.js';
-import { type FormValues, type Outcome, Page } from './page.js';
+import { type FormValues, type Outcome, Page, pageHeaders } from './page.js';
+import type { RecordRefusal } from './refusals.js';
 import { requestKey } from './request-key.js';
+import { SignInPage } from './sign-in-page.js';
 
 type Failure = Extract<Outcome, { kind: 'failed' }>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** How long a browser keeps the client token once signed in. */
+const TOKEN_COOKIE_SECONDS = 30 * 86_400;
+
+/** What the page needs besides the limits: the client token, if any, and the refusal counter. */
+export interface PageOptions extends Limits {
+  clientToken?: string | undefined;
+  onRefused?: RecordRefusal | undefined;
+}
+
+/** The sign-in form, answered 401 (with the page's headers). */
+export function signInResponse(c: Context, error?: string): Response | Promise<Response> {
+  return c.html(html`<!doctype html>${<SignInPage error={error} />}`, 401, pageHeaders());
+}
+
 /**
  * The HTML page at `/` and its form post, `/ui/post`. Both work without JavaScript: each
  * answers the whole page with the outcome shown, under the status the JSON API would use.
  */
-export function pageRoutes(node: DistNode, limits: Limits): Hono {
+export function pageRoutes(node: DistNode, limits: PageOptions): Hono {
   const app = new Hono();
   const render = (
     c: Context,
@@ -33,9 +52,10 @@ export function pageRoutes(node: DistNode, limits: Limits): Hono {
         maxValueBytes={limits.maxValueBytes}
         outcome={outcome}
         form={form}
+        signedIn={limits.clientToken !== undefined}
       />
     );
-    return c.html(html`<!doctype html>${page}`, status);
+    return c.html(html`<!doctype html>${page}`, status, pageHeaders());
   };
 
   // As for /post: urlencoded text can take three bytes per value byte.
@@ -49,6 +69,34 @@ export function pageRoutes(node: DistNode, limits: Limits): Hono {
         code: 'value_too_large',
         error: `the body is over the limit for a value of ${limits.maxValueBytes} bytes`,
       }),
+  });
+
+  // Sign in: the token from a form (no JavaScript needed) into an HttpOnly, SameSite=Strict
+  // cookie, which the client routes take in place of the Authorization header.
+  const tokenLimit = bodyLimit({
+    maxSize: 8 * 1024,
+    onError: (c) => signInResponse(c, 'That is too long for a token.'),
+  });
+  app.post('/ui/login', tokenLimit, async (c) => {
+    const token = limits.clientToken;
+    if (token === undefined) return c.redirect('/', 303);
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const given = typeof form.token === 'string' ? form.token.trim() : undefined;
+    if (!tokenMatches(token, given)) {
+      limits.onRefused?.(c, 'bad_token', 'the sign-in form gave a wrong token');
+      return signInResponse(c, 'That token is not this node’s.');
+    }
+    setCookie(c, TOKEN_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      maxAge: TOKEN_COOKIE_SECONDS,
+    });
+    return c.redirect('/', 303);
+  });
+  app.post('/ui/logout', (c) => {
+    deleteCookie(c, TOKEN_COOKIE, { path: '/' });
+    return c.redirect('/', 303);
   });
 
   app.get('/', async (c) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DistNode } from '../cluster/node.js';
 
@@ -50,10 +51,12 @@ export interface PageProps {
   maxValueBytes: number;
   outcome?: Outcome | undefined;
   form?: FormValues | undefined;
+  /** The node has a client token: the header offers to sign out. */
+  signedIn?: boolean | undefined;
 }
 
 /** The whole page: the forms, the answer to the last one, and the cluster as this node sees it. */
-export function Page({ status, maxValueBytes, outcome, form = {} }: PageProps) {
+export function Page({ status, maxValueBytes, outcome, form = {}, signedIn }: PageProps) {
   return (
     <html lang="en">
       <head>
@@ -68,6 +71,11 @@ export function Page({ status, maxValueBytes, outcome, form = {} }: PageProps) {
           <p>
             node <code>{status.node.id}</code> in cluster <code>{status.node.cluster}</code>
           </p>
+          {signedIn && (
+            <form method="post" action="/ui/logout" class="sign-out">
+              <button type="submit">Sign out</button>
+            </form>
+          )}
         </header>
         <main>
           <div class="forms">
@@ -485,7 +493,7 @@ const SCRIPT = `
 })();
 `;
 
-const STYLE = `
+export const STYLE = `
 :root {
   color-scheme: light dark;
   --bg: #f4f6f9; --card: #ffffff; --text: #1c2330; --muted: #5d6878; --line: #dfe4eb;
@@ -570,4 +578,33 @@ tbody tr.self { background: var(--self); }
 .badge-syncing, .badge-joining { background: #fff0c7; color: #7a5600; }
 .badge-leaving, .badge-silent { background: #fbdada; color: #9b1c1c; }
 .badge-master { background: #dde7ff; color: #1d48a8; }
+.sign-out { margin-left: auto; }
+.sign-out button { margin-top: 0; }
+.signin { max-width: 26rem; }
 `;
+
+let headers: Record<string, string> | undefined;
+
+/**
+ * Headers of every HTML page: a CSP that lets run only the page's own inline script and style
+ * (by hash), talk only to this node and be framed by nobody (clickjacking).
+ */
+export function pageHeaders(): Record<string, string> {
+  const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+  headers ??= {
+    'content-security-policy': [
+      "default-src 'none'",
+      `script-src ${hash(SCRIPT)}`,
+      `style-src ${hash(STYLE)}`,
+      "connect-src 'self'",
+      "img-src 'self'",
+      "form-action 'self'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'same-origin',
+  };
+  return headers;
+}

@@ -1,10 +1,10 @@
+import { tokenMatches } from '../client-token.js';
 import { integerArg, word } from './arguments.js';
 import type { CommandSpec, RespContext, Session } from './command.js';
 import { globToRegExp } from './glob.js';
 import { DISTSTORE_VERSION, infoText, REDIS_VERSION } from './info.js';
 import { array, bulk, integer, map, nil, OK, PONG, type Protocol } from './reply.js';
 import { err, RespError, syntaxError, wrongArity } from './resp-error.js';
-import { tokenMatches } from './token-match.js';
 
 /** Answers AUTH and HELLO … AUTH: marks the session authenticated or throws WRONGPASS. */
 function authenticate(

@@ -2,31 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Fleet } from '../integration/fleet.js';
+import { CHROMIUM_SKIP, launchChromium } from '../support/chromium.js';
 
 /** The HTML page in a real browser, against a real three-node fleet on loopback. */
 
 const OUTPUT = fileURLToPath(new URL('../../test-output/', import.meta.url));
 
-describe('the web page in a browser', () => {
+describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
   let fleet: Fleet;
   let browser: Browser;
   before(async () => {
     fleet = await Fleet.start(3);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -79,14 +79,14 @@ describe('the HTTP bad-input matrix: a clear 4xx, nothing stored, node healthy',
   }
 
   test('huge headers → 431, then the node still serves', async () => {
-    const huge = `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`;
+    const huge = `GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`;
     assert.equal(await raw(node.port, huge), 431);
     figures.push('431');
   });
 
   test('a body that stalls is cut off by the request timeout (408)', async () => {
     const partial =
-      'POST /post HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nkey=slow&val';
+      'POST /post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nkey=slow&val';
     assert.equal(await raw(node.port, partial, 1), 408);
     figures.push('408');
   });

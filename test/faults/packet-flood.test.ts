@@ -50,8 +50,9 @@ test('a flood of random and mutated packets is counted, dropped, and survived', 
   };
   const before = await counters();
   const socket = dgram.createSocket('udp4');
-  // Loopback only: the node's listener is bound to 0.0.0.0 and takes unicast too.
+  // To the group on the loopback interface: the node's listener takes nothing else.
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  socket.setMulticastInterface('127.0.0.1');
   let sent = 0;
   for (let i = 0; i < PACKETS; i++) {
     let datagram: Buffer;
@@ -66,7 +67,7 @@ test('a flood of random and mutated packets is counted, dropped, and survived', 
       }
     }
     await new Promise((resolve) =>
-      socket.send(datagram, fleet.multicastPort, '127.0.0.1', resolve),
+      socket.send(datagram, fleet.multicastPort, '239.255.49.83', resolve),
     );
     sent++;
     // Paced so that the kernel's receive buffer, not the node, is never the one dropping.

@@ -109,7 +109,10 @@ describe('bad input changes nothing', () => {
       'diststore_packets_dropped_total',
       'reason="malformed"',
     );
+    // To the group, on loopback: the node's cluster port takes nothing else.
     const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    socket.setMulticastInterface('127.0.0.1');
     const garbage = [
       Buffer.from('not a dns packet'),
       Buffer.alloc(0),
@@ -118,7 +121,7 @@ describe('bad input changes nothing', () => {
     ];
     for (const packet of garbage) {
       await new Promise((resolve) =>
-        socket.send(packet, fleet.multicastPort, '127.0.0.1', resolve),
+        socket.send(packet, fleet.multicastPort, '239.255.49.83', resolve),
       );
     }
     socket.close();

@@ -22,13 +22,17 @@ interface RunOptions {
   stdin?: Buffer;
   /** DISTSTORE_NODE for the child; the test runner's own is never inherited. */
   node?: string;
+  /** DISTSTORE_TOKEN for the child; likewise never inherited. */
+  token?: string;
 }
 
 /** Runs the diststore CLI as a user would, as a child process; bounded by a kill timer. */
 function cli(args: string[], options: RunOptions = {}): Promise<Run> {
   const env = { ...process.env };
   delete env.DISTSTORE_NODE;
+  delete env.DISTSTORE_TOKEN;
   if (options.node !== undefined) env.DISTSTORE_NODE = options.node;
+  if (options.token !== undefined) env.DISTSTORE_TOKEN = options.token;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
       env,
@@ -234,5 +238,41 @@ describe('the diststore command line against a three-node fleet', () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0);
     assert.match(help.stdout.toString(), /^Usage: diststore /);
+  });
+});
+
+describe('the command line against a node with a client token', () => {
+  const TOKEN = 'cli-client-token-0123456789';
+  let fleet: Fleet;
+  before(async () => {
+    fleet = await Fleet.start(1, { token: TOKEN });
+  });
+  after(async () => {
+    await fleet?.close();
+  });
+
+  test('without the token: exit 4, naming --token and DISTSTORE_TOKEN', async () => {
+    const run = await cli(['--node', fleet.node(0).url(''), 'keys']);
+    assert.equal(run.code, 4);
+    assert.match(run.stderr, /401 unauthorized.*--token or DISTSTORE_TOKEN/);
+    const wrong = await cli([
+      '--node',
+      fleet.node(0).url(''),
+      '--token',
+      'wrong-0123456789',
+      'keys',
+    ]);
+    assert.equal(wrong.code, 4);
+  });
+
+  test('--token or DISTSTORE_TOKEN: post, get, delete work', async () => {
+    const node = ['--node', fleet.node(0).url('')];
+    const post = await cli([...node, '--token', TOKEN, 'post', 'tok', 'ok']);
+    assert.equal(post.code, 0, post.stderr);
+    const get = await cli([...node, 'get', 'tok'], { token: TOKEN });
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout.toString(), 'ok');
+    const remove = await cli([...node, 'delete', 'tok'], { token: TOKEN });
+    assert.equal(remove.code, 0, remove.stderr);
   });
 });

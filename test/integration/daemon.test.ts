@@ -22,6 +22,19 @@ describe('diststored refuses bad configuration', () => {
       /DISTSTORE_LOOKUP_TIMEOUT_MS|--lookup-timeout-ms/,
     ],
     ['binding everywhere without an advertised address', ['--bind', '0.0.0.0'], {}, /--advertise/],
+    // Protected mode: refused before anything is bound (192.0.2.0/24 is documentation-only).
+    [
+      'a LAN address without a secret (protected mode)',
+      ['--bind', '192.0.2.10'],
+      {},
+      /protected mode.*--secret-file.*--insecure/,
+    ],
+    [
+      'multicast on a LAN interface without a secret, insecure switched off',
+      ['--multicast-interface', '192.0.2.10'],
+      { DISTSTORE_INSECURE: '0' },
+      /protected mode.*DISTSTORE_INSECURE=1/,
+    ],
   ];
   for (const [name, args, env, message] of cases) {
     test(`${name}: exit 2 with a message naming the option`, async () => {

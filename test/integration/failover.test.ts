@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { Fleet, type NodeProcess, waitFor } from './fleet.js';
 
@@ -83,5 +86,52 @@ describe('master failure', () => {
     assert.equal(await leaving.stop('SIGTERM'), 0, 'exit code 0 on SIGTERM');
     const next = await fleet.settled(3000);
     assert.ok(!next.ids.includes(leaving.id));
+  });
+
+  test('a master that held a key only as a cached copy keeps it: two failovers and a restart', async (t) => {
+    // The sequence a randomized fault run found losing an acknowledged write: the new master
+    // had read the key before it was elected, so it held it only in its cache, acknowledged
+    // the sync of it without making it primary, and dropped it at a restart.
+    const dirs = await mkdtemp(join(tmpdir(), 'diststore-cached-master-'));
+    t.after(() => rm(dirs, { recursive: true, force: true }));
+    fleet = await Fleet.start(4, { dataDirs: [0, 1, 2, 3].map((i) => join(dirs, `n${i}`)) });
+    const masters = await fleet.settled();
+    const [a, b] = fleet.masterNodes(masters) as [NodeProcess, NodeProcess];
+    const [c, d] = fleet.nodes.filter((n) => !masters.ids.includes(n.id)) as [
+      NodeProcess,
+      NodeProcess,
+    ];
+    // Local keys make C the key-richest member, so it is the one elected when A dies.
+    for (const i of [1, 2, 3]) {
+      assert.equal((await c.post('/post-local', { key: `c-own-${i}`, value: 'x' })).status, 200);
+    }
+    const written = await a.post('/post', { key: 'k', value: 'acknowledged' });
+    assert.equal(written.status, 200, await written.text());
+    assert.equal(await (await c.get('/get/k')).text(), 'acknowledged', 'C reads k: a cached copy');
+
+    await a.stop('SIGKILL');
+    const second = await fleet.settled(15_000);
+    assert.deepEqual([...second.ids].sort(), [b.id, c.id].sort(), 'C replaces A');
+    await b.stop('SIGKILL');
+    const third = await fleet.settled(15_000);
+    assert.deepEqual([...third.ids].sort(), [c.id, d.id].sort(), 'D replaces B');
+    await waitFor(
+      async () => (await d.get('/get-local/k')).status === 200,
+      'D to hold k, synced from C',
+    );
+
+    await c.stop('SIGKILL');
+    const restarted = await fleet.add(['--data-dir', c.dataDir as string]);
+    await fleet.settled(15_000);
+    for (const node of [d, restarted]) {
+      const response = await node.get('/get/k');
+      assert.equal(response.status, 200, `k on ${node.id}`);
+      assert.equal(await response.text(), 'acknowledged');
+    }
+    assert.equal(
+      await (await restarted.get('/get-local/k')).text(),
+      'acknowledged',
+      'C kept k on disk',
+    );
   });
 });

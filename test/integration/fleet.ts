@@ -102,6 +102,10 @@ export class NodeProcess {
   constructor(
     readonly port: number,
     readonly child: ChildProcess,
+    /** The node's client token, sent by get/post/status/metric. */
+    readonly token?: string,
+    /** The --data-dir the fleet gave it, if any. */
+    readonly dataDir?: string,
   ) {
     child.stdout?.on('data', (chunk) => {
       this.output += chunk;
@@ -120,12 +124,21 @@ export class NodeProcess {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
+  /** The Authorization header of the node's client token, if it has one. */
+  get auth(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
   async get(path: string): Promise<Response> {
-    return fetch(this.url(path));
+    return fetch(this.url(path), { headers: this.auth });
   }
 
   async post(path: string, fields: Record<string, string>): Promise<Response> {
-    return fetch(this.url(path), { method: 'POST', body: new URLSearchParams(fields) });
+    return fetch(this.url(path), {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: this.auth,
+    });
   }
 
   async status(): Promise<Status> {
@@ -163,6 +176,8 @@ export interface FleetOptions {
   dataDirs?: string[];
   /** Extra flags for the node started `index`-th. */
   perNode?: (index: number) => string[];
+  /** A client token for every node (given by variable, kept out of `ps`). */
+  token?: string;
 }
 
 /** A cluster of real node processes sharing one cluster name and multicast port. */
@@ -179,8 +194,14 @@ export class Fleet {
 
   static async start(count: number, options: FleetOptions = {}): Promise<Fleet> {
     const fleet = new Fleet(await freePort('udp'), options);
-    await Promise.all(Array.from({ length: count }, () => fleet.add()));
-    await fleet.settled();
+    try {
+      await Promise.all(Array.from({ length: count }, () => fleet.add()));
+      await fleet.settled();
+    } catch (error) {
+      // Nodes left running would keep the test process, and so the whole run, from ending.
+      await fleet.close();
+      throw error;
+    }
     return fleet;
   }
 
@@ -209,12 +230,13 @@ export class Fleet {
       ...(this.options.perNode?.(index) ?? []),
       ...extraArgs,
     ];
+    const token = this.options.token;
     const child = fork(MAIN, args, {
       execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...(token ? { DISTSTORE_CLIENT_TOKEN: token } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const node = new NodeProcess(port, child);
+    const node = new NodeProcess(port, child, token, dataDir);
     this.starting--;
     // With DISTSTORE_TEST_LOG set, the nodes' logs go to the test's stderr as well.
     if (process.env.DISTSTORE_TEST_LOG) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { requireTool } from '../support/require-tool.js';
+import { requireTools } from '../support/require-tool.js';
 import type { Fleet } from './fleet.js';
 import { ioredis, RawClient, REDIS_CLI, redisCli, respFleet } from './resp-support.js';
 
@@ -14,7 +14,7 @@ describe('RESP port with a client token', () => {
   const clients: Redis[] = [];
   before(async () => {
     let respPort: (i: number) => number;
-    ({ fleet, respPort } = await respFleet(1, { args: ['--client-token', TOKEN] }));
+    ({ fleet, respPort } = await respFleet(1, { token: TOKEN }));
     port = respPort(0);
   });
   after(async () => {
@@ -85,7 +85,7 @@ describe('RESP port with a client token', () => {
   });
 
   test('redis-cli -a <token>', {
-    skip: requireTool('RESP AUTH with redis-cli', REDIS_CLI, 'redis-tools'),
+    skip: requireTools('RESP AUTH with redis-cli', [REDIS_CLI], ['redis-tools']),
   }, async () => {
     const denied = await redisCli(port, ['GET', 'authed-key']);
     assert.match(denied.stdout, /NOAUTH Authentication required/);

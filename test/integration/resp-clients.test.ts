@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import { requireTool } from '../support/require-tool.js';
+import { requireTools } from '../support/require-tool.js';
 import { type Fleet, waitFor } from './fleet.js';
 import { ioredis, REDIS_CLI, redisCli, respFleet } from './resp-support.js';
 
@@ -210,7 +210,7 @@ describe('RESP port with real clients', () => {
   });
 
   describe('redis-cli', () => {
-    const skip = requireTool('RESP tests with redis-cli', REDIS_CLI, 'redis-tools');
+    const skip = requireTools('RESP tests with redis-cli', [REDIS_CLI], ['redis-tools']);
 
     test('every command, as an operator types them', { skip }, async () => {
       const port = respPort(1);
@@ -279,10 +279,10 @@ describe('RESP port with real clients', () => {
       assert.ok(lines.includes('"v"'), stdout);
     });
 
-    const noPty = requireTool(
+    const noPty = requireTools(
       'interactive redis-cli (run in a pseudo-terminal)',
-      'python3',
-      'python3',
+      ['python3'],
+      ['python3'],
     );
     test('interactive redis-cli: help and hints come from COMMAND DOCS', {
       skip: skip || noPty,

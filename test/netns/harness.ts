@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Status } from '../integration/fleet.js';
 import { agreedMasters, waitFor } from '../integration/fleet.js';
+import { skipUnless } from '../support/require-tool.js';
 
 /**
  * Drives scripts/netns-fleet from tests: real nodes, each in its own network namespace with
@@ -52,19 +53,19 @@ function untrack(fleet: NetnsFleet): void {
 }
 
 /**
- * Why these tests cannot run here (not root, no iproute2, no namespaces), or undefined.
- * The first call says so loudly on stderr, so a CI log shows the tests did not run.
+ * Why these tests cannot run here (not root, no iproute2, no namespaces), or undefined;
+ * said loudly once (test/support/require-tool.ts), and a failure under CI's switch.
  */
 export function netnsSkipReason(): string | undefined {
   if (skipReason !== null) return skipReason;
+  let why: string | undefined;
   try {
     execFileSync(SCRIPT, ['check'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    skipReason = undefined;
   } catch (error) {
     const { stdout, stderr, message } = error as { stdout?: Buffer; stderr?: Buffer } & Error;
-    skipReason = `${stdout ?? ''}${stderr ?? ''}`.trim() || message;
-    process.stderr.write(`\nNETNS TESTS SKIPPED: ${skipReason}\n\n`);
+    why = `${stdout ?? ''}${stderr ?? ''}`.trim() || message;
   }
+  skipReason = skipUnless('NETNS TESTS', 'run as root with apt-get install iproute2', why);
   return skipReason;
 }
 

@@ -57,6 +57,7 @@ describe('parseConfig', () => {
       DISTSTORE_WRITE_ACKS: 'local',
       DISTSTORE_CLUSTER: 'green',
       DISTSTORE_MAX_VALUE_BYTES: '2048',
+      DISTSTORE_INSECURE: '1',
     });
     assert.equal(config.port, 9001);
     assert.equal(config.multicastInterface, '10.1.2.3');
@@ -126,8 +127,104 @@ describe('parseConfig', () => {
   });
 
   test('--bind 0.0.0.0 with --advertise advertises that address', () => {
-    const config = parseConfig(['--bind', '0.0.0.0', '--advertise', '10.0.0.5'], {});
+    const config = parseConfig(['--bind', '0.0.0.0', '--advertise', '10.0.0.5', '--insecure'], {});
     assert.equal(config.bind, '0.0.0.0');
     assert.equal(config.advertise, '10.0.0.5');
+  });
+});
+
+describe('protected mode', () => {
+  const lan: [string, string[]][] = [
+    ['HTTP on every interface', ['--bind', '0.0.0.0', '--advertise', '127.0.0.1']],
+    ['HTTP on a LAN address', ['--bind', '192.0.2.10']],
+    ['a LAN advertised address', ['--advertise', '192.0.2.10']],
+    ['multicast on a LAN interface', ['--multicast-interface', '192.0.2.10']],
+  ];
+  for (const [name, argv] of lan) {
+    test(`${name} without a secret is refused, naming both ways out`, () => {
+      assert.throws(
+        () => parseConfig(argv, {}),
+        (error: Error) => {
+          assert.equal(error.name, 'ConfigError');
+          assert.match(error.message, /protected mode/);
+          assert.match(error.message, /--secret-file/);
+          assert.match(error.message, /--insecure/);
+          assert.match(error.message, /DISTSTORE_INSECURE=1/);
+          return true;
+        },
+      );
+    });
+    test(`${name} starts with a secret, or with --insecure (and warns)`, () => {
+      const secret = parseConfig([...argv, '--secret', 'a-secret-of-16-chars'], {});
+      assert.equal(secret.secret, 'a-secret-of-16-chars');
+      const insecure = parseConfig([...argv, '--insecure'], {});
+      assert.equal(insecure.insecure, true);
+      assert.ok(insecure.warnings.some((w) => /protected mode is off/.test(w)));
+    });
+  }
+
+  test('loopback needs neither (npm start, the bench, the pm2 fleet)', () => {
+    const config = parseConfig([], {});
+    assert.equal(config.insecure, false);
+    assert.deepEqual(config.warnings, []);
+    parseConfig(['--bind', '127.0.0.2', '--multicast-interface', '127.0.0.1'], {});
+    parseConfig(['--advertise', 'localhost'], {});
+  });
+
+  test('DISTSTORE_INSECURE takes 1 or 0 only', () => {
+    const env = { DISTSTORE_BIND: '192.0.2.10' };
+    assert.equal(parseConfig([], { ...env, DISTSTORE_INSECURE: '1' }).insecure, true);
+    assert.throws(() => parseConfig([], { ...env, DISTSTORE_INSECURE: '0' }), /protected mode/);
+    assert.throws(
+      () => parseConfig([], { ...env, DISTSTORE_INSECURE: 'sure' }),
+      configError(/DISTSTORE_INSECURE/),
+    );
+  });
+
+  test('a secret from a file or a variable satisfies it without a warning', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(await mkdtemp(join(tmpdir(), 'diststore-config-')), 'secret');
+    await writeFile(file, 'from-a-file-0123456789\n', { mode: 0o600 });
+    const fromFile = parseConfig(['--bind', '192.0.2.10', '--secret-file', file], {});
+    assert.equal(fromFile.secret, 'from-a-file-0123456789');
+    assert.deepEqual(fromFile.warnings, []);
+    const fromEnv = parseConfig([], {
+      DISTSTORE_BIND: '192.0.2.10',
+      DISTSTORE_SECRET: 'from-the-env-0123456789',
+    });
+    assert.deepEqual(fromEnv.warnings, []);
+  });
+
+  test('systemd credentials (LoadCredential=) give the secret and token when nothing else does', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'diststore-credentials-'));
+    await writeFile(join(dir, 'diststore-secret'), 'credential-secret-0123456789\n');
+    await writeFile(join(dir, 'diststore-client-token'), 'credential-token-0123456789\n');
+    const env = { CREDENTIALS_DIRECTORY: dir, DISTSTORE_BIND: '192.0.2.10' };
+    const config = parseConfig([], env);
+    assert.equal(config.secret, 'credential-secret-0123456789');
+    assert.equal(config.clientToken, 'credential-token-0123456789');
+    assert.deepEqual(config.warnings, []);
+    const explicit = parseConfig([], { ...env, DISTSTORE_SECRET: 'explicit-secret-0123456789' });
+    assert.equal(explicit.secret, 'explicit-secret-0123456789', 'a variable wins');
+    const none = parseConfig([], { CREDENTIALS_DIRECTORY: join(dir, 'absent') });
+    assert.equal(none.secret, undefined, 'a credential that was not loaded is no error');
+  });
+
+  test('--secret and --client-token on the command line warn and name the file option', () => {
+    const config = parseConfig(
+      ['--secret', 'visible-in-ps-0123456789', '--client-token', 'token-in-ps-0123456789'],
+      {},
+    );
+    assert.equal(config.warnings.length, 2);
+    assert.match(config.warnings[0] ?? '', /--secret on the command line.*--secret-file/);
+    assert.match(
+      config.warnings[1] ?? '',
+      /--client-token on the command line.*--client-token-file/,
+    );
   });
 });

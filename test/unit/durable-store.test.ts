@@ -73,6 +73,36 @@ describe('durable store', () => {
     });
   });
 
+  test('the dir is made 0700 and its files 0600, even in an existing 0755 dir', async () => {
+    await inTempDir(async (dir) => {
+      const mode = async (path: string) => ((await fs.stat(path)).mode & 0o777).toString(8);
+      const fresh = join(dir, 'fresh');
+      const made = await openDurableStore(fresh);
+      await made.put('k', entry('v'));
+      assert.equal(await mode(fresh), '700');
+      await made.close();
+
+      const existing = join(dir, 'existing');
+      await fs.mkdir(existing, { mode: 0o755 });
+      await fs.chmod(existing, 0o755);
+      const store = await openDurableStore(existing);
+      await store.put('k', entry('v'));
+      await store.close();
+      // A file left readable by an older version is tightened at the next open.
+      await fs.chmod(join(existing, 'data.mdb'), 0o644);
+      await fs.chmod(existing, 0o755);
+      const again = await openDurableStore(existing);
+      try {
+        assert.equal(await mode(existing), '700');
+        const names = (await fs.readdir(existing)).sort();
+        assert.ok(names.includes('data.mdb') && names.includes('lock.mdb'), names.join());
+        for (const name of names) assert.equal(await mode(join(existing, name)), '600', name);
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
   test('put replaces a key and remove deletes it', async () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(dir);

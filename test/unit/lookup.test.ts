@@ -266,7 +266,7 @@ describe('Lookup', () => {
     assert.deepEqual(fetches, ['evil', 'm1']);
   });
 
-  test('a deletion newer than every copy ends the lookup with undefined, fetching nothing', async () => {
+  test('a deletion newer than every copy ends the lookup with its tombstone, fetching nothing', async () => {
     const stale = entryOf('stale copy', { wall: 4, counter: 0, node: 'n1' });
     const deletion = makeTombstone({ wall: 5, counter: 0, node: 'm1' });
     const { lookup, fetches, outcomes } = harness({ held: { n1: stale, m1: deletion } });
@@ -275,7 +275,7 @@ describe('Lookup', () => {
     lookup.answer(HASH, answerFor(stale, 'n1', false));
     lookup.answer(HASH, answerFor(deletion, 'm1', true));
 
-    assert.equal(await found, undefined);
+    assert.deepEqual(await found, deletion);
     assert.deepEqual(fetches, []);
     assert.deepEqual(outcomes, ['deleted']);
   });
@@ -388,8 +388,9 @@ describe('Lookup with an early fetch from a master', () => {
     const early = earlyFrom('m1');
     const { lookup, outcomes } = harness({ fetchEarly: early.fetchEarly });
     const found = lookup.find(KEY, HASH);
-    early.settle(makeTombstone({ wall: 2, counter: 0, node: 'm1' }));
-    assert.equal(await found, undefined);
+    const deletion = makeTombstone({ wall: 2, counter: 0, node: 'm1' });
+    early.settle(deletion);
+    assert.equal(await found, deletion);
     assert.deepEqual(outcomes, ['deleted']);
   });
 
@@ -435,5 +436,17 @@ describe('Lookup with an early fetch from a master', () => {
     timer.fire();
     assert.equal(await found, entry);
     assert.deepEqual(fetches, ['m2']);
+  });
+
+  test("an early value whose hash differs from its master's own answer is not taken", async () => {
+    const said = entryOf('the real value', { wall: 3, counter: 0, node: 'm1' });
+    const forged = entryOf('something else', said.version);
+    const early = earlyFrom('m1');
+    const { lookup, fetches } = harness({ held: { m1: said }, fetchEarly: early.fetchEarly });
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(said, 'm1', true));
+    early.settle(forged);
+    assert.equal(await found, said, 'the value fetched for the answer, whose hash matches');
+    assert.deepEqual(fetches, ['m1']);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import packet, { type Packet } from 'dns-packet';
-import { authHeader, isAuthentic } from '../../cluster/request-auth.js';
+import { bodyDigest, RequestAuth } from '../../cluster/request-auth.js';
 import { PacketSigner } from '../../cluster/signing.js';
 import { Wire } from '../../cluster/wire.js';
 
@@ -47,22 +47,85 @@ describe('PacketSigner', () => {
 
     const old = overTheWire(signer.sign(announce));
     now += 10_001;
-    assert.deepEqual(signer.verify(old), { rejected: 'replayed' }, 'outside the window');
+    assert.deepEqual(signer.verify(old), { rejected: 'clock-skew' }, 'outside the window');
   });
 });
 
 describe('request authentication', () => {
-  test('a signed request verifies; another path, method, secret or time does not', () => {
-    const now = 5_000_000;
-    const header = authHeader(SECRET, 'POST', '/internal/replicate?key=a', now);
-    assert.ok(isAuthentic(SECRET, header, 'POST', '/internal/replicate?key=a', now + 1000));
-    assert.ok(!isAuthentic(SECRET, header, 'POST', '/internal/replicate?key=b', now));
-    assert.ok(!isAuthentic(SECRET, header, 'GET', '/internal/replicate?key=a', now));
-    assert.ok(
-      !isAuthentic('another-secret-entirely', header, 'POST', '/internal/replicate?key=a', now),
+  const PATH = '/internal/replicate?key=a';
+  const TARGET = '127.0.0.1:8181';
+  const clockAt = (start: number) => {
+    const clock = { now: start };
+    return { clock, auth: new RequestAuth(SECRET, () => clock.now) };
+  };
+
+  test('a signed request verifies once; another path, method, target, secret or time does not', () => {
+    const { clock, auth } = clockAt(5_000_000);
+    const digest = bodyDigest(Buffer.from('frames'));
+    const { header, nonce } = auth.sign('POST', PATH, TARGET, digest);
+    const fresh = () => new RequestAuth(SECRET, () => clock.now);
+    assert.deepEqual(fresh().verify(header, 'POST', '/internal/replicate?key=b', TARGET), {
+      rejected: 'forged',
+    });
+    assert.deepEqual(fresh().verify(header, 'GET', PATH, TARGET), { rejected: 'forged' });
+    assert.deepEqual(fresh().verify(header, 'POST', PATH, '127.0.0.1:8182'), {
+      rejected: 'forged',
+    });
+    assert.deepEqual(
+      new RequestAuth('another-secret-entirely', () => clock.now).verify(
+        header,
+        'POST',
+        PATH,
+        TARGET,
+      ),
+      { rejected: 'forged' },
     );
-    assert.ok(!isAuthentic(SECRET, header, 'POST', '/internal/replicate?key=a', now + 60_000));
-    assert.ok(!isAuthentic(SECRET, undefined, 'POST', '/internal/replicate?key=a', now));
-    assert.ok(!isAuthentic(SECRET, 'garbage', 'POST', '/internal/replicate?key=a', now));
+    assert.deepEqual(fresh().verify(undefined, 'POST', PATH, TARGET), { rejected: 'unsigned' });
+    assert.deepEqual(fresh().verify('garbage', 'POST', PATH, TARGET), { rejected: 'unsigned' });
+    const [t, n, , mac] = header.split('.');
+    const otherBody = `${t}.${n}.${bodyDigest(Buffer.from('planted'))}.${mac}`;
+    assert.deepEqual(fresh().verify(otherBody, 'POST', PATH, TARGET), { rejected: 'forged' });
+
+    clock.now += 1000;
+    assert.deepEqual(auth.verify(header, 'POST', PATH, TARGET), { nonce, digest });
+    assert.deepEqual(auth.verify(header, 'POST', PATH, TARGET), { rejected: 'replayed' });
+    clock.now += 10_000;
+    assert.deepEqual(fresh().verify(header, 'POST', PATH, TARGET), { rejected: 'clock-skew' });
+  });
+
+  test('an answer verifies only for the request that carried its nonce, unchanged', () => {
+    const { auth } = clockAt(1);
+    const headers: Record<string, string> = {
+      'content-type': 'text/plain',
+      'x-diststore-version': '5.0.n1',
+    };
+    const header = (name: string) => headers[name];
+    const body = bodyDigest(Buffer.from('value'));
+    const signed = auth.signAnswer('nonce-1', 200, header, body);
+    assert.ok(auth.verifyAnswer('nonce-1', signed, 200, header, body));
+    assert.ok(!auth.verifyAnswer('nonce-2', signed, 200, header, body), 'another request');
+    assert.ok(!auth.verifyAnswer('nonce-1', signed, 404, header, body), 'another status');
+    assert.ok(!auth.verifyAnswer('nonce-1', signed, 200, header, bodyDigest(Buffer.from('v2'))));
+    headers['x-diststore-version'] = '9.0.n1';
+    assert.ok(!auth.verifyAnswer('nonce-1', signed, 200, header, body), 'another version');
+    assert.ok(!auth.verifyAnswer('nonce-1', undefined, 200, header, body), 'unsigned');
+  });
+
+  test('a sealed stream opens whole, however it is cut, and refuses a change, a cut or another nonce', async () => {
+    const { auth } = clockAt(1);
+    const chunks = [Buffer.from('first chunk'), Buffer.from('second')];
+    const sealed = Buffer.concat([...auth.seal('n', chunks)]);
+    const open = async (bytes: Buffer[], nonce = 'n') => {
+      const out: Buffer[] = [];
+      for await (const chunk of auth.open(nonce, bytes)) out.push(chunk);
+      return Buffer.concat(out).toString();
+    };
+    const byteByByte = [...sealed].map((b) => Buffer.from([b]));
+    assert.equal(await open(byteByByte), 'first chunksecond');
+    await assert.rejects(open([sealed], 'other'), /not authentic/);
+    await assert.rejects(open([sealed.subarray(0, sealed.length - 40)]), /cut short/);
+    const tampered = Buffer.from(sealed);
+    tampered[6] = (tampered[6] as number) ^ 1;
+    await assert.rejects(open([tampered]), /not authentic/);
   });
 });

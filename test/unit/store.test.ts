@@ -49,13 +49,13 @@ describe('Store: last writer wins', () => {
     const { store } = storeFor(t);
     const second = entryOf('second', v(2));
 
-    assert.equal(store.putPrimary('k', second), true);
-    assert.equal(store.putPrimary('k', entryOf('first', v(1))), false);
-    assert.equal(store.putPrimary('k', entryOf('same version', v(2))), false);
+    assert.deepEqual(store.putPrimary('k', second), second);
+    assert.equal(store.putPrimary('k', entryOf('first', v(1))), undefined);
+    assert.equal(store.putPrimary('k', entryOf('same version', v(2))), undefined);
     assert.deepEqual(store.get('k'), second);
 
     const third = entryOf('third', v(2, 1));
-    assert.equal(store.putPrimary('k', third), true);
+    assert.deepEqual(store.putPrimary('k', third), third);
     assert.deepEqual(store.get('k'), third);
     assert.equal(store.primaryCount, 1);
     assert.deepEqual(store.bytes, { primary: 5, cached: 0 });
@@ -99,7 +99,7 @@ describe('Store: last writer wins', () => {
     const primary = entryOf('primary', v(2));
 
     store.putCached('k', entryOf('cached', v(1)));
-    assert.equal(store.putPrimary('k', primary), true);
+    assert.deepEqual(store.putPrimary('k', primary), primary);
 
     assert.deepEqual(store.get('k'), primary);
     assert.equal(store.cachedCount, 0);
@@ -108,17 +108,30 @@ describe('Store: last writer wins', () => {
     assert.equal(store.keyForHash(hashOf('k')), 'k');
   });
 
-  test('a primary older than (or equal to) the cached copy is refused', (t) => {
+  test('a cached copy of the same version is promoted to primary', (t) => {
+    const { store } = storeFor(t);
+    const entry = entryOf('same', v(5));
+
+    store.putCached('k', entry);
+    assert.deepEqual(store.putPrimary('k', entry), entry);
+
+    assert.deepEqual(store.get('k'), entry);
+    assert.deepEqual([store.primaryCount, store.cachedCount], [1, 0]);
+    assert.deepEqual([...store.primaryEntries()], [['k', entry]], 'in syncs and re-sends');
+    assert.equal(store.keyForHash(hashOf('k')), 'k');
+  });
+
+  test('a newer cached copy is promoted in place of an older primary', (t) => {
     const { store } = storeFor(t);
     const cached = entryOf('cached', v(5));
 
     store.putCached('k', cached);
-    assert.equal(store.putPrimary('k', entryOf('older', v(4))), false);
-    assert.equal(store.putPrimary('k', entryOf('equal', v(5))), false);
+    assert.deepEqual(store.putPrimary('k', entryOf('older', v(4))), cached);
 
     assert.deepEqual(store.get('k'), cached);
-    assert.equal(store.primaryCount, 0);
-    assert.equal(store.cachedCount, 1);
+    assert.deepEqual([store.primaryCount, store.cachedCount], [1, 0]);
+    assert.deepEqual(store.bytes, { primary: 6, cached: 0 });
+    assert.equal(store.putPrimary('k', entryOf('equal', v(5))), undefined, 'then held: no change');
   });
 });
 
@@ -153,7 +166,7 @@ describe('Store: keyForHash', () => {
     assert.equal(store.keyForHash(hashOf('b')), 'b');
   });
 
-  test('forgets a key invalidated from either tier', (t) => {
+  test('forgets a cached key invalidated, keeps a superseded primary findable', (t) => {
     const { store } = storeFor(t);
 
     store.putCached('c', entryOf('c', v(1)));
@@ -162,7 +175,7 @@ describe('Store: keyForHash', () => {
     store.invalidate('p', v(2), true);
 
     assert.equal(store.keyForHash(hashOf('c')), undefined);
-    assert.equal(store.keyForHash(hashOf('p')), undefined);
+    assert.equal(store.keyForHash(hashOf('p')), 'p');
   });
 
   test('forgets a key swept away, expired or an old tombstone', (t) => {
@@ -268,18 +281,28 @@ describe('Store: invalidate', () => {
     assert.deepEqual(store.bytes, { primary: 0, cached: 0 });
   });
 
-  test('drops an older primary only with primaryToo', (t) => {
+  test('marks an older primary superseded only with primaryToo, and never removes it', (t) => {
     const { store } = storeFor(t);
     const primary = entryOf('primary', v(1));
 
     store.putPrimary('k', primary);
     assert.equal(store.invalidate('k', v(2), false), undefined);
-    assert.deepEqual(store.get('k'), primary);
+    assert.deepEqual(store.live('k'), primary);
 
     assert.equal(store.invalidate('k', v(2), true), 'primary');
-    assert.equal(store.get('k'), undefined);
-    assert.equal(store.primaryCount, 0);
-    assert.deepEqual(store.bytes, { primary: 0, cached: 0 });
+    assert.equal(store.isSuperseded('k'), true);
+    assert.equal(store.live('k'), undefined, 'not served as current');
+    assert.deepEqual(store.get('k'), primary, 'still held');
+    assert.deepEqual([...store.primaryEntries()], [['k', primary]], 'still re-sent');
+    assert.deepEqual(store.bytes, { primary: 7, cached: 0 });
+
+    const older = entryOf('still older', v(1, 5));
+    store.putPrimary('k', older);
+    assert.equal(store.isSuperseded('k'), true, 'a version older than the mark keeps it');
+    const newer = entryOf('newer', v(2));
+    assert.deepEqual(store.putPrimary('k', newer), newer);
+    assert.equal(store.isSuperseded('k'), false);
+    assert.deepEqual(store.live('k'), newer);
   });
 
   test('never drops an equal or newer version, from either tier', (t) => {
@@ -357,12 +380,12 @@ describe('Store: sizes and bounds', () => {
     store.invalidate('d', v(2), false);
     expect(3, 0, 5, 0);
     store.invalidate('c', v(4), true);
-    expect(2, 0, 3, 0);
+    expect(3, 0, 5, 0);
     store.putPrimary('e', entryOf('1234', v(1), START + 1));
-    expect(3, 0, 7, 0);
+    expect(4, 0, 9, 0);
     clock.now = START + 100_000;
     assert.deepEqual(store.sweep().sort(), ['b', 'e']);
-    expect(1, 0, 3, 0);
+    expect(2, 0, 5, 0);
   });
 
   test('cacheMaxKeys bounds cached copies only, never primary entries', (t) => {

@@ -5,6 +5,7 @@ import {
   formatVersion,
   HybridClock,
   isNewer,
+  MAX_COUNTER,
   parseVersion,
   type Version,
 } from '../../cluster/version.js';
@@ -158,7 +159,7 @@ describe('formatVersion and parseVersion', () => {
     { wall: 0, counter: 0, node: 'a' },
     { wall: 1_700_000_000_123, counter: 42, node: 'node-1' },
     { wall: 1_700_000_000_123, counter: 0, node: '127.0.0.1:8181' },
-    { wall: 12, counter: 999_999_999, node: 'host.example.com:9000' },
+    { wall: 12, counter: MAX_COUNTER, node: 'host.example.com:9000' },
     { wall: 3, counter: 1, node: '[::1]:8181' },
     { wall: 3, counter: 1, node: '1.2.3' },
   ];
@@ -194,5 +195,42 @@ describe('formatVersion and parseVersion', () => {
       '1234567890123456.0.node',
     ];
     for (const text of garbage) assert.equal(parseVersion(text), undefined, JSON.stringify(text));
+  });
+});
+
+describe('HybridClock against versions from outside', () => {
+  test('a version further ahead than the allowed skew is refused and leaves the clock alone', () => {
+    const clock = new HybridClock('n1', () => 1_000_000, 60_000);
+    const poisoned: Version = { wall: 999_999_999_999_999, counter: 0, node: 'evil' };
+    assert.equal(clock.admits(poisoned), false);
+    assert.equal(clock.observe(poisoned), false);
+    assert.deepEqual(clock.next(), { wall: 1_000_000, counter: 0, node: 'n1' });
+  });
+
+  test('a version within the skew is taken, and the next write beats it', () => {
+    const clock = new HybridClock('n1', () => 1_000_000, 60_000);
+    const ahead: Version = { wall: 1_059_000, counter: 3, node: 'peer' };
+    assert.equal(clock.observe(ahead), true);
+    assert.ok(isNewer(clock.next(), ahead));
+  });
+
+  test('the counter never passes MAX_COUNTER: the wall time moves on instead', () => {
+    const clock = new HybridClock('n1', () => 500, 60_000);
+    clock.observe({ wall: 500, counter: MAX_COUNTER - 1, node: 'peer' });
+    const versions = [clock.next(), clock.next(), clock.next()];
+    assert.deepEqual(
+      versions.map((v) => [v.wall, v.counter]),
+      [
+        [500, MAX_COUNTER],
+        [501, 0],
+        [501, 1],
+      ],
+    );
+    for (const v of versions) assert.deepEqual(parseVersion(formatVersion(v)), v);
+  });
+
+  test('a counter over MAX_COUNTER does not parse', () => {
+    assert.equal(parseVersion(`5.${MAX_COUNTER + 1}.n`), undefined);
+    assert.equal(parseVersion('5.999999999.n'), undefined);
   });
 });

@@ -17,6 +17,7 @@ import {
 } from '../../cluster/wire.js';
 
 const CLUSTER = 'unit';
+const GROUP = '239.255.49.83';
 const SUFFIX = `${CLUSTER}._diststore.local`;
 const HASH = keyHash(CLUSTER, 'some key');
 const KEY_NAME = `${HASH}.key.${SUFFIX}`;
@@ -419,7 +420,7 @@ describe('createUdpTransport on loopback', () => {
       const drops: TestNode['drops'] = [];
       const transport = await createUdpTransport({
         cluster,
-        group: '239.255.49.83',
+        group: GROUP,
         port: groupPort,
         interface: '127.0.0.1',
         ttl: 0,
@@ -431,6 +432,22 @@ describe('createUdpTransport on loopback', () => {
     }
     return { nodes, port: groupPort, cluster };
   }
+
+  /** A socket that sends to the group on the loopback interface, closed after the test. */
+  async function groupSender(t: { after(fn: () => Promise<void>): void }): Promise<dgram.Socket> {
+    const socket = dgram.createSocket('udp4');
+    t.after(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    socket.setMulticastInterface('127.0.0.1');
+    return socket;
+  }
+
+  const sendTo = (socket: dgram.Socket, message: Packet, port: number, address: string) =>
+    new Promise<void>((resolve, reject) =>
+      socket.send(packet.encode(message), port, address, (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
 
   /** Makes `node` answer every who-has with a `has` naming itself, by unicast to the asker. */
   function answerWhoHas(node: TestNode, id: string): void {
@@ -507,8 +524,7 @@ describe('createUdpTransport on loopback', () => {
     const [asker, holder] = nodes as [TestNode, TestNode];
     answerWhoHas(holder, 'holder');
 
-    const sender = dgram.createSocket('udp4');
-    t.after(() => new Promise<void>((resolve) => sender.close(resolve)));
+    const sender = await groupSender(t);
     const garbage = [
       Buffer.from('hello, not DNS'),
       Buffer.alloc(12), // a valid DNS header: a query with no question
@@ -517,7 +533,7 @@ describe('createUdpTransport on loopback', () => {
     ];
     for (const datagram of garbage) {
       await new Promise<void>((resolve, reject) =>
-        sender.send(datagram, port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
+        sender.send(datagram, port, GROUP, (error) => (error ? reject(error) : resolve())),
       );
     }
 
@@ -553,5 +569,71 @@ describe('createUdpTransport on loopback', () => {
     await node.transport.close();
     node.transport.multicast({ kind: 'census' });
     node.transport.unicast({ kind: 'census' }, { address: '127.0.0.1', port: 9 });
+  });
+
+  test('the cluster port takes only group datagrams: a unicast packet to it reaches no node', async (t) => {
+    const { nodes, port, cluster } = await startNodes(t, 1);
+    const [node] = nodes as [TestNode];
+    const sender = await groupSender(t);
+    const wire = new Wire(cluster);
+    const announce = (id: string): Packet =>
+      wire.encode({
+        kind: 'announce',
+        node: id,
+        http: '127.0.0.1:1',
+        keys: 0,
+        epoch: 99,
+        masters: [id],
+        state: 'ready',
+        boot: 'b',
+      });
+    await sendTo(sender, announce('by-unicast'), port, '127.0.0.1');
+    await sendTo(sender, announce('by-group'), port, GROUP);
+    await waitFor(() => kinds(node).includes('announce'), 'the group announce');
+    assert.deepEqual(
+      node.received.map((r) => r.message.kind === 'announce' && r.message.node),
+      ['by-group'],
+    );
+  });
+
+  test('the query socket takes only answers to its own outstanding queries', async (t) => {
+    const { nodes, port, cluster } = await startNodes(t, 1);
+    const [asker] = nodes as [TestNode];
+    const wire = new Wire(cluster);
+    // A stand-in for another node: it hears the query on the group and learns the query
+    // socket's port from it, as any host on the segment could.
+    const other = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    await new Promise<void>((resolve) => other.bind(port, GROUP, resolve));
+    other.addMembership(GROUP, '127.0.0.1');
+    const queryPort = new Promise<number>((resolve) =>
+      other.on('message', (_message, rinfo) => resolve(rinfo.port)),
+    );
+    const asked = keyHash(cluster, 'asked');
+    asker.transport.multicast({ kind: 'who-has', keyHash: asked });
+    const to = await queryPort;
+    const has = (hash: string): Packet =>
+      wire.encode({
+        kind: 'has',
+        keyHash: hash,
+        node: 'other',
+        http: '127.0.0.1:8181',
+        version: { wall: 1, counter: 0, node: 'other' },
+        master: false,
+        valueHash: 'h',
+        deleted: false,
+      });
+    await sendTo(other, has(keyHash(cluster, 'never asked')), to, '127.0.0.1');
+    await sendTo(other, wire.encode({ kind: 'census' }), to, '127.0.0.1');
+    await sendTo(other, has(asked), to, '127.0.0.1');
+    await waitFor(() => kinds(asker).includes('has'), 'the answer to the query');
+    assert.deepEqual(
+      asker.received.map((r) => r.message.kind === 'has' && r.message.keyHash),
+      [asked],
+    );
+    assert.deepEqual(
+      asker.drops.map((d) => d.reason),
+      ['unsolicited', 'unsolicited'],
+    );
   });
 });

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agreementProblems, check, type Report } from './checker.js';
+import { ChurnFleet, randomSecret } from './churn-fleet.js';
+import type { Fault, History, Observation, Round } from './history.js';
+import { chooseSide, chooseTarget, type FaultStep, makeSchedule } from './schedule.js';
+import { startWorkload, why } from './workload.js';
+
+/**
+ * One churn run: a 5-node namespace fleet with data dirs, the seeded fault schedule applied
+ * one fault at a time under the concurrent workload, then the convergence rounds polled after
+ * the last heal, then the checker. The fleet goes down however the run ends.
+ */
+
+export interface ChurnOptions {
+  seed: number;
+  steps: number;
+  nodes?: number;
+  keys?: number;
+  writers?: number;
+  readers?: number;
+  announceMs?: number;
+  holdMs?: [number, number];
+  gapMs?: [number, number];
+  /** How long to poll for agreement after the last heal before giving up. */
+  agreementTimeoutMs?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface ChurnResult {
+  history: History;
+  report: Report;
+}
+
+/** Runs one seeded schedule end to end and judges it; an error names the seed to replay. */
+export async function runChurn(options: ChurnOptions): Promise<ChurnResult> {
+  try {
+    return await runSchedule(options);
+  } catch (error) {
+    const { seed, steps } = options;
+    throw new Error(
+      `churn run of seed ${seed} failed: ${(error as Error).message}\nreplay: npm run churn -- --seed ${seed} --steps ${steps}`,
+      { cause: error },
+    );
+  }
+}
+
+async function runSchedule({
+  seed,
+  steps,
+  nodes = 5,
+  keys: keyCount = 40,
+  writers = 8,
+  readers = 3,
+  announceMs = 200,
+  holdMs,
+  gapMs,
+  agreementTimeoutMs = 30_000,
+  log = () => {},
+}: ChurnOptions): Promise<ChurnResult> {
+  const schedule = makeSchedule({ seed, steps, holdMs, gapMs });
+  const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
+  const dataRoot = mkdtempSync(join(tmpdir(), `diststore-churn-${seed}-`));
+  let fleet: ChurnFleet | undefined;
+  try {
+    fleet = await ChurnFleet.up({ count: nodes, dataRoot, secret: randomSecret(), announceMs });
+    const t0 = performance.now();
+    const now = () => Math.round((performance.now() - t0) * 10) / 10;
+    const budget = schedule.reduce((sum, s) => sum + s.holdMs + s.gapMs + 40_000, 0);
+    const workload = startWorkload({
+      nodes: fleet.urls,
+      keys,
+      writers,
+      readers,
+      seed,
+      now,
+      deadlineMs: budget,
+    });
+    const faults: Fault[] = [];
+    try {
+      for (const step of schedule) {
+        const last = step.step === schedule.length;
+        // The last fault is undone with the workload halted, so that agreement is measured
+        // on a quiet cluster.
+        const halt = last ? workload.halt : () => {};
+        const fault = await applyFault(fleet, step, nodes, now, log, halt);
+        faults.push(fault);
+        if (!last) await sleep(step.gapMs);
+      }
+    } finally {
+      await workload.stop();
+    }
+    const lastHeal = faults.at(-1)?.end ?? now();
+    const quiet = now();
+    log(
+      `last heal at ${(lastHeal / 1000).toFixed(1)} s, quiet at ${(quiet / 1000).toFixed(1)} s; ${workload.ops.length} operations`,
+    );
+    const rounds: Round[] = [];
+    const partial = { nodeCount: nodes, keys, ops: workload.ops };
+    while (now() - quiet < agreementTimeoutMs) {
+      const round = await pollRound(fleet.urls, keys, now);
+      rounds.push(round);
+      if (agreementProblems(round, partial).length === 0) break;
+    }
+    const history: History = {
+      seed,
+      steps,
+      nodeCount: nodes,
+      keys,
+      ops: workload.ops,
+      faults,
+      lastHeal,
+      quiet,
+      rounds,
+      finalMasters: await fleet.masterSets(),
+    };
+    return { history, report: check(history) };
+  } finally {
+    await fleet?.down();
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+}
+
+/** Begins a fault, holds it, undoes it; `beforeUndo` runs just before it is undone. */
+async function applyFault(
+  fleet: ChurnFleet,
+  step: FaultStep,
+  nodeCount: number,
+  now: () => number,
+  log: (line: string) => void,
+  beforeUndo: () => void,
+): Promise<Fault> {
+  const masters = await fleet.masters();
+  const target = chooseTarget(step, nodeCount, masters);
+  const nodes = step.kind === 'partition' ? chooseSide(step, nodeCount, masters, target) : [target];
+  const f = fleet.fleet;
+  const start = now();
+  log(
+    `step ${step.step} ${step.kind} {${nodes.join(',')}} masters {${masters.join(',')}} for ${step.holdMs} ms`,
+  );
+  if (step.kind === 'kill9') await f.kill(target, 'KILL');
+  else if (step.kind === 'sigterm') await f.kill(target, 'TERM');
+  else if (step.kind === 'pause') await f.pause(target);
+  else if (step.kind === 'partition') await f.partition(nodes);
+  else await f.cut(target);
+  await sleep(step.holdMs);
+  beforeUndo();
+  if (step.kind === 'kill9' || step.kind === 'sigterm') await fleet.start(target);
+  else if (step.kind === 'pause') await f.resume(target);
+  else await f.heal();
+  return {
+    step: step.step,
+    kind: step.kind,
+    nodes,
+    masters: nodes.filter((n) => masters.includes(n)),
+    masterSet: masters,
+    start,
+    end: now(),
+  };
+}
+
+/** Every node's /get of every key, once (all at the same time). */
+async function pollRound(urls: string[], keys: string[], now: () => number): Promise<Round> {
+  const start = now();
+  const observations = await Promise.all(
+    urls.flatMap((base, node) =>
+      keys.map(async (key): Promise<Observation> => {
+        try {
+          const response = await fetch(`${base}/get?key=${encodeURIComponent(key)}`, {
+            signal: AbortSignal.timeout(5000),
+          });
+          const value = await response.text();
+          if (response.status !== 200) return { node, key, status: response.status };
+          const version = response.headers.get('x-diststore-version') ?? undefined;
+          return { node, key, status: 200, version, value };
+        } catch (error) {
+          return { node, key, status: 0, value: why(error) };
+        }
+      }),
+    ),
+  );
+  return { start, end: now(), observations };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
