@@ -1,4 +1,5 @@
-// pm2 fleet of three diststore nodes on this host: HTTP 8181–8183, multicast on loopback only.
+// pm2 fleet of three diststore nodes on this host: HTTP 8181–8183, the Redis protocol (RESP) on
+// 6381–6383, multicast on loopback only.
 // `npm start` runs it in the foreground (pm2-runtime); `npx pm2 start ecosystem.config.js` as
 // a background fleet. Each node is the compiled daemon (run `npm run build` first).
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,8 @@ const dataDir = (port) =>
 const apps = nodes.map((port) => ({
   name: `diststore-${port}`,
   script: 'dist/server/main.js',
-  args: ['--port', String(port)],
+  // RESP port = HTTP port - 1800: 8181 → 6381, next to Redis's own 6379.
+  args: ['--port', String(port), '--resp-port', String(port - 1800)],
   exec_mode: 'fork',
   env: {
     DISTSTORE_BIND: '127.0.0.1',

@@ -110,6 +110,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** RESP commands by name, counted in a plain map like the HTTP answers above. */
+  private readonly respCalls = new Map<string, number>();
+  private readonly respCommands = new Counter({
+    name: 'diststore_resp_commands_total',
+    help: 'RESP commands received, by command (known names only; others are "unknown")',
+    labelNames: ['command'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.respCommands.reset();
+      for (const [command, count] of this.respCalls) this.respCommands.inc({ command }, count);
+    },
+  });
+  readonly respRefusals = new Counter({
+    name: 'diststore_resp_refusals_total',
+    help: 'RESP commands refused, by reason (too large, bad key, no auth, unknown command…)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly respProtocolErrors = new Counter({
+    name: 'diststore_resp_protocol_errors_total',
+    help: 'RESP connections closed for a malformed stream',
+    registers: [this.registry],
+  });
+
+  /** Counts one RESP command; `command` must come from a fixed set (the command table). */
+  countRespCommand(command: string): void {
+    this.respCalls.set(command, (this.respCalls.get(command) ?? 0) + 1);
+  }
+
+  /** Registers the open RESP connections gauge, read at scrape time. */
+  countRespConnections(read: () => number): void {
+    new Gauge({
+      name: 'diststore_resp_connections',
+      help: 'Open RESP client connections',
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   /** Counts one HTTP answer. */
   countRequest(route: string, status: number): void {
     let statuses = this.answered.get(route);

@@ -5,9 +5,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * how long `given` is: both are hashed first, so the comparison is of two equal-length digests.
  * Shared by every port that takes the client token (HTTP, RESP).
  */
-export function tokenMatches(expected: string, given: string | undefined): boolean {
+export function tokenMatches(expected: string, given: string | Buffer | undefined): boolean {
   if (given === undefined) return false;
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  // A string is hashed as UTF-8, a Buffer (a RESP AUTH argument) as its bytes.
+  const digest = (text: string | Buffer) => createHash('sha256').update(text).digest();
   return timingSafeEqual(digest(expected), digest(given));
 }
 

@@ -12,6 +12,8 @@ export interface Config {
   bind: string;
   advertise: string;
   port: number;
+  /** RESP (Redis protocol) port on the same --bind address; undefined: off. */
+  respPort: number | undefined;
   cluster: string;
   multicastGroup: string;
   multicastPort: number;
@@ -107,6 +109,12 @@ function options(): Option[] {
       ),
     ),
     opt('--port <port>', 'PORT', 'HTTP port').default(8181).argParser(integer(1, 65535)),
+    // Off: a second protocol is opened only when asked for.
+    opt(
+      '--resp-port <port>',
+      'RESP_PORT',
+      'Redis protocol (RESP) port, on the --bind address (default: off)',
+    ).argParser(integer(0, 65535)),
     opt('--cluster <name>', 'CLUSTER', 'cluster name; clusters sharing a group ignore each other')
       .default('diststore')
       .argParser(

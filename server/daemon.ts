@@ -9,11 +9,14 @@ import { DistNode } from '../cluster/node.js';
 import { createUdpTransport } from '../cluster/udp-transport.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { RespServer } from './resp/resp-server.js';
 
 /** A running node with its HTTP server. */
 export interface Daemon {
   node: DistNode;
   http: string;
+  /** The RESP port, when --resp-port is set. */
+  respPort: number | undefined;
   /** Goodbye on multicast, finish in-flight requests, close everything. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -116,12 +119,35 @@ export async function startDaemon(
     { transport, durable, logger: log, metrics },
   );
   app = createApp(node, config, log);
+  let resp: RespServer | undefined;
+  let respPort: number | undefined;
+  if (config.respPort !== undefined) {
+    resp = new RespServer({
+      node,
+      limits: config,
+      clientToken: config.clientToken,
+      log,
+      bind: config.bind,
+      port: config.respPort,
+    });
+    try {
+      respPort = await resp.listen();
+    } catch (error) {
+      server.close();
+      await node.close();
+      await durable?.close();
+      throw error;
+    }
+    log.info({ bind: config.bind, port: respPort }, 'RESP port open');
+  }
   await node.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       node.leave();
+      // RESP clients finish what they asked meanwhile, within the same drain time.
+      const respClosed = resp?.close(DRAIN_MS);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if ('closeIdleConnections' in server) server.closeIdleConnections();
       const drained = await Promise.race([
@@ -132,10 +158,11 @@ export async function startDaemon(
         log.warn('in-flight requests did not finish in time; closing their connections');
         if ('closeAllConnections' in server) server.closeAllConnections();
       }
+      await respClosed;
       await node.close();
       await durable?.close();
     })();
     return stopping;
   };
-  return { node, http, stop };
+  return { node, http, respPort, stop };
 }

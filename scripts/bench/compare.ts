@@ -28,6 +28,24 @@ const columns: [string, (r: BenchResults) => string][] = [
   ['POST req/s', (r) => Math.round(r.post.rps).toLocaleString('en-US')],
   ['POST p99 ms', (r) => ms(r.post.p99Ms)],
   ['POST CPU/req ms, fleet', (r) => cpuMs(total(r.post.cpu))],
+  [
+    'RESP GET ÷ Redis',
+    (r) => (r.resp ? `${(r.resp.diststore.get.rps / r.resp.redis.get.rps).toFixed(2)}×` : '—'),
+  ],
+  [
+    'RESP GET -P 16 ÷ Redis',
+    (r) =>
+      r.resp
+        ? `${(r.resp.diststore.getPipelined.rps / r.resp.redis.getPipelined.rps).toFixed(2)}×`
+        : '—',
+  ],
+  [
+    'RESP SET req/s (p99 ms)',
+    (r) =>
+      r.resp
+        ? `${Math.round(r.resp.diststore.set.rps).toLocaleString('en-US')} (${ms(r.resp.diststore.set.p99Ms)})`
+        : '—',
+  ],
   ['sync s (keys)', (r) => `${r.sync.seconds.toFixed(2)} (${r.sync.keys.toLocaleString('en-US')})`],
   [
     'RSS ÷ raw at the memory step',

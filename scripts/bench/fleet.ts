@@ -26,6 +26,8 @@ export class BenchNode {
   constructor(
     readonly port: number,
     readonly child: Child,
+    /** The node's RESP (Redis protocol) port. */
+    readonly respPort: number,
   ) {}
 
   get id(): string {
@@ -79,9 +81,11 @@ export class BenchFleet {
   /** Starts one more node and waits until it has joined. */
   async add(): Promise<BenchNode> {
     const port = await freePort('tcp');
+    const respPort = await freePort('tcp');
     const args = [
       ['--bind', '127.0.0.1'],
       ['--port', String(port)],
+      ['--resp-port', String(respPort)],
       ['--cluster', this.cluster],
       ['--multicast-port', String(this.multicastPort)],
       ['--multicast-interface', '127.0.0.1'],
@@ -89,7 +93,7 @@ export class BenchFleet {
     ].flat();
     // No tsx in the nodes: the compiled daemon, as it runs in production.
     const child = await forkReady(`node :${port}`, DAEMON, args, []);
-    const node = new BenchNode(port, child);
+    const node = new BenchNode(port, child, respPort);
     this.nodes.push(node);
     return node;
   }

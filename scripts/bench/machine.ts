@@ -6,6 +6,8 @@ export interface Machine {
   cpu: string;
   node: string;
   wrk: string;
+  /** redis-benchmark's version line (its server is Debian's redis-server of the same package set). */
+  redis?: string;
   /**
    * Share of all cores' time used during the run by processes the bench did not start (other
    * users' tests, builds): over a few percent, the numbers are low and not comparable.

@@ -13,7 +13,9 @@ import { cpuModel } from './machine.js';
 import { medianOf } from './median.js';
 import { loadedNodeMemory } from './memory.js';
 import { childrenOutput, killAllOnExit, run } from './processes.js';
+import { redisBenchmarkVersion } from './redis-benchmark.js';
 import { type BenchResults, type Round, renderHeader, renderTable, rows } from './report.js';
+import { respVsRedis } from './resp.js';
 import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
 import { baseline, getLocalHits, replicatedPosts } from './throughput.js';
@@ -46,6 +48,12 @@ async function main(): Promise<void> {
   const wrk = await wrkVersion();
   if (!wrk) throw new Error('wrk is not installed: apt-get install -y wrk');
   if (!daemonBuilt()) throw new Error('dist/server/main.js is missing: run npm run build');
+  const redis = await redisBenchmarkVersion();
+  if (!redis) {
+    throw new Error(
+      'redis-benchmark is not installed: apt-get install -y redis-tools redis-server',
+    );
+  }
   const settings = quick ? quickSettings() : fullSettings();
   const revision = await run('git', ['describe', '--always', '--dirty'], { timeoutMs: 5000 }).then(
     (out) => out.trim(),
@@ -88,6 +96,7 @@ async function main(): Promise<void> {
       cpu: cpuModel(),
       node: process.version,
       wrk,
+      redis,
       othersCpuShare: othersShare(ticks, cpuTicks()),
     },
     settings,
@@ -127,6 +136,7 @@ async function measureRound(
       concurrentMisses(writer, reader, settings),
     );
     const post = await step('replicated posts', () => replicatedPosts(reader, watched, settings));
+    const resp = await respVsRedis(reader, watched, settings, step);
     await step('stop the fleet', () => fleet.close());
     const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
     return {
@@ -138,6 +148,7 @@ async function measureRound(
       lookupOutcomes: outcomes,
       concurrentMisses: misses,
       post,
+      resp,
       sync,
     };
   } finally {

@@ -3,6 +3,7 @@ import type { Latency } from './latency.js';
 import type { ConcurrentMisses, Reads, RemoteReads } from './lookups.js';
 import type { Machine } from './machine.js';
 import type { LoadedMemory, Memory } from './memory.js';
+import type { RespComparison, RespRun } from './resp.js';
 import type { Settings } from './settings.js';
 import type { SyncResult } from './sync.js';
 import type { Served } from './throughput.js';
@@ -17,6 +18,7 @@ export type Round = Pick<
   | 'absent'
   | 'lookupOutcomes'
   | 'post'
+  | 'resp'
   | 'concurrentMisses'
   | 'sync'
 >;
@@ -40,6 +42,8 @@ export interface BenchResults {
   /** The reader's lookups by outcome after the remote and absent reads (warm-ups included). */
   lookupOutcomes: Record<string, number>;
   post: Served;
+  /** Redis and the RESP port under redis-benchmark (absent in results of older runs). */
+  resp?: RespComparison;
   concurrentMisses: ConcurrentMisses;
   sync: SyncResult;
   /** The single-node memory step; absent with --quick. */
@@ -73,6 +77,55 @@ function throughput(t: Served): string {
   const cpu = Object.values(t.cpu);
   const own = cpu.length === 1 ? ` · ${cpuMs(cpu[0] ?? 0)} CPU/req` : '';
   return `${int(t.rps)} req/s · p50 ${ms(t.p50Ms)} · p99 ${ms(t.p99Ms)}${own}${failed ? ` · ${int(failed)} failed` : ''}`;
+}
+
+/** A redis-benchmark figure: rate, latency, and the CPU of the one process that served. */
+function respFigure(t: RespRun): string {
+  const cpu = Object.values(t.cpu);
+  const own = cpu.length === 1 ? ` · ${cpuMs(cpu[0] ?? 0)} CPU/req` : '';
+  return `${int(t.rps)} req/s · p50 ${ms(t.p50Ms)} · p99 ${ms(t.p99Ms)}${own}`;
+}
+
+/** Redis's rows and the RESP port's, each load side by side with its ratio and target. */
+export function respRows(r: RespComparison, connections: number): Row[] {
+  const table: Row[] = [];
+  const loads = [
+    ['GET hit', 'get', '≥ 0.80× Redis', 0.8],
+    ['GET hit, pipelined -P 16', 'getPipelined', '≥ 0.50× Redis', 0.5],
+    ['SET (diststore: replicated to both masters)', 'set', '≥ 15,000 req/s, p99 ≤ 10 ms', 0],
+    ['SET, pipelined -P 16 (diststore: replicated)', 'setPipelined', '', 0],
+  ] as const;
+  for (const [what, field, target, ratio] of loads) {
+    const redis = r.redis[field];
+    const ours = r.diststore[field];
+    const x = ours.rps / redis.rps;
+    const met =
+      field === 'set' ? ours.rps >= 15_000 && ours.p99Ms <= 10 : ratio > 0 ? x >= ratio : undefined;
+    table.push(
+      {
+        measurement: `Redis 7 (redis-server), ${what.replace(/ \(diststore.*\)/, '')} (${connections} conns)`,
+        result: respFigure(redis),
+        target: '',
+        verdict: '',
+      },
+      {
+        measurement: `RESP port, ${what} (${connections} conns)`,
+        result: `${respFigure(ours)} · ${times(x)} Redis`,
+        target,
+        verdict: met === undefined ? '' : verdict(met && r.diststoreRefused === 0),
+      },
+    );
+    if (Object.keys(ours.cpu).length > 1) table.push(cpuRow(ours.cpu));
+  }
+  if (r.diststoreRefused > 0) {
+    table.push({
+      measurement: '  RESP commands answered with an error during these runs',
+      result: int(r.diststoreRefused),
+      target: '0',
+      verdict: 'MISS',
+    });
+  }
+  return table;
 }
 
 /** A row of the CPU time each node spent per request, and their sum. */
@@ -169,6 +222,7 @@ export function rows(r: BenchResults): Row[] {
       verdict: verdict(clean(r.post) && r.post.rps >= 15_000 && r.post.p99Ms <= 10),
     },
     cpuRow(r.post.cpu),
+    ...(r.resp ? respRows(r.resp, r.settings.connections) : []),
     {
       measurement: `${int(c.gets)} concurrent gets of a key the node lacks`,
       result: `${int(c.queries)} who-has ${c.queries === 1 ? 'query' : 'queries'} · ${int(c.fetches)} ${c.fetches === 1 ? 'fetch' : 'fetches'} · ${int(c.ok)} answered 200 in ${ms(c.ms)}`,
@@ -245,7 +299,7 @@ export function renderTable(table: Row[]): string {
 export function renderHeader(r: BenchResults): string {
   return [
     `diststore bench (${r.mode}) of ${r.revision}, ${r.startedAt}, ${r.totalSeconds.toFixed(0)} s; ${r.runs.length > 1 ? `each figure the median of ${r.runs.length} runs` : 'one run'}`,
-    `machine: ${r.machine.nproc} cores (nproc), ${r.machine.cpu}, node ${r.machine.node}, wrk ${r.machine.wrk}`,
+    `machine: ${r.machine.nproc} cores (nproc), ${r.machine.cpu}, node ${r.machine.node}, wrk ${r.machine.wrk}${r.machine.redis ? `, ${r.machine.redis}` : ''}`,
     `CPU used by other processes during the run: ${(100 * r.machine.othersCpuShare).toFixed(1)} % of all cores${r.machine.othersCpuShare > 0.05 ? ' (over 5 %: numbers are low, not comparable)' : ''}`,
   ].join('\n');
 }

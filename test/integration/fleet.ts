@@ -194,8 +194,14 @@ export class Fleet {
 
   static async start(count: number, options: FleetOptions = {}): Promise<Fleet> {
     const fleet = new Fleet(await freePort('udp'), options);
-    await Promise.all(Array.from({ length: count }, () => fleet.add()));
-    await fleet.settled();
+    try {
+      await Promise.all(Array.from({ length: count }, () => fleet.add()));
+      await fleet.settled();
+    } catch (error) {
+      // Nodes left running would keep the test process, and so the whole run, from ending.
+      await fleet.close();
+      throw error;
+    }
     return fleet;
   }
 

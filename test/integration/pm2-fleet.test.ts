@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './fleet.js';
+import { ioredis } from './resp-support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PORTS = [8181, 8182, 8183];
@@ -65,6 +66,18 @@ describe('the npm start fleet (pm2-runtime, ecosystem.config.js)', () => {
     });
     assert.equal(posted.status, 200);
     assert.equal(await (await fetch('http://127.0.0.1:8183/get/a')).text(), '1');
+  });
+
+  test('the Redis protocol on 6381–6383: SET on one node, GET on another', async () => {
+    const [first, third] = [ioredis(6381), ioredis(6383)];
+    try {
+      assert.equal(await first.set('over-resp', 'hello'), 'OK');
+      assert.equal(await third.get('over-resp'), 'hello');
+      assert.equal(await third.get('a'), '1');
+    } finally {
+      first.disconnect();
+      third.disconnect();
+    }
   });
 
   test('the CLI, the page, the metrics and the health routes work against it', async () => {

@@ -9,8 +9,6 @@ import { delimiter, join } from 'node:path';
  * skips a part.
  */
 
-export const REQUIRE_ALL = process.env.DISTSTORE_TEST_REQUIRE_ALL === '1';
-
 /** The executable `command` names: itself if it is a path, else the first one on PATH. */
 function found(command: string): boolean {
   const candidates = command.includes('/')
@@ -38,7 +36,7 @@ export function skipUnless(
   why: string | undefined,
 ): string | undefined {
   if (why === undefined) return undefined;
-  if (REQUIRE_ALL) {
+  if (process.env.DISTSTORE_TEST_REQUIRE_ALL === '1') {
     throw new Error(
       `${part} CANNOT RUN: ${why}; ${install} (DISTSTORE_TEST_REQUIRE_ALL=1 forbids skipping it)`,
     );

@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+import { Fleet, type FleetOptions, freePort, waitFor } from './fleet.js';
+
+/** Debian's redis-cli (package redis-tools). */
+export const REDIS_CLI = '/usr/bin/redis-cli';
+
+/** A fleet whose every node also opens a RESP port; `respPort(i)` is node i's. */
+export async function respFleet(
+  count: number,
+  options: FleetOptions = {},
+): Promise<{ fleet: Fleet; respPort: (index: number) => number }> {
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort('tcp')));
+  const fleet = await Fleet.start(count, {
+    ...options,
+    perNode: (i) => ['--resp-port', String(ports[i]), ...(options.perNode?.(i) ?? [])],
+  });
+  return {
+    fleet,
+    respPort: (i) => {
+      const port = ports[i];
+      if (port === undefined) throw new Error(`no node ${i}`);
+      return port;
+    },
+  };
+}
+
+/** An ioredis client that fails fast instead of retrying forever (a test must end). */
+export function ioredis(port: number, options: RedisOptions = {}): Redis {
+  return new Redis({
+    host: '127.0.0.1',
+    port,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...options,
+  });
+}
+
+/** Runs redis-cli against a port; its stdout, stderr and exit code. */
+export function redisCli(
+  port: number,
+  args: string[],
+  input?: string | Buffer,
+): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(REDIS_CLI, ['-h', '127.0.0.1', '-p', String(port), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** A raw TCP client for byte-level tests: what was received, and whether the server closed. */
+export class RawClient {
+  received = Buffer.alloc(0);
+  closedByServer = false;
+  private readonly socket: net.Socket;
+  readonly ready: Promise<void>;
+
+  constructor(port: number) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.ready = new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('error', reject);
+    });
+    this.socket.on('data', (chunk) => {
+      this.received = Buffer.concat([this.received, chunk]);
+    });
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => {
+      this.closedByServer = true;
+    });
+  }
+
+  send(bytes: string | Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  get text(): string {
+    return this.received.toString('latin1');
+  }
+
+  /** Waits until what was received contains `expected`. */
+  async receive(expected: string, timeoutMs = 5000): Promise<string> {
+    await waitFor(
+      () => this.text.includes(expected),
+      `a reply with ${JSON.stringify(expected)}, got ${JSON.stringify(this.text)}`,
+      timeoutMs,
+    );
+    return this.text;
+  }
+
+  /** Waits until the server has closed the connection. */
+  async closed(timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.closedByServer, 'the server to close the connection', timeoutMs);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
