@@ -7,6 +7,8 @@ import { splitHostPort } from './wire.js';
  * so): comparing the text let an answer advertise one address while it came from another.
  */
 export function canonicalHost(host: string): string {
+  // Node's dotted-quad form is the canonical one already; the URL parse is for the rest.
+  if (isIP(host) === 4) return host;
   try {
     return new URL(`http://${isIP(host) === 6 ? `[${host}]` : host}`).hostname.replace(
       /^\[|\]$/g,

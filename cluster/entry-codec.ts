@@ -1,4 +1,4 @@
-import { type Entry, makeEntry } from './entry.js';
+import { type Entry, isStorableType, makeEntry } from './entry.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /**
@@ -55,7 +55,7 @@ export interface EntryLimits {
   maxValueBytes: number;
 }
 
-/** Content types are short printable text: they go back out as a header. */
+/** A frame's content type is refused past this before it is buffered (see isStorableType). */
 const MAX_TYPE_BYTES = 255;
 const NO_LIMITS: EntryLimits = { maxKeyBytes: 0xffff, maxValueBytes: 0xffffffff };
 
@@ -133,7 +133,7 @@ function decodeAt(
   const parsed = parseVersion(version.toString());
   if (!parsed) throw new Error('bad version in entry stream');
   if (key.length === 0) throw new Error('an empty key');
-  if (!/^[\x20-\x7e]*$/.test(type.toString('latin1')))
+  if (!isStorableType(type.toString('latin1')))
     throw new Error('a content type that is not printable text');
   if (meta.expiresAt !== undefined && !Number.isFinite(meta.expiresAt))
     throw new Error('a bad expiry');

@@ -20,6 +20,14 @@ export function hashValue(value: Buffer): string {
   return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
+/**
+ * Whether a content type may be stored: printable text of at most 255 bytes, since it goes back
+ * out as a header.
+ */
+export function isStorableType(type: string): boolean {
+  return /^[\x20-\x7e]{0,255}$/.test(type);
+}
+
 /** Builds an entry; tombstone and expiry are kept only when set. */
 export function makeEntry(
   value: Buffer,

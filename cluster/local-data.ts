@@ -77,11 +77,6 @@ export class LocalData {
     return applied;
   }
 
-  /** Drops a cached copy older than `version`, or marks such a primary entry (Store.invalidate). */
-  dropSuperseded(key: string, version: Version, primaryToo: boolean): void {
-    this.store.invalidate(key, version, primaryToo);
-  }
-
   /** Drops expired entries and old tombstones, here and on disk. */
   sweep(): void {
     for (const key of this.store.sweep()) this.forget(key);

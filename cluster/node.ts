@@ -289,12 +289,7 @@ export class DistNode {
     // Read whole and checked before any is applied: a batch cut short or refused changes nothing.
     const batch: [string, Entry][] = [];
     for await (const item of entries) batch.push(item);
-    for (const [key, entry] of batch) {
-      if (!this.clock.admits(entry.version)) {
-        this.refuseVersion('replicate', entry.version, key);
-        this.clock.check(entry.version);
-      }
-    }
+    for (const [key, entry] of batch) this.admitOrThrow('replicate', entry.version, key);
     const applied = await Promise.all(
       batch.map(async ([key, entry]) => {
         if (!(await this.data.keep(key, entry))) return 0;
@@ -303,6 +298,13 @@ export class DistNode {
       }),
     );
     return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
+  }
+
+  /** Refuses (VersionAheadError, counted and logged) a version our clock does not admit. */
+  private admitOrThrow(path: string, version: Version, detail: string): void {
+    if (this.clock.admits(version)) return;
+    this.refuseVersion(path, version, detail);
+    this.clock.check(version);
   }
 
   /** Counts and logs a version from another node that our clock does not admit. */
@@ -421,10 +423,7 @@ export class DistNode {
   private async fetchFrom(http: string, node: string, key: string): Promise<Entry | undefined> {
     try {
       const entry = await this.peers.fetch(http, key);
-      if (entry && !this.clock.admits(entry.version)) {
-        this.refuseVersion('fetch', entry.version, `${key} from ${node}`);
-        this.clock.check(entry.version);
-      }
+      if (entry) this.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
       this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
       return entry;
     } catch (error) {
@@ -493,7 +492,7 @@ export class DistNode {
           }
           const key = this.store.keyForHash(keyHash);
           // Masters converge by replication; elsewhere even our own earlier write is superseded.
-          if (key !== undefined) this.data.dropSuperseded(key, version, !this.isMaster);
+          if (key !== undefined) this.store.invalidate(key, version, !this.isMaster);
         }
         return;
       }

@@ -149,13 +149,7 @@ export class PeerClient {
 
   /** Streams every primary entry a peer holds, in one request. */
   async *sync(peer: string): AsyncGenerator<[string, Entry]> {
-    const { nonce, ...request } = this.request(
-      peer,
-      'GET',
-      '/internal/sync',
-      {},
-      bodyDigest(undefined),
-    );
+    const { nonce, ...request } = this.request(peer, 'GET', '/internal/sync');
     const response = await openStream({ ...request, timeoutMs: 10_000 });
     if (response.statusCode !== 200) {
       response.resume();
@@ -192,11 +186,12 @@ export class PeerClient {
       timeoutMs?: number;
     } = {},
   ): Promise<Exchange> {
-    const streamed = typeof extra.body === 'function';
-    const fixed = typeof extra.body === 'function' ? undefined : extra.body;
-    const digest = streamed ? STREAMED : bodyDigest(fixed);
-    const { nonce, ...request } = this.request(peer, method, path, extra.headers, digest);
-    const body = typeof extra.body === 'function' ? extra.body(nonce) : fixed;
+    const build = typeof extra.body === 'function' ? extra.body : undefined;
+    const fixed = build ? undefined : (extra.body as Buffer | undefined);
+    const { nonce, ...request } = this.request(peer, method, path, extra.headers, () =>
+      build ? STREAMED : bodyDigest(fixed),
+    );
+    const body = build ? build(nonce) : fixed;
     const response = await exchange({
       ...request,
       body,
@@ -222,9 +217,10 @@ export class PeerClient {
     method: 'GET' | 'POST',
     path: string,
     headers: Record<string, string> = {},
-    digest = bodyDigest(undefined),
+    /** The body's digest, as signed; asked for only with a secret (hashing costs). */
+    digest: () => string = () => bodyDigest(undefined),
   ) {
-    const signed = this.auth?.sign(method, path, peer, digest);
+    const signed = this.auth?.sign(method, path, peer, digest());
     return {
       agent: this.agent(peer),
       peer,

@@ -57,32 +57,31 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const useUnicast = !useMulticast || (options.peers ?? []).length > 0;
   const wire = new Wire(options.cluster);
   const signer = options.secret ? new PacketSigner(options.secret) : undefined;
-  const sockets: dgram.Socket[] = [];
-  const closeAll = () => {
-    for (const socket of sockets) socket.close();
+  const opened: dgram.Socket[] = [];
+  const open = async (bindPort: number, address: string, reuseAddr: boolean) => {
+    const socket = await bindSocket(bindPort, address, iface, ttl, reuseAddr);
+    opened.push(socket);
+    return socket;
   };
+  let listenerSocket: dgram.Socket | undefined;
+  let unicastSocket: dgram.Socket | undefined;
+  let querySocket: dgram.Socket;
   try {
     if (useMulticast) {
-      const listener = await bindSocket(port, group, iface, ttl, true);
-      sockets.push(listener);
+      listenerSocket = await open(port, group, true);
       try {
-        listener.addMembership(group, iface);
+        listenerSocket.addMembership(group, iface);
       } catch (error) {
         throw new Error(`cannot join multicast group ${group} on ${iface}: ${error}`);
       }
     }
     // The unicast socket is this node's alone: shared, it would split peers' traffic silently.
-    if (useUnicast) sockets.push(await bindSocket(port, iface, iface, ttl, false));
-    sockets.push(await bindSocket(0, iface, iface, ttl, true));
+    if (useUnicast) unicastSocket = await open(port, iface, false);
+    querySocket = await open(0, iface, true);
   } catch (error) {
-    closeAll();
+    for (const socket of opened) socket.close();
     throw error;
   }
-  const [listenerSocket, unicastSocket] = [
-    useMulticast ? sockets[0] : undefined,
-    useUnicast ? sockets[useMulticast ? 1 : 0] : undefined,
-  ];
-  const querySocket = sockets[sockets.length - 1] as dgram.Socket;
   const peers = new UnicastPeers(options.peers ?? [], [`127.0.0.1:${port}`, `${iface}:${port}`]);
   // bind:false and multicast:false: the sockets are bound and configured above already.
   const common = { ip: group, port, bind: false as const, multicast: false };

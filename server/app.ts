@@ -69,12 +69,15 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     onRefused,
   });
   const crossSite = crossSiteGuard({ allowedOrigins: origins, onRefused });
-  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret.
-  for (const guard of [hosts, crossSite]) {
-    app.use('*', async (c, next) =>
-      c.req.path.startsWith('/internal/') ? next() : guard(c, next),
-    );
-  }
+  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret. One
+  // middleware for both guards: each layer of hono's compose costs every request.
+  app.use('*', async (c, next) =>
+    c.req.path.startsWith('/internal/')
+      ? next()
+      : hosts(c, async () => {
+          await crossSite(c, next);
+        }),
+  );
   if (limits.clientToken !== undefined) {
     app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
   }

@@ -70,8 +70,8 @@ function parseCondition(
   return { ifVersion: version };
 }
 
-/** A TTL is a whole number of seconds from 1 to ten years. */
-function parseTtl(text: string): number {
+/** A TTL is a whole number of seconds from 1 to ten years (forms and forwarded writes). */
+export function parseTtl(text: string): number {
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1 || Number(text) > 10 * 365 * 86_400) {
     throw badRequest(
       'bad_ttl',

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
-import type { Entry } from '../cluster/entry.js';
+import { type Entry, isStorableType } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
 import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/peer-client.js';
@@ -16,6 +16,7 @@ import {
 import { parseVersion } from '../cluster/version.js';
 import { bodyLimit, valueBodyLimit } from './body-limit.js';
 import { badRequest, HttpError, notFound } from './errors.js';
+import { parseTtl } from './form.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
@@ -126,13 +127,13 @@ export function internalRoutes(
         ? { ifAbsent: true as const }
         : undefined;
     const ttl = c.req.header(TTL_HEADER);
-    if (ttl !== undefined && !/^[1-9]\d{0,8}$/.test(ttl)) throw badRequest('bad_ttl', 'bad ttl');
+    const ttlSeconds = ttl === undefined ? undefined : parseTtl(ttl);
     const value = Buffer.from(await readBody(c));
     const type = c.req.header('content-type') ?? 'application/octet-stream';
-    if (!/^[\x20-\x7e]{0,255}$/.test(type)) throw badRequest('bad_type', 'bad content type');
+    if (!isStorableType(type)) throw badRequest('bad_type', 'bad content type');
     const result = await node.write(key, value, type, {
       condition,
-      ttlSeconds: ttl === undefined ? undefined : Number(ttl),
+      ttlSeconds,
       forwarded: true,
     });
     return c.json(writeResultJson(result));
