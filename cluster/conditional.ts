@@ -1,4 +1,5 @@
 import type { Entry } from './entry.js';
+import { DiststoreError } from './errors.js';
 import { compareVersions, formatVersion, type Version } from './version.js';
 
 /**
@@ -9,10 +10,11 @@ import { compareVersions, formatVersion, type Version } from './version.js';
 export type Condition = { ifVersion: Version } | { ifAbsent: true };
 
 /** A conditional write lost: the key's current version is not what the writer expected. */
-export class ConflictError extends Error {
+export class ConflictError extends DiststoreError {
+  readonly code = 'conflict';
+
   constructor(readonly current: Version | undefined) {
     super(current ? `the key is at version ${formatVersion(current)}` : 'the key does not exist');
-    this.name = 'ConflictError';
   }
 }
 

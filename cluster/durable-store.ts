@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { type Entry, makeEntry } from './entry.js';
+import { DiststoreError } from './errors.js';
 import { formatVersion, parseVersion } from './version.js';
 
 const FORMAT = 1;
@@ -10,8 +11,8 @@ const DELETED = 1;
 const EXPIRES = 2;
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
-export class DataDirError extends Error {
-  override readonly name = 'DataDirError';
+export class DataDirError extends DiststoreError {
+  readonly code = 'data_dir';
 }
 
 /** The durable tier: primary entries and tombstones in lmdb; writes resolve once on disk. */

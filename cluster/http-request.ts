@@ -84,6 +84,9 @@ function send(options: RequestOptions, onResponse: (response: IncomingMessage) =
   return req;
 }
 
-function timeoutError({ method, path, peer, timeoutMs }: RequestOptions): Error {
-  return new Error(`${method} ${path} to ${peer}: no answer within ${timeoutMs} ms`);
+function timeoutError({ method, path, timeoutMs }: RequestOptions): Error {
+  // ETIMEDOUT, as node's own timeouts say it: PeerError.from reads it as a timeout.
+  return Object.assign(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`), {
+    code: 'ETIMEDOUT',
+  });
 }

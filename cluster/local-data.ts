@@ -84,7 +84,7 @@ export class LocalData {
 
   private forget(key: string): void {
     this.durable?.remove(key).catch((error) => {
-      this.log.error({ key, err: String(error) }, 'cannot remove an entry from the data dir');
+      this.log.error({ key, err: error }, 'cannot remove an entry from the data dir');
     });
   }
 }

@@ -6,23 +6,26 @@ import type { Message } from './wire.js';
  * from one bus hears every multicast; delivery is asynchronous, like UDP, and can be cut.
  */
 export class MemoryBus {
-  private readonly members = new Map<number, MessageHandler[]>();
+  private readonly members = new Map<number, { name: string; handlers: MessageHandler[] }>();
   private nextPort = 1;
   /** When false, nothing is delivered (a partition of everyone). */
   connected = true;
+  /** Whether a packet from one member (by name) reaches another: a partition cuts some pairs. */
+  reachable: (from: string, to: string) => boolean = () => true;
 
-  transport(): Transport {
+  /** A member's transport; `name` (default: its port) is what `reachable` is asked about. */
+  transport(name?: string): Transport {
     const port = this.nextPort++;
-    const handlers: MessageHandler[] = [];
-    this.members.set(port, handlers);
     const self: Peer = { address: 'memory', port };
+    const member = { name: name ?? String(port), handlers: [] as MessageHandler[] };
+    this.members.set(port, member);
     const deliver = (message: Message, targets: number[]) => {
       if (!this.connected) return;
       for (const target of targets) {
-        const receivers = this.members.get(target);
-        if (!receivers) continue;
+        const receiver = this.members.get(target);
+        if (!receiver || !this.reachable(member.name, receiver.name)) continue;
         queueMicrotask(() => {
-          for (const handler of receivers) handler(message, self);
+          for (const handler of receiver.handlers) handler(message, self);
         });
       }
     };
@@ -30,7 +33,7 @@ export class MemoryBus {
       multicast: (message) => deliver(message, [...this.members.keys()]),
       unicast: (message, to) => deliver(message, [to.port]),
       onMessage: (handler) => {
-        handlers.push(handler);
+        member.handlers.push(handler);
       },
       close: async () => {
         this.members.delete(port);

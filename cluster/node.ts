@@ -1,69 +1,43 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isValidHttpAddress, isValidNodeId, sameHost } from './address.js';
+import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { type Condition, checkCondition, decider } from './conditional.js';
-import { dropLog } from './drop-log.js';
 import type { DurableStore } from './durable-store.js';
-import {
-  electMasters,
-  isBetterSet,
-  type MasterSet,
-  NO_MASTERS,
-  needsElection,
-} from './election.js';
-import { type Entry, hashValue, makeEntry, makeTombstone } from './entry.js';
+import type { MasterSet } from './election.js';
+import { type Entry, makeEntry, makeTombstone } from './entry.js';
+import { NotReadyError } from './errors.js';
 import { InvalidationQueue } from './invalidation-queue.js';
 import { LocalData } from './local-data.js';
 import { Lookup } from './lookup.js';
+import { Mastership, type NodePhase } from './mastership.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
-import { PeerClient, type ReplicaAck } from './peer-client.js';
+import type { NodeOptions } from './node-options.js';
+import { nodeStatus } from './node-status.js';
+import { PacketHandler } from './packet-handler.js';
+import type { Peers, ReplicaAck, WriteResult } from './protocol.js';
+import { Refusals } from './refusals.js';
 import { ReplicaBatcher } from './replica-batcher.js';
-import { replicate, type WriteAcks, type WriteResult } from './replication.js';
+import { writeToMasters } from './replication.js';
 import { Store } from './store.js';
-import type { Peer, Transport } from './transport.js';
-import { compareVersions, formatVersion, HybridClock, isNewer, type Version } from './version.js';
-import { type Announce, keyHash, type Message, type NodeState } from './wire.js';
+import type { Transport } from './transport.js';
+import { compareVersions, HybridClock, isNewer, type Version } from './version.js';
+import { type Announce, keyHash, type NodeState } from './wire.js';
 
-/** What a node needs to know about itself and its cluster. */
-export interface NodeOptions {
-  /** Unique, stable node id; defaults to the advertised HTTP address. */
-  id: string;
-  /** `host:port` other nodes reach this node's HTTP server at. */
-  http: string;
-  cluster: string;
-  lookupTimeoutMs: number;
-  announceMs: number;
-  cacheTtlSeconds: number;
-  /** Bounds of the cached-copy tier (0: none). */
-  cacheMaxKeys: number;
-  cacheMaxBytes: number;
-  /** Seconds a tombstone is kept; a node away for longer may bring a deleted key back. */
-  tombstoneTtlSeconds: number;
-  writeAcks: WriteAcks;
-  /** Test hook: ignore invalidation packets, as if every one were lost. */
-  ignoreInvalidations?: boolean;
-  /** How long to collect census answers at start before electing. */
-  joinWindowMs: number;
-  /** Time limit of one node-to-node HTTP request. */
-  peerTimeoutMs: number;
-  /** Accept who-has answers whose advertised address is not the packet's source (NAT). */
-  allowAddressMismatch?: boolean;
-  /** Cluster secret for node-to-node HTTP (the transport signs packets itself). */
-  secret?: string | undefined;
-  /** How far ahead of our clock a version from another node may be (default 60 s). */
-  maxClockSkewMs?: number;
-  /** Most members this node keeps track of (default 1024); more announcers are refused. */
-  maxMembers?: number;
-}
+export type { NodeOptions } from './node-options.js';
 
+/** The parts a node is built from that tests replace: the network, the disk and time. */
 export interface NodeDeps {
+  /** Datagrams to and from the cluster (UDP multicast, or memory-transport.ts). */
   transport: Transport;
+  /** Requests to other nodes (HTTP, peer-client.ts, or memory-peers.ts). */
+  peers: Peers;
   /** Where primary entries and tombstones are persisted; none: memory only. */
   durable?: DurableStore;
   logger: Logger;
   metrics?: Metrics;
-  now?: () => number;
+  /** Wall clock and timers (default: the process's own; manual-clock.ts in tests). */
+  clock?: Clock;
 }
 
 export interface WriteOptions {
@@ -82,48 +56,34 @@ function expiry(version: Version, ttlSeconds: number | undefined): number | unde
   return ttlSeconds === undefined ? undefined : version.wall + ttlSeconds * 1000;
 }
 
-/** The node has not joined its cluster yet (or is leaving it). */
-export class NotReadyError extends Error {
-  constructor(readonly state: NodeState) {
-    super(`node is ${state}`);
-    this.name = 'NotReadyError';
-  }
-}
-
 /**
- * One diststore node: its store, its view of the cluster, the master election, and the read
- * and write paths. It never listens for HTTP itself; server/app.ts exposes it.
+ * One diststore node, assembled: its store, its view of the cluster (membership, mastership),
+ * the packets it answers, and the read and write paths, which are its public API. It never
+ * listens for HTTP itself; server/app.ts exposes it.
  */
 export class DistNode {
   readonly id: string;
   /** `host:port` other nodes reach this node's HTTP server at. */
   readonly http: string;
-  readonly boot = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  readonly boot: string;
   readonly store: Store;
   readonly metrics: Metrics;
-  private state: NodeState = 'joining';
-  private masters: MasterSet = NO_MASTERS;
-  private readonly clock: HybridClock;
+  private phase: NodePhase = 'joining';
+  private readonly mastership: Mastership;
+  private readonly hybridClock: HybridClock;
   private readonly membership: Membership;
-  private readonly peers: PeerClient;
+  private readonly peers: Peers;
   private readonly replicas: ReplicaBatcher<ReplicaAck>;
   private readonly invalidations: InvalidationQueue;
   private readonly lookup: Lookup;
+  private readonly refusals: Refusals;
   private readonly transport: Transport;
   private readonly data: LocalData;
   private readonly log: Logger;
-  private readonly now: () => number;
-  private ticker: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private ticker: TimerHandle | undefined;
   private lastTick = 0;
-  /** The surviving master this node (a new master) still has to sync from. */
-  private syncSource: string | undefined;
-  private syncRunning = false;
-  /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
-  private resendTo = new Set<string>();
-  private resending = false;
   private closed = false;
-  /** Logs refusals of input from other nodes, without flooding the log. */
-  private readonly logRefusal: ReturnType<typeof dropLog>;
 
   constructor(
     private readonly options: NodeOptions,
@@ -131,30 +91,41 @@ export class DistNode {
   ) {
     this.id = options.id;
     this.http = options.http;
-    this.now = deps.now ?? Date.now;
+    this.clock = deps.clock ?? systemClock;
+    const now = () => this.clock.now();
+    this.boot = `${now().toString(36)}-${randomBytes(3).toString('hex')}`;
     this.log = deps.logger;
     this.transport = deps.transport;
+    this.peers = deps.peers;
     this.metrics = deps.metrics ?? new Metrics();
-    this.clock = new HybridClock(this.id, this.now, options.maxClockSkewMs ?? 60_000);
-    this.logRefusal = dropLog(this.log, {
-      line: 'refused input from the cluster',
-      summary: 'more input from the cluster was refused',
-    });
+    this.hybridClock = new HybridClock(this.id, now, options.maxClockSkewMs ?? 60_000);
+    this.refusals = new Refusals(this.hybridClock, now, this.metrics, this.log);
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
       cacheMaxKeys: options.cacheMaxKeys,
       cacheMaxBytes: options.cacheMaxBytes,
       tombstoneTtlSeconds: options.tombstoneTtlSeconds,
       hashKey: (key) => keyHash(options.cluster, key),
-      now: this.now,
+      now,
     });
-    this.data = new LocalData(this.store, deps.durable, this.clock, this.log, (key, version) =>
-      this.refuseVersion('entries', version, key),
+    this.data = new LocalData(
+      this.store,
+      deps.durable,
+      this.hybridClock,
+      this.log,
+      (key, version) => this.refusals.version('entries', version, key),
     );
-    this.membership = new Membership({ now: this.now, deadAfterMs: 3 * options.announceMs });
-    this.peers = new PeerClient({
-      requestTimeoutMs: options.peerTimeoutMs,
-      secret: options.secret,
+    this.membership = new Membership({ now, deadAfterMs: 3 * options.announceMs });
+    this.mastership = new Mastership({
+      selfId: this.id,
+      membership: this.membership,
+      peers: this.peers,
+      data: this.data,
+      metrics: this.metrics,
+      log: this.log,
+      phase: () => this.phase,
+      refreshSelf: () => this.membership.heard(this.announcement()),
+      announce: () => this.announce(),
     });
     this.replicas = new ReplicaBatcher({
       send: (http, entries) => this.peers.replicate(http, entries),
@@ -174,15 +145,34 @@ export class DistNode {
         // Spread over the ready masters by key; none when one is not ready (it may lack keys).
         const masters = this.mastersToHear();
         const from = masters?.[hash.charCodeAt(0) % masters.length];
-        const http = from && this.membership.get(from)?.http;
+        const http = from && this.mastership.httpOf(from);
         return from && http ? { from, entry: this.fetchFrom(http, from, key) } : undefined;
       },
       onOutcome: (outcome, ms) => {
         this.metrics.lookups.inc({ outcome });
         this.metrics.lookupSeconds.observe(ms / 1000);
       },
+      setTimer: (fn, ms) => this.clock.setTimeout(fn, ms),
+      clearTimer: (timer) => this.clock.clearTimeout(timer),
     });
-    this.transport.onMessage((message, from) => this.receive(message, from));
+    const packets = new PacketHandler({
+      selfId: this.id,
+      http: options.http,
+      boot: this.boot,
+      transport: this.transport,
+      membership: this.membership,
+      mastership: this.mastership,
+      store: this.store,
+      lookup: this.lookup,
+      refusals: this.refusals,
+      log: this.log,
+      state: () => this.nodeState,
+      announcement: () => this.announcement(),
+      allowAddressMismatch: options.allowAddressMismatch,
+      ignoreInvalidations: options.ignoreInvalidations,
+      maxMembers: options.maxMembers ?? 1024,
+    });
+    this.transport.onMessage((message, from) => packets.receive(message, from));
     this.metrics.countEntries(() => ({
       primary: { entries: this.store.primaryCount, bytes: this.store.bytes.primary },
       cached: { entries: this.store.cachedCount, bytes: this.store.bytes.cached },
@@ -195,27 +185,30 @@ export class DistNode {
     if (loaded > 0) this.log.info({ entries: loaded }, 'loaded entries from the data dir');
     this.membership.heard(this.announcement());
     this.transport.multicast({ kind: 'census' });
-    await new Promise((resolve) => setTimeout(resolve, this.options.joinWindowMs));
+    await new Promise((resolve) =>
+      this.clock.setTimeout(() => resolve(undefined), this.options.joinWindowMs),
+    );
     if (this.closed) return;
-    this.state = 'ready';
+    this.phase = 'ready';
     this.membership.heard(this.announcement());
-    if (this.masters.epoch === 0) this.maybeElect();
-    this.lastTick = this.now();
-    this.ticker = setInterval(() => this.tick(), this.options.announceMs);
+    if (this.mastership.set.epoch === 0) this.mastership.maybeElect();
+    this.lastTick = this.clock.now();
+    this.ticker = this.clock.setInterval(() => this.tick(), this.options.announceMs);
     this.announce();
-    this.log.info({ masters: this.masters }, 'joined cluster');
+    this.log.info({ masters: this.mastership.set }, 'joined cluster');
   }
 
+  /** Joining, ready, syncing (a new master merging the survivor's entries), or leaving. */
   get nodeState(): NodeState {
-    return this.state;
+    return this.phase === 'ready' && this.mastership.syncing ? 'syncing' : this.phase;
   }
 
   get masterSet(): MasterSet {
-    return this.masters;
+    return this.mastership.set;
   }
 
   get isMaster(): boolean {
-    return this.masters.ids.includes(this.id);
+    return this.mastership.isMaster;
   }
 
   /** Stores a value as primary here and, unless local, on the masters. */
@@ -227,14 +220,14 @@ export class DistNode {
   ): Promise<WriteResult> {
     this.assertServing();
     if (options.condition) {
-      const deciding = decider(this.masters.ids, (id) =>
-        id === this.id ? this.state === 'ready' : this.membership.get(id)?.state === 'ready',
+      const deciding = decider(this.mastership.set.ids, (id) =>
+        id === this.id ? this.nodeState === 'ready' : this.membership.get(id)?.state === 'ready',
       );
       if (!deciding) throw new NotReadyError('syncing');
       if (deciding !== this.id) {
-        const member = this.membership.get(deciding);
-        if (!member || options.forwarded) throw new NotReadyError(this.state);
-        const result = await this.peers.conditional(member.http, key, value, type, options);
+        const http = this.mastership.httpOf(deciding);
+        if (!http || options.forwarded) throw new NotReadyError(this.nodeState);
+        const result = await this.peers.conditional(http, key, value, type, options);
         // The decider stored it; this node keeps it too, as the node the client wrote to.
         const expiresAt = expiry(result.version, options.ttlSeconds);
         await this.data.keep(key, makeEntry(value, type, result.version, { expiresAt }));
@@ -242,7 +235,7 @@ export class DistNode {
       }
       checkCondition(this.store.get(key), options.condition);
     }
-    const version = this.clock.next();
+    const version = this.hybridClock.next();
     const expiresAt = expiry(version, options.ttlSeconds);
     return this.commit(key, makeEntry(value, type, version, { expiresAt }), options.local);
   }
@@ -250,7 +243,7 @@ export class DistNode {
   /** Deletes a key: a tombstone here and on the masters, which beats every older version. */
   async remove(key: string): Promise<WriteResult> {
     this.assertServing();
-    return this.commit(key, makeTombstone(this.clock.next()));
+    return this.commit(key, makeTombstone(this.hybridClock.next()));
   }
 
   private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
@@ -259,7 +252,19 @@ export class DistNode {
     if (local || this.options.writeAcks === 'local') {
       return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
     }
-    return this.replicate(key, entry);
+    return writeToMasters(
+      {
+        selfId: this.id,
+        writeAcks: this.options.writeAcks,
+        send: (http, key, entry) => this.replicas.add(http, key, entry),
+        probe: (http) => this.peers.probe(http),
+        metrics: this.metrics,
+        log: this.log,
+        mastership: this.mastership,
+      },
+      key,
+      entry,
+    );
   }
 
   /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
@@ -270,7 +275,7 @@ export class DistNode {
     this.assertServing();
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
     if (found) {
-      this.clock.observe(found.version);
+      this.hybridClock.observe(found.version);
       // A primary entry known to be superseded is replaced by the newer version, kept as primary.
       if (this.isMaster || superseded) await this.data.keep(key, found);
       else if (!found.deleted) this.store.putCached(key, found);
@@ -289,7 +294,7 @@ export class DistNode {
     // Read whole and checked before any is applied: a batch cut short or refused changes nothing.
     const batch: [string, Entry][] = [];
     for await (const item of entries) batch.push(item);
-    for (const [key, entry] of batch) this.admitOrThrow('replicate', entry.version, key);
+    for (const [key, entry] of batch) this.refusals.admitOrThrow('replicate', entry.version, key);
     const applied = await Promise.all(
       batch.map(async ([key, entry]) => {
         if (!(await this.data.keep(key, entry))) return 0;
@@ -298,27 +303,6 @@ export class DistNode {
       }),
     );
     return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
-  }
-
-  /** Refuses (VersionAheadError, counted and logged) a version our clock does not admit. */
-  private admitOrThrow(path: string, version: Version, detail: string): void {
-    if (this.clock.admits(version)) return;
-    this.refuseVersion(path, version, detail);
-    this.clock.check(version);
-  }
-
-  /** Counts and logs a version from another node that our clock does not admit. */
-  private refuseVersion(path: string, version: Version, detail: string): void {
-    this.metrics.versionsRefused.inc({ path });
-    this.logRefusal(
-      'version-ahead',
-      `${path}: ${detail} at ${formatVersion(version)}, ${version.wall - this.now()} ms ahead`,
-    );
-  }
-
-  /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
-  private invalidateCopies(key: string, entry: Entry): void {
-    this.invalidations.add(keyHash(this.options.cluster, key), entry.version);
   }
 
   /** Applies a stream of entries (a re-send after both masters were lost, or after a heal). */
@@ -343,39 +327,26 @@ export class DistNode {
 
   /** The JSON view of this node and the cluster, for /status. */
   status() {
-    const now = this.now();
-    return {
+    return nodeStatus({
       node: {
         id: this.id,
-        http: this.options.http,
+        http: this.http,
         cluster: this.options.cluster,
         boot: this.boot,
-        state: this.state,
+        state: this.nodeState,
         role: this.isMaster ? 'master' : 'member',
       },
-      masters: { epoch: this.masters.epoch, ids: [...this.masters.ids] },
-      members: this.membership.all().map((m) => ({
-        id: m.id,
-        http: m.http,
-        keys: m.keys,
-        state: m.state,
-        master: this.masters.ids.includes(m.id),
-        alive: m.id === this.id || this.membership.isAlive(m.id),
-        lastSeenMs: m.id === this.id ? 0 : now - m.lastSeen,
-      })),
-      store: {
-        primary: this.store.primaryCount,
-        cached: this.store.cachedCount,
-        primaryBytes: this.store.bytes.primary,
-        cachedBytes: this.store.bytes.cached,
-      },
-    };
+      masters: this.mastership.set,
+      membership: this.membership,
+      store: this.store,
+      now: this.clock.now(),
+    });
   }
 
   /** Says goodbye on the cluster so masters are replaced at once, not after a timeout. */
   leave(): void {
-    if (this.state === 'leaving') return;
-    this.state = 'leaving';
+    if (this.phase === 'leaving') return;
+    this.phase = 'leaving';
     this.announce();
     this.log.info('said goodbye to the cluster');
   }
@@ -384,7 +355,7 @@ export class DistNode {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.ticker);
+    this.clock.clearInterval(this.ticker);
     this.invalidations.flush();
     this.store.close();
     this.peers.close();
@@ -392,317 +363,44 @@ export class DistNode {
   }
 
   private assertServing(): void {
-    if (this.state === 'joining' || this.state === 'leaving') throw new NotReadyError(this.state);
+    if (this.phase !== 'ready') throw new NotReadyError(this.phase);
   }
 
   private masterView() {
-    return { epoch: this.masters.epoch, masters: [...this.masters.ids] };
+    return { epoch: this.mastership.set.epoch, masters: [...this.mastership.set.ids] };
   }
 
-  private replicate(key: string, entry: Entry): Promise<WriteResult> {
-    return replicate(
-      {
-        selfId: this.id,
-        writeAcks: this.options.writeAcks,
-        send: (http, key, entry) => this.replicas.replicate(http, key, entry),
-        probe: (http) => this.peers.probe(http),
-        metrics: this.metrics,
-        log: this.log,
-        masters: () => this.masters,
-        httpOf: (id) => this.membership.get(id)?.http,
-        heardSet: (set, source) => this.consider(set, source),
-        confirmedDead: (id) => this.membership.forget(id),
-        reelect: () => this.maybeElect(),
-      },
-      key,
-      entry,
-    );
+  /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
+  private invalidateCopies(key: string, entry: Entry): void {
+    this.invalidations.add(keyHash(this.options.cluster, key), entry.version);
   }
 
   /** Fetches a key from another node over HTTP, counted by result. */
   private async fetchFrom(http: string, node: string, key: string): Promise<Entry | undefined> {
     try {
       const entry = await this.peers.fetch(http, key);
-      if (entry) this.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
+      if (entry) this.refusals.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
       this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
       return entry;
     } catch (error) {
       this.metrics.fetches.inc({ result: 'error' });
-      this.log.warn({ peer: node, err: String(error) }, 'fetch failed');
+      this.log.warn({ peer: node, err: error }, 'fetch failed');
       throw error;
     }
   }
 
   /** Masters whose `absent` answers settle a miss (see Lookup). */
   private mastersToHear(): string[] | undefined {
-    const others = this.masters.ids.filter((id) => id !== this.id);
+    const others = this.mastership.set.ids.filter((id) => id !== this.id);
     // A master still joining or syncing may lack keys: its silence settles nothing, and
     // neither does ours alone while another master could hold what we lack.
     if (others.some((id) => this.membership.get(id)?.state !== 'ready')) return undefined;
-    if (others.length === 0 && !(this.isMaster && this.state === 'ready')) return undefined;
+    if (others.length === 0 && !(this.isMaster && this.nodeState === 'ready')) return undefined;
     return others;
   }
 
-  private receive(message: Message, from: Peer): void {
-    switch (message.kind) {
-      case 'census':
-        this.transport.unicast(this.announcement(), from);
-        return;
-      case 'announce':
-        if (this.acceptAnnounce(message, from)) this.heard(message);
-        return;
-      case 'who-has':
-        this.answerWhoHas(message.keyHash, from);
-        return;
-      case 'has':
-        // An answer must come from the node it names, or it could send us anywhere.
-        if (!this.options.allowAddressMismatch && !sameHost(message.http, from.address)) {
-          this.drop('address-mismatch', `has answer for ${message.http}`, from);
-          return;
-        }
-        if (!this.clock.admits(message.version)) {
-          this.refuseVersion('who-has', message.version, `answer from ${message.node}`);
-          return;
-        }
-        // Only a current master's answer ends the collection early.
-        if (message.master && !this.fromMaster(message.node, from)) {
-          this.drop('not-master', `has answer claiming m=1 from ${message.node}`, from);
-          return;
-        }
-        this.lookup.answer(message.keyHash, message);
-        return;
-      case 'absent':
-        if (!this.fromMaster(message.node, from)) {
-          this.drop('not-master', `absent answer from ${message.node}`, from);
-          return;
-        }
-        this.lookup.answer(message.keyHash, { absent: message.node });
-        return;
-      case 'invalidate': {
-        if (this.options.ignoreInvalidations) return;
-        // Only the masters apply writes, so only they can say a copy is stale.
-        if (!this.fromMaster(message.node, from)) {
-          this.drop('not-master', `invalidation from ${message.node}`, from);
-          return;
-        }
-        for (const { keyHash, version } of message.changes) {
-          if (!this.clock.admits(version)) {
-            this.refuseVersion('invalidation', version, `from ${message.node}`);
-            continue;
-          }
-          const key = this.store.keyForHash(keyHash);
-          // Masters converge by replication; elsewhere even our own earlier write is superseded.
-          if (key !== undefined) this.store.invalidate(key, version, !this.isMaster);
-        }
-        return;
-      }
-    }
-  }
-
-  /** Whether a packet naming `node` comes from a current master, at that master's address. */
-  private fromMaster(node: string, from: Peer): boolean {
-    if (!this.masters.ids.includes(node) || node === this.id) return false;
-    const http = this.membership.get(node)?.http;
-    return (
-      http !== undefined && (this.options.allowAddressMismatch || sameHost(http, from.address))
-    );
-  }
-
-  /**
-   * Whether an announce may be heard: a valid id and address, the address the packet came
-   * from, and room for it (a flood of made-up members would otherwise fill the member list
-   * and could be elected).
-   */
-  private acceptAnnounce(announce: Announce, from: Peer): boolean {
-    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) {
-      this.drop('bad-member', `announce with id ${announce.node.slice(0, 64)}`, from);
-      return false;
-    }
-    if (!this.options.allowAddressMismatch && !sameHost(announce.http, from.address)) {
-      this.drop('address-mismatch', `announce of ${announce.node} for ${announce.http}`, from);
-      return false;
-    }
-    const maxMembers = this.options.maxMembers ?? 1024;
-    if (!this.membership.get(announce.node) && this.membership.size >= maxMembers) {
-      this.drop('too-many-members', `announce of ${announce.node}: ${maxMembers} known`, from);
-      return false;
-    }
-    return true;
-  }
-
-  /** Counts and logs a packet the node will not act on. */
-  private drop(reason: string, detail: string, from: Peer): void {
-    this.metrics.packetsDropped.inc({ reason });
-    this.logRefusal(reason, detail, `${from.address}:${from.port}`);
-  }
-
-  private answerWhoHas(hash: string, from: Peer): void {
-    if (this.state === 'joining' || this.state === 'leaving') return;
-    const key = this.store.keyForHash(hash);
-    const entry = key === undefined ? undefined : this.store.get(key);
-    if (entry) {
-      this.transport.unicast(
-        {
-          kind: 'has',
-          keyHash: hash,
-          node: this.id,
-          http: this.options.http,
-          version: entry.version,
-          master: this.isMaster,
-          valueHash: hashValue(entry.value),
-          deleted: entry.deleted === true,
-        },
-        from,
-      );
-    } else if (this.isMaster && this.state === 'ready') {
-      this.transport.unicast({ kind: 'absent', keyHash: hash, node: this.id }, from);
-    }
-  }
-
-  private heard(announce: Announce): void {
-    if (announce.node === this.id) {
-      if (announce.boot !== this.boot)
-        this.log.error({ id: this.id }, 'another node uses this node id');
-      return;
-    }
-    const before = this.membership.get(announce.node);
-    if (!before) this.log.info({ member: announce.node, http: announce.http }, 'member joined');
-    // A new master set is judged with what we knew of its sender before this announcement:
-    // whether the sender was a complete master of the previous set, not what it is now.
-    this.consider(
-      { epoch: announce.epoch, ids: announce.masters },
-      `announce from ${announce.node}`,
-    );
-    this.membership.heard(announce);
-    if (announce.state === 'leaving') {
-      this.log.info({ member: announce.node }, 'member left');
-      if (this.state !== 'joining') this.maybeElect();
-    }
-  }
-
-  /** Adopts a master set heard from another node if it is better than ours. */
-  private consider(set: MasterSet, source: string): void {
-    if (set.epoch === 0 || !isBetterSet(set, this.masters)) return;
-    this.adopt({ epoch: set.epoch, ids: [...set.ids].sort() }, source);
-  }
-
-  private maybeElect(): void {
-    if (this.state === 'joining' || this.state === 'leaving') return;
-    this.membership.heard(this.announcement());
-    const live = this.membership.live();
-    if (!needsElection(this.masters, live)) return;
-    const next = electMasters(this.masters, live);
-    this.metrics.elections.inc();
-    this.log.info(
-      { from: this.masters, to: next, live: live.map((m) => `${m.id}(${m.keys})`) },
-      'election',
-    );
-    this.adopt(next, 'election');
-  }
-
-  private adopt(next: MasterSet, source: string): void {
-    const previous = this.masters;
-    // Survivors are masters of the previous set that held everything: alive and ready. A
-    // master that was still syncing when its source died holds only part of the data.
-    const survivors = next.ids.filter((id) =>
-      id === this.id
-        ? previous.ids.includes(id) && this.state === 'ready'
-        : previous.ids.includes(id) &&
-          this.membership.isAlive(id) &&
-          this.membership.get(id)?.state === 'ready',
-    );
-    const wasMaster = previous.ids.includes(this.id);
-    this.masters = next;
-    this.metrics.masterChanges.inc();
-    this.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
-    const survivor = survivors.find((id) => id !== this.id);
-    if (this.isMaster && !survivors.includes(this.id) && this.state !== 'joining') {
-      if (survivor) {
-        this.state = 'syncing';
-        this.syncSource = survivor;
-        void this.syncFromSurvivor();
-      } else if (this.state === 'syncing') {
-        // Our sync source is gone and no complete master is left: every node re-sends what
-        // it holds to the new masters (below), so there is nothing more to wait for.
-        this.state = 'ready';
-        this.syncSource = undefined;
-      }
-    } else if (!this.isMaster && this.state === 'syncing') {
-      this.state = 'ready';
-      this.syncSource = undefined;
-    }
-    // No survivor (both masters lost, or a partition healed and the other side's set won),
-    // or this node just joined, perhaps with entries from its data dir that the masters never
-    // saw, or it was a master and is no more (it may hold versions the new masters lack, or
-    // older ones they will invalidate): the new masters get every primary entry we hold.
-    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
-    if (
-      (survivors.length === 0 && (previous.epoch > 0 || this.store.primaryCount > 0)) ||
-      (wasMaster && !this.isMaster)
-    ) {
-      for (const id of next.ids) if (id !== this.id) this.resendTo.add(id);
-      void this.resendPrimaries();
-    }
-    if (this.state !== 'joining') this.announce();
-  }
-
-  /** A new master streams every entry from the surviving master, merging by version. */
-  private async syncFromSurvivor(): Promise<void> {
-    const source = this.syncSource;
-    const member = source && this.membership.get(source);
-    if (!source || !member || this.syncRunning) return;
-    this.syncRunning = true;
-    const started = performance.now();
-    let applied = 0;
-    try {
-      this.log.info({ from: source }, 'sync started');
-      applied = await this.data.keepAll(this.peers.sync(member.http));
-      const seconds = (performance.now() - started) / 1000;
-      this.metrics.syncSeconds.observe(seconds);
-      this.metrics.syncEntries.inc(applied);
-      this.log.info({ from: source, applied, seconds }, 'sync finished');
-      if (this.syncSource === source && this.state === 'syncing') {
-        this.syncSource = undefined;
-        this.state = 'ready';
-        this.announce();
-      }
-    } catch (error) {
-      // Retried at the next tick while we are still a syncing master.
-      this.log.warn({ from: source, applied, err: String(error) }, 'sync failed');
-    } finally {
-      this.syncRunning = false;
-    }
-  }
-
-  /**
-   * Sends every primary entry we hold to the new masters (see adopt). A master not heard from
-   * yet (forgotten during a long partition) or that fails is tried again at the next tick.
-   */
-  private async resendPrimaries(): Promise<void> {
-    if (this.resending) return;
-    this.resending = true;
-    try {
-      for (const id of [...this.resendTo]) {
-        const member = this.membership.get(id);
-        if (!member || !this.membership.isAlive(id)) continue;
-        try {
-          const ack = await this.peers.sendEntries(member.http, this.store.primaryEntries());
-          this.resendTo.delete(id);
-          this.log.info(
-            { to: id, applied: ack.applied, held: this.store.primaryCount },
-            're-sent primary entries',
-          );
-        } catch (error) {
-          this.log.warn({ to: id, err: String(error) }, 're-send of primary entries failed');
-        }
-      }
-    } finally {
-      this.resending = false;
-    }
-  }
-
   private tick(): void {
-    const now = this.now();
+    const now = this.clock.now();
     // A tick far later than scheduled means this process was stalled (SIGSTOP, swap): the
     // silence of others during that time says nothing about them.
     if (now - this.lastTick > 2 * this.options.announceMs) {
@@ -712,13 +410,7 @@ export class DistNode {
     this.lastTick = now;
     this.membership.prune();
     this.data.sweep();
-    this.maybeElect();
-    // A source that looks dead is not given up here: if it is, the election above has replaced
-    // it and adopt() took care of us; if it only stalled, the sync resumes when it is back.
-    if (this.state === 'syncing' && this.syncSource && this.membership.isAlive(this.syncSource)) {
-      void this.syncFromSurvivor();
-    }
-    if (this.resendTo.size > 0) void this.resendPrimaries();
+    this.mastership.tick();
     this.announce();
   }
 
@@ -726,11 +418,11 @@ export class DistNode {
     return {
       kind: 'announce',
       node: this.id,
-      http: this.options.http,
+      http: this.http,
       keys: this.store.primaryCount,
-      epoch: this.masters.epoch,
-      masters: [...this.masters.ids],
-      state: this.state,
+      epoch: this.mastership.set.epoch,
+      masters: [...this.mastership.set.ids],
+      state: this.nodeState,
       boot: this.boot,
     };
   }

@@ -1,9 +1,17 @@
 import { Agent } from 'node:http';
-import { type Condition, ConflictError } from './conditional.js';
-import { type Entry, makeEntry } from './entry.js';
+import { ConflictError } from './conditional.js';
+import type { Entry } from './entry.js';
 import { decodeEntries, encodeEntries } from './entry-codec.js';
+import { PeerError } from './errors.js';
 import { type Exchange, exchange, openStream } from './http-request.js';
-import type { WriteResult } from './replication.js';
+import {
+  entryFromHeaders,
+  type ForwardedWrite,
+  forwardedWriteHeaders,
+  type Peers,
+  type ReplicaAck,
+  type WriteResult,
+} from './protocol.js';
 import {
   ANSWER_AUTH_HEADER,
   AUTH_HEADER,
@@ -11,14 +19,7 @@ import {
   RequestAuth,
   STREAMED,
 } from './request-auth.js';
-import { formatVersion, parseVersion } from './version.js';
-
-/** What a peer answers to a replicated write: whether it applied it, and its master view. */
-export interface ReplicaAck {
-  applied: number;
-  epoch: number;
-  masters: string[];
-}
+import { parseVersion } from './version.js';
 
 export interface PeerClientOptions {
   /** Time limit for one request to a peer (writes, fetches, probes). */
@@ -27,53 +28,11 @@ export interface PeerClientOptions {
   secret?: string | undefined;
 }
 
-export const VERSION_HEADER = 'x-diststore-version';
-/** Wall-clock ms at which a value with a per-key TTL expires. */
-export const EXPIRES_HEADER = 'x-diststore-expires';
-/** Marks a replicated entry as a tombstone. */
-export const DELETED_HEADER = 'x-diststore-deleted';
-
-/** A conditional write's TTL and condition, forwarded to the deciding master. */
-export const TTL_HEADER = 'x-diststore-ttl';
-export const IF_VERSION_HEADER = 'x-diststore-if-version';
-export const IF_ABSENT_HEADER = 'x-diststore-if-absent';
-
-function conditionHeaders(condition: Condition): Record<string, string> {
-  return 'ifAbsent' in condition
-    ? { [IF_ABSENT_HEADER]: '1' }
-    : { [IF_VERSION_HEADER]: formatVersion(condition.ifVersion) };
-}
-
-/** The headers that carry an entry's metadata between nodes. */
-export function entryHeaders(entry: Entry): Record<string, string> {
-  const headers: Record<string, string> = {
-    'content-type': entry.type || 'application/octet-stream',
-    [VERSION_HEADER]: formatVersion(entry.version),
-  };
-  if (entry.deleted) headers[DELETED_HEADER] = '1';
-  if (entry.expiresAt !== undefined) headers[EXPIRES_HEADER] = String(entry.expiresAt);
-  return headers;
-}
-
-/** Rebuilds an entry from a body and the headers `entryHeaders` wrote; undefined if bad. */
-export function entryFromHeaders(
-  value: Buffer,
-  header: (name: string) => string | undefined,
-): Entry | undefined {
-  const version = parseVersion(header(VERSION_HEADER) ?? '');
-  const expires = header(EXPIRES_HEADER);
-  const expiresAt = expires === undefined ? undefined : Number(expires);
-  if (!version || (expiresAt !== undefined && !Number.isFinite(expiresAt))) return undefined;
-  const deleted = header(DELETED_HEADER) === '1';
-  const type = deleted ? '' : (header('content-type') ?? 'application/octet-stream');
-  return makeEntry(value, type, version, { deleted, expiresAt });
-}
-
 /**
  * Node-to-node HTTP: one keep-alive agent per peer, explicit timeouts, no automatic retries
  * (the caller decides: try the next answer, probe, re-elect).
  */
-export class PeerClient {
+export class PeerClient implements Peers {
   private readonly agents = new Map<string, Agent>();
   private readonly timeoutMs: number;
   /** With a cluster secret: signs requests, checks answers (see request-auth.ts). */
@@ -84,28 +43,25 @@ export class PeerClient {
     this.auth = secret ? new RequestAuth(secret) : undefined;
   }
 
-  /** Sends entries to a peer as primary entries, in one request (see ReplicaBatcher). */
   async replicate(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
-    const response = await this.exchange(peer, 'POST', '/internal/replicate', {
+    const response = await this.exchange(peer, 'replicate', 'POST', '/internal/replicate', {
       body: Buffer.concat([...encodeEntries(entries)]),
     });
-    if (response.status !== 200) throw new Error(`replicate to ${peer}: HTTP ${response.status}`);
-    return json<ReplicaAck>(response);
+    if (response.status !== 200) throw PeerError.status(peer, 'replicate', response.status);
+    return json<ReplicaAck>(response, peer, 'replicate');
   }
 
-  /** Forwards a conditional write to the deciding master; throws ConflictError if it lost. */
+  /** Throws ConflictError when the decider says the write lost. */
   async conditional(
     peer: string,
     key: string,
     value: Buffer,
     type: string,
-    options: { ttlSeconds?: number | undefined; condition?: Condition | undefined },
+    options: ForwardedWrite,
   ): Promise<WriteResult> {
-    const headers: Record<string, string> = { 'content-type': type };
-    if (options.ttlSeconds !== undefined) headers[TTL_HEADER] = String(options.ttlSeconds);
-    if (options.condition) Object.assign(headers, conditionHeaders(options.condition));
-    const response = await this.exchange(peer, 'POST', withKey('/internal/conditional', key), {
-      headers,
+    const path = withKey('/internal/conditional', key);
+    const response = await this.exchange(peer, 'conditional write', 'POST', path, {
+      headers: forwardedWriteHeaders(type, options),
       body: value,
     });
     const body = json<{
@@ -113,55 +69,58 @@ export class PeerClient {
       current?: string | null;
       masters?: string[];
       lost?: string[];
-    }>(response);
+    }>(response, peer, 'conditional write');
     if (response.status === 409) {
       throw new ConflictError(body.current ? parseVersion(body.current) : undefined);
     }
     const version = parseVersion(body.version ?? '');
     if (response.status !== 200 || !version) {
-      throw new Error(`conditional write via ${peer}: HTTP ${response.status}`);
+      throw PeerError.status(peer, 'conditional write', response.status);
     }
     return { key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
   }
 
-  /** Sends many entries in one request (a re-send to new masters). */
   async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
     const frames = encodeEntries(entries);
-    const response = await this.exchange(peer, 'POST', '/internal/entries', {
+    const response = await this.exchange(peer, 'send entries', 'POST', '/internal/entries', {
       body: (nonce) =>
         Buffer.concat([...(this.auth && nonce ? this.auth.seal(nonce, frames) : frames)]),
       timeoutMs: 60_000,
     });
-    if (response.status !== 200)
-      throw new Error(`send entries to ${peer}: HTTP ${response.status}`);
-    return json<ReplicaAck>(response);
+    if (response.status !== 200) throw PeerError.status(peer, 'send entries', response.status);
+    return json<ReplicaAck>(response, peer, 'send entries');
   }
 
-  /** Fetches a key's value and version from a peer; undefined when the peer no longer has it. */
   async fetch(peer: string, key: string): Promise<Entry | undefined> {
-    const response = await this.exchange(peer, 'GET', withKey('/internal/value', key));
+    const response = await this.exchange(peer, 'fetch', 'GET', withKey('/internal/value', key));
     if (response.status === 404) return undefined;
-    if (response.status !== 200) throw new Error(`fetch from ${peer}: HTTP ${response.status}`);
+    if (response.status !== 200) throw PeerError.status(peer, 'fetch', response.status);
     const entry = entryFromHeaders(response.body, (name) => first(response.headers[name]));
-    if (!entry) throw new Error(`fetch from ${peer}: missing or bad version headers`);
+    if (!entry) {
+      throw new PeerError(peer, 'fetch', 'bad_answer', 'missing or bad version headers');
+    }
     return entry;
   }
 
-  /** Streams every primary entry a peer holds, in one request. */
   async *sync(peer: string): AsyncGenerator<[string, Entry]> {
     const { nonce, ...request } = this.request(peer, 'GET', '/internal/sync');
-    const response = await openStream({ ...request, timeoutMs: 10_000 });
+    const response = await openStream({ ...request, timeoutMs: 10_000 }).catch((error) => {
+      throw PeerError.from(peer, 'sync', error);
+    });
     if (response.statusCode !== 200) {
       response.resume();
-      throw new Error(`sync from ${peer}: HTTP ${response.statusCode}`);
+      throw PeerError.status(peer, 'sync', response.statusCode ?? 0);
     }
-    yield* decodeEntries(this.auth && nonce ? this.auth.open(nonce, response) : response);
+    try {
+      yield* decodeEntries(this.auth && nonce ? this.auth.open(nonce, response) : response);
+    } catch (error) {
+      throw PeerError.from(peer, 'sync', error);
+    }
   }
 
-  /** One direct health probe: true when the peer answers. */
   async probe(peer: string): Promise<boolean> {
     try {
-      return (await this.exchange(peer, 'GET', '/internal/health')).status === 200;
+      return (await this.exchange(peer, 'probe', 'GET', '/internal/health')).status === 200;
     } catch {
       return false;
     }
@@ -178,6 +137,7 @@ export class PeerClient {
    */
   private async exchange(
     peer: string,
+    operation: string,
     method: 'GET' | 'POST',
     path: string,
     extra: {
@@ -196,6 +156,8 @@ export class PeerClient {
       ...request,
       body,
       timeoutMs: extra.timeoutMs ?? this.timeoutMs,
+    }).catch((error) => {
+      throw PeerError.from(peer, operation, error);
     });
     if (this.auth && nonce) {
       const header = (name: string) => first(response.headers[name]);
@@ -203,8 +165,12 @@ export class PeerClient {
       if (
         !this.auth.verifyAnswer(nonce, given, response.status, header, bodyDigest(response.body))
       ) {
-        throw new Error(
-          `${method} ${path} to ${peer}: the answer is not signed for this request (HTTP ${response.status})`,
+        throw new PeerError(
+          peer,
+          operation,
+          'unsigned',
+          `the answer is not signed for this request (HTTP ${response.status})`,
+          response.status,
         );
       }
     }
@@ -249,6 +215,11 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function json<T>(response: Exchange): T {
-  return JSON.parse(response.body.toString()) as T;
+function json<T>(response: Exchange, peer: string, operation: string): T {
+  try {
+    return JSON.parse(response.body.toString()) as T;
+  } catch (error) {
+    const detail = `HTTP ${response.status} with a body that is not JSON`;
+    throw new PeerError(peer, operation, 'bad_answer', detail, response.status, { cause: error });
+  }
 }

@@ -47,8 +47,8 @@ export class ReplicaBatcher<Ack> {
     this.maxBatchBytes = maxBatchBytes;
   }
 
-  /** Replicates one entry to a peer; resolves with the acknowledgement of its batch. */
-  replicate(peer: string, key: string, entry: Entry): Promise<Ack> {
+  /** Queues one entry for a peer's next batch; resolves with the acknowledgement of its batch. */
+  add(peer: string, key: string, entry: Entry): Promise<Ack> {
     let queue = this.peers.get(peer);
     if (!queue) {
       queue = { waiting: [], inFlight: 0 };

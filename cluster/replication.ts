@@ -1,25 +1,16 @@
 import type { Logger } from 'pino';
-import type { MasterSet } from './election.js';
 import type { Entry } from './entry.js';
+import { DiststoreError } from './errors.js';
+import type { Mastership } from './mastership.js';
 import type { Metrics } from './metrics.js';
-import type { ReplicaAck } from './peer-client.js';
-import type { Version } from './version.js';
-
-export type WriteAcks = 'all' | 'one' | 'local';
-
-/** The result of a write: its version and which masters hold it. */
-export interface WriteResult {
-  key: string;
-  version: Version;
-  masters: string[];
-  lost: string[];
-}
+import type { ReplicaAck, WriteAcks, WriteResult } from './protocol.js';
 
 /** A write the masters did not all acknowledge as `--write-acks` requires. */
-export class ReplicationError extends Error {
+export class ReplicationError extends DiststoreError {
+  readonly code = 'replication_failed';
+
   constructor(readonly result: WriteResult) {
     super(`write of ${JSON.stringify(result.key)} was not acknowledged by the masters`);
-    this.name = 'ReplicationError';
   }
 }
 
@@ -33,22 +24,19 @@ export interface ReplicationContext {
   probe(http: string): Promise<boolean>;
   metrics: Metrics;
   log: Logger;
-  masters(): MasterSet;
-  /** A master's HTTP address, if it is known. */
-  httpOf(id: string): string | undefined;
-  /** A master set named in an acknowledgement, to adopt if it is newer than ours. */
-  heardSet(set: MasterSet, source: string): void;
-  /** A master found dead by a failed write and a failed probe. */
-  confirmedDead(id: string): void;
-  /** Runs an election if a master is now missing. */
-  reelect(): void;
+  /**
+   * The master set, and what a write teaches it: a set named in an acknowledgement
+   * (`consider`), a master confirmed dead by a failed write and a failed probe (`forgetDead`),
+   * then an election if one is missing (`maybeElect`).
+   */
+  mastership: Pick<Mastership, 'set' | 'httpOf' | 'consider' | 'forgetDead' | 'maybeElect'>;
 }
 
 /**
  * Sends an entry to every master but us. A master that fails is probed once; if confirmed
  * dead the set is re-elected and the write retried once on the new set before answering.
  */
-export async function replicate(
+export async function writeToMasters(
   ctx: ReplicationContext,
   key: string,
   entry: Entry,
@@ -57,43 +45,43 @@ export async function replicate(
   const acked = new Set<string>();
   const lost: string[] = [];
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (ctx.masters().ids.includes(ctx.selfId)) acked.add(ctx.selfId);
+    if (ctx.mastership.set.ids.includes(ctx.selfId)) acked.add(ctx.selfId);
     const failed: string[] = [];
-    const targets = ctx.masters().ids.filter((id) => !acked.has(id));
+    const targets = ctx.mastership.set.ids.filter((id) => !acked.has(id));
     await Promise.all(
       targets.map(async (id) => {
         try {
-          const http = ctx.httpOf(id);
-          if (!http) throw new Error('unknown master');
+          const http = ctx.mastership.httpOf(id);
+          if (!http) throw new Error(`master ${id} is not a known member`);
           const ack = await ctx.send(http, key, entry);
           acked.add(id);
-          ctx.heardSet({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
+          ctx.mastership.consider({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
         } catch (error) {
           ctx.metrics.replicationFailures.inc();
-          ctx.log.warn({ master: id, err: String(error) }, 'replication to master failed');
+          ctx.log.warn({ master: id, err: error }, 'replication to master failed');
           failed.push(id);
         }
       }),
     );
     if (enoughAcks(ctx, acked)) break;
     for (const id of failed) {
-      const http = ctx.httpOf(id);
+      const http = ctx.mastership.httpOf(id);
       if (http && (await ctx.probe(http))) continue;
       lost.push(id);
       ctx.log.warn({ master: id }, 'master confirmed dead by probe');
-      ctx.confirmedDead(id);
+      ctx.mastership.forgetDead(id);
     }
-    ctx.reelect();
+    ctx.mastership.maybeElect();
   }
   ctx.metrics.replicationSeconds.observe((performance.now() - started) / 1000);
-  const masters = ctx.masters().ids.filter((id) => acked.has(id));
+  const masters = ctx.mastership.set.ids.filter((id) => acked.has(id));
   const result = { key, version: entry.version, masters, lost };
   if (!enoughAcks(ctx, acked)) throw new ReplicationError(result);
   return result;
 }
 
 function enoughAcks(ctx: ReplicationContext, acked: Set<string>): boolean {
-  const { ids } = ctx.masters();
+  const { ids } = ctx.mastership.set;
   const held = ids.filter((id) => acked.has(id)).length;
   if (ctx.writeAcks === 'one') return held >= 1;
   return held === ids.length && held > 0;

@@ -1,3 +1,5 @@
+import { DiststoreError } from './errors.js';
+
 /**
  * Hybrid logical clock versions: (wall ms, counter, node id), totally ordered.
  * Every entry carries one; conflicts resolve last-writer-wins by comparing them.
@@ -41,7 +43,9 @@ export function parseVersion(text: string): Version | undefined {
 }
 
 /** A version from outside too far ahead of this node's clock (see HybridClock.admits). */
-export class VersionAheadError extends Error {
+export class VersionAheadError extends DiststoreError {
+  readonly code = 'version_ahead';
+
   constructor(
     readonly version: Version,
     readonly aheadMs: number,
@@ -51,7 +55,6 @@ export class VersionAheadError extends Error {
       `version ${formatVersion(version)} is ${Math.round(aheadMs)} ms ahead of this node's clock ` +
         `(at most ${maxAheadMs} ms allowed, --max-clock-skew): check the clocks (NTP)`,
     );
-    this.name = 'VersionAheadError';
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Answer, Packet } from 'dns-packet';
+import { DiststoreError } from './errors.js';
 import { formatVersion, parseVersion, type Version } from './version.js';
 
 /**
@@ -56,13 +57,15 @@ export const CHANGES_PER_PACKET = 8;
 /** Why a received packet was not accepted: not ours to read, or not asked for on that socket. */
 export type DropReason = 'malformed' | 'foreign' | 'unsolicited';
 
-export class WireError extends Error {
+/** A packet that is not ours to read, or not asked for; counted by `reason` and dropped. */
+export class WireError extends DiststoreError {
+  readonly code = 'bad_packet';
+
   constructor(
     readonly reason: DropReason,
     message: string,
   ) {
     super(message);
-    this.name = 'WireError';
   }
 }
 

@@ -4,7 +4,7 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { dropLog } from '../cluster/drop-log.js';
 import type { DistNode } from '../cluster/node.js';
-import { VERSION_HEADER } from '../cluster/peer-client.js';
+import { VERSION_HEADER } from '../cluster/protocol.js';
 import { allowedMethods } from './allowed-methods.js';
 import { clientAuth } from './client-auth.js';
 import { clientRoutes } from './client-routes.js';

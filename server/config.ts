@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { WriteAcks } from '../cluster/replication.js';
+import { DiststoreError } from '../cluster/errors.js';
+import type { WriteAcks } from '../cluster/protocol.js';
 import type { Peer } from '../cluster/transport.js';
 import { parsePeer } from '../cluster/unicast-peers.js';
 
@@ -58,11 +59,8 @@ export interface Config {
 }
 
 /** A bad flag or variable; the message names the option. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+export class ConfigError extends DiststoreError {
+  readonly code = 'bad_config';
 }
 
 const integer = (min: number, max: number) => (text: string) => {

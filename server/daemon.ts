@@ -6,6 +6,7 @@ import { dropLog } from '../cluster/drop-log.js';
 import { type DurableStore, openDurableStore } from '../cluster/durable-store.js';
 import { Metrics } from '../cluster/metrics.js';
 import { DistNode } from '../cluster/node.js';
+import { PeerClient } from '../cluster/peer-client.js';
 import { createUdpTransport } from '../cluster/udp-transport.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -110,13 +111,17 @@ export async function startDaemon(
       ignoreInvalidations: config.dropInvalidations,
       writeAcks: config.writeAcks,
       joinWindowMs: Math.min(500, config.announceMs),
-      peerTimeoutMs: config.peerTimeoutMs,
-      secret: config.secret,
       allowAddressMismatch: config.allowAddressMismatch,
       maxClockSkewMs: config.maxClockSkew * 1000,
       maxMembers: config.maxMembers,
     },
-    { transport, durable, logger: log, metrics },
+    {
+      transport,
+      peers: new PeerClient({ requestTimeoutMs: config.peerTimeoutMs, secret: config.secret }),
+      durable,
+      logger: log,
+      metrics,
+    },
   );
   app = createApp(node, config, log);
   let resp: RespServer | undefined;

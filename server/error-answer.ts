@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConflictError } from '../cluster/conditional.js';
-import { NotReadyError } from '../cluster/node.js';
+import { DiststoreError } from '../cluster/errors.js';
 import { ReplicationError } from '../cluster/replication.js';
 import { formatVersion, VersionAheadError } from '../cluster/version.js';
 import { HttpError } from './errors.js';
@@ -18,34 +18,33 @@ export interface ErrorBody {
   [detail: string]: unknown;
 }
 
+/** The HTTP status of each error code a node answers with (server/errors.ts carries its own). */
+const STATUS: Record<string, ContentfulStatusCode> = {
+  conflict: 409,
+  version_ahead: 422,
+  not_ready: 503,
+  replication_failed: 503,
+  // The node this request needed (a conditional write's decider) did not answer in time.
+  peer_failed: 503,
+};
+
+/** The facts an error answer carries beyond its message and code. */
+function details(error: DiststoreError): Record<string, unknown> {
+  if (error instanceof HttpError) return error.details ?? {};
+  if (error instanceof ConflictError) {
+    return { current: error.current ? formatVersion(error.current) : null };
+  }
+  if (error instanceof ReplicationError) return writeResultJson(error.result);
+  if (error instanceof VersionAheadError) return { version: formatVersion(error.version) };
+  return {};
+}
+
 /** The status and body a known error is answered with; undefined for an unexpected one. */
 export function errorAnswer(
   error: unknown,
 ): { status: ContentfulStatusCode; body: ErrorBody } | undefined {
-  if (error instanceof HttpError) {
-    return {
-      status: error.status,
-      body: { error: error.message, code: error.code, ...error.details },
-    };
-  }
-  if (error instanceof ConflictError) {
-    const current = error.current ? formatVersion(error.current) : null;
-    return { status: 409, body: { error: error.message, code: 'conflict', current } };
-  }
-  if (error instanceof NotReadyError) {
-    return { status: 503, body: { error: error.message, code: 'not_ready' } };
-  }
-  if (error instanceof ReplicationError) {
-    return {
-      status: 503,
-      body: { error: error.message, code: 'replication_failed', ...writeResultJson(error.result) },
-    };
-  }
-  if (error instanceof VersionAheadError) {
-    return {
-      status: 422,
-      body: { error: error.message, code: 'version_ahead', version: formatVersion(error.version) },
-    };
-  }
-  return undefined;
+  if (!(error instanceof DiststoreError)) return undefined;
+  const status = error instanceof HttpError ? error.status : STATUS[error.code];
+  if (status === undefined) return undefined;
+  return { status, body: { error: error.message, code: error.code, ...details(error) } };
 }

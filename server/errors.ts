@@ -1,7 +1,8 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DiststoreError } from '../cluster/errors.js';
 
 /** An error a client caused or must know about, with a stable code and an HTTP status. */
-export class HttpError extends Error {
+export class HttpError extends DiststoreError {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly code: string,
@@ -10,7 +11,6 @@ export class HttpError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'HttpError';
   }
 }
 

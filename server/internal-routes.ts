@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { type Entry, isStorableType } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
-import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/peer-client.js';
+import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/protocol.js';
 import {
   ANSWER_AUTH_HEADER,
   AUTH_HEADER,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   try {
     daemon = await startDaemon(config, log, metrics);
   } catch (error) {
-    log.fatal({ err: String(error) }, 'cannot start');
+    log.fatal({ err: error }, 'cannot start');
     process.stderr.write(`diststored: ${(error as Error).message}\n`);
     process.exit(1);
   }
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     daemon.stop().then(
       () => process.exit(0),
       (error) => {
-        log.error({ err: String(error) }, 'unclean stop');
+        log.error({ err: error }, 'unclean stop');
         process.exit(1);
       },
     );

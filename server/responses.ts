@@ -1,6 +1,5 @@
 import type { Entry } from '../cluster/entry.js';
-import { entryHeaders } from '../cluster/peer-client.js';
-import type { WriteResult } from '../cluster/replication.js';
+import { entryHeaders, type WriteResult } from '../cluster/protocol.js';
 import { formatVersion } from '../cluster/version.js';
 
 /** The JSON answer to a write: its version and which masters hold it. */

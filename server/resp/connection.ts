@@ -84,9 +84,7 @@ export class RespConnection implements Session {
       this.flush();
     });
     socket.on('drain', () => this.resumeIfRoom());
-    socket.on('error', (e) =>
-      context.log.debug({ err: String(e), client: this.remote }, 'RESP client'),
-    );
+    socket.on('error', (e) => context.log.debug({ err: e, client: this.remote }, 'RESP client'));
   }
 
   quit(): void {

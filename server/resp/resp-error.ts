@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConflictError } from '../../cluster/conditional.js';
-import { NotReadyError } from '../../cluster/node.js';
+import { DiststoreError, NotReadyError } from '../../cluster/errors.js';
 import { ReplicationError } from '../../cluster/replication.js';
 import { formatVersion } from '../../cluster/version.js';
 
@@ -8,14 +8,13 @@ import { formatVersion } from '../../cluster/version.js';
  * An error answer in Redis's form: a code (`ERR`, `WRONGTYPE`, `NOAUTH`…) and a message.
  * `refusal` names the reason when it is a refused request counted in /metrics.
  */
-export class RespError extends Error {
+export class RespError extends DiststoreError {
   constructor(
     readonly code: string,
     message: string,
     readonly refusal?: string,
   ) {
     super(message);
-    this.name = 'RespError';
   }
 
   /** The error line without its `-`: `ERR wrong number of arguments…`. */
@@ -48,6 +47,6 @@ export function toRespError(error: unknown, log: Logger): RespError {
     );
   }
   if (error instanceof ConflictError) return err(error.message, 'conflict');
-  log.error({ err: String(error) }, 'RESP command failed');
+  log.error({ err: error }, 'RESP command failed');
   return err('internal error');
 }

@@ -27,7 +27,7 @@ describe('ReplicaBatcher', () => {
   test('a write to an idle peer leaves at once, alone', async () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 1 });
-    const acked = batcher.replicate('m1', 'a', entryOf('1'));
+    const acked = batcher.add('m1', 'a', entryOf('1'));
     assert.deepEqual(
       requests.map((r) => r.keys),
       [['a']],
@@ -39,8 +39,8 @@ describe('ReplicaBatcher', () => {
   test('writes arriving while a request is under way leave together in the next', async () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 1 });
-    const first = batcher.replicate('m1', 'a', entryOf('1'));
-    const later = ['b', 'c', 'd'].map((key) => batcher.replicate('m1', key, entryOf(key)));
+    const first = batcher.add('m1', 'a', entryOf('1'));
+    const later = ['b', 'c', 'd'].map((key) => batcher.add('m1', key, entryOf(key)));
     assert.equal(requests.length, 1, 'the others wait for the first request');
     requests[0]?.finish();
     assert.equal(await first, 'ack of a');
@@ -53,8 +53,8 @@ describe('ReplicaBatcher', () => {
   test('each peer has its own queue', async () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 1 });
-    void batcher.replicate('m1', 'a', entryOf('1'));
-    void batcher.replicate('m2', 'a', entryOf('1'));
+    void batcher.add('m1', 'a', entryOf('1'));
+    void batcher.add('m2', 'a', entryOf('1'));
     assert.deepEqual(
       requests.map((r) => r.peer),
       ['m1', 'm2'],
@@ -64,7 +64,7 @@ describe('ReplicaBatcher', () => {
   test('up to maxInFlight requests leave before writes start to wait', () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 2 });
-    for (const key of ['a', 'b', 'c', 'd']) void batcher.replicate('m1', key, entryOf(key));
+    for (const key of ['a', 'b', 'c', 'd']) void batcher.add('m1', key, entryOf(key));
     assert.deepEqual(
       requests.map((r) => r.keys),
       [['a'], ['b']],
@@ -74,16 +74,16 @@ describe('ReplicaBatcher', () => {
   test('a failed request fails every write it carried, and the queue goes on', async () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 1 });
-    const first = batcher.replicate('m1', 'a', entryOf('1'));
-    const second = batcher.replicate('m1', 'b', entryOf('2'));
-    const third = batcher.replicate('m1', 'c', entryOf('3'));
+    const first = batcher.add('m1', 'a', entryOf('1'));
+    const second = batcher.add('m1', 'b', entryOf('2'));
+    const third = batcher.add('m1', 'c', entryOf('3'));
     requests[0]?.finish();
     await first;
     await settle();
     requests[1]?.finish(new Error('peer gone'));
     await assert.rejects(second, /peer gone/);
     await assert.rejects(third, /peer gone/);
-    const fourth = batcher.replicate('m1', 'd', entryOf('4'));
+    const fourth = batcher.add('m1', 'd', entryOf('4'));
     requests[2]?.finish();
     assert.equal(await fourth, 'ack of d');
   });
@@ -91,9 +91,9 @@ describe('ReplicaBatcher', () => {
   test('a batch stops at the byte limit, but a larger write still leaves alone', async () => {
     const { requests, send } = slowPeer();
     const batcher = new ReplicaBatcher({ send, maxInFlight: 1, maxBatchBytes: 10 });
-    void batcher.replicate('m1', 'first', entryOf('x'));
-    for (const key of ['a', 'b', 'c']) void batcher.replicate('m1', key, entryOf('12345'));
-    void batcher.replicate('m1', 'big', entryOf('x'.repeat(50)));
+    void batcher.add('m1', 'first', entryOf('x'));
+    for (const key of ['a', 'b', 'c']) void batcher.add('m1', key, entryOf('12345'));
+    void batcher.add('m1', 'big', entryOf('x'.repeat(50)));
     for (let i = 0; i < 3; i++) {
       requests[i]?.finish();
       await settle();

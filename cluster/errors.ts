@@ -1,0 +1,59 @@
+import type { NodeState } from './wire.js';
+
+/**
+ * The base of every error diststore throws on purpose: a stable `code` that callers, logs and
+ * answers match on (messages may be reworded; codes never are), a `name`, and the `cause`.
+ * server/error-answer.ts turns them into HTTP answers, server/resp/resp-error.ts into RESP.
+ */
+export abstract class DiststoreError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The node has not joined its cluster yet, is syncing as a new master, or is leaving it. */
+export class NotReadyError extends DiststoreError {
+  readonly code = 'not_ready';
+
+  constructor(readonly state: NodeState) {
+    super(`node is ${state}`);
+  }
+}
+
+/** Why a request to another node failed: its answer, a time limit, or the connection. */
+export type PeerFailure = 'status' | 'timeout' | 'connection' | 'bad_answer' | 'unsigned';
+
+/** A node-to-node request that failed; the caller decides what next (next answer, probe…). */
+export class PeerError extends DiststoreError {
+  readonly code = 'peer_failed';
+
+  constructor(
+    /** `host:port` of the peer. */
+    readonly peer: string,
+    /** What was asked, e.g. `replicate` or `fetch`. */
+    readonly operation: string,
+    readonly failure: PeerFailure,
+    detail: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${operation} ${peer}: ${detail}`, options);
+  }
+
+  /** A request that got an answer with an unexpected status. */
+  static status(peer: string, operation: string, status: number): PeerError {
+    return new PeerError(peer, operation, 'status', `HTTP ${status}`, status);
+  }
+
+  /** Wraps what the HTTP layer threw (refused, reset, timed out) with the peer and operation. */
+  static from(peer: string, operation: string, error: unknown): PeerError {
+    if (error instanceof PeerError) return error;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    const failure = code === 'ETIMEDOUT' ? 'timeout' : 'connection';
+    const detail = error instanceof Error ? error.message : String(error);
+    return new PeerError(peer, operation, failure, detail, undefined, { cause: error });
+  }
+}

@@ -1,0 +1,210 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import {
+  electMasters,
+  isBetterSet,
+  type MasterSet,
+  NO_MASTERS,
+  needsElection,
+} from './election.js';
+import type { LocalData } from './local-data.js';
+import type { Membership } from './membership.js';
+import type { Metrics } from './metrics.js';
+import type { Peers } from './protocol.js';
+
+/** Where a node is in its life: joining the cluster, serving it, or leaving it. */
+export type NodePhase = 'joining' | 'ready' | 'leaving';
+
+/** What mastership needs of its node. */
+export interface MastershipOptions {
+  selfId: string;
+  membership: Membership;
+  peers: Peers;
+  /** This node's entries: a sync merges into them, a re-send reads the primary ones. */
+  data: LocalData;
+  metrics: Metrics;
+  log: Logger;
+  /** Where the node is in its life: no elections before it joined or after it said goodbye. */
+  phase(): NodePhase;
+  /** Hears this node's own announcement, so an election counts its current keys. */
+  refreshSelf(): void;
+  /** Tells the cluster this node's state and master set now. */
+  announce(): void;
+}
+
+/**
+ * The master set as this node sees it, and what follows from changing it: electing when a
+ * master is missing, adopting a better set heard from others, a new master's sync from the
+ * surviving master, and the re-send of every primary entry to new masters when no complete
+ * master survived. The node asks it `set`, `isMaster`, `syncing`; replication tells it what
+ * an acknowledgement or a failed write taught (`consider`, `forgetDead`, `maybeElect`).
+ */
+export class Mastership {
+  private masters: MasterSet = NO_MASTERS;
+  /** The surviving master this node, a new master, still has to sync from. */
+  private syncSource: string | undefined;
+  private syncRunning = false;
+  /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
+  private resendTo = new Set<string>();
+  private resending = false;
+
+  constructor(private readonly options: MastershipOptions) {}
+
+  get set(): MasterSet {
+    return this.masters;
+  }
+
+  get isMaster(): boolean {
+    return this.masters.ids.includes(this.options.selfId);
+  }
+
+  /** A new master still merging the surviving master's entries: it may lack keys. */
+  get syncing(): boolean {
+    return this.syncSource !== undefined;
+  }
+
+  /** A master's HTTP address, if it is known. */
+  httpOf(id: string): string | undefined {
+    return this.options.membership.get(id)?.http;
+  }
+
+  /** Adopts a master set heard from another node if it is better than ours. */
+  consider(set: MasterSet, source: string): void {
+    if (set.epoch === 0 || !isBetterSet(set, this.masters)) return;
+    this.adopt({ epoch: set.epoch, ids: [...set.ids].sort() }, source);
+  }
+
+  /** A master found dead by a failed write and a failed probe: forgotten until it announces. */
+  forgetDead(id: string): void {
+    this.options.membership.forget(id);
+  }
+
+  /** Elects a new set if a master is missing (dead, left) or there are too few. */
+  maybeElect(): void {
+    const { phase, membership, metrics, log } = this.options;
+    if (phase() !== 'ready') return;
+    this.options.refreshSelf();
+    const live = membership.live();
+    if (!needsElection(this.masters, live)) return;
+    const next = electMasters(this.masters, live);
+    metrics.elections.inc();
+    log.info(
+      { from: this.masters, to: next, live: live.map((m) => `${m.id}(${m.keys})`) },
+      'election',
+    );
+    this.adopt(next, 'election');
+  }
+
+  /** Each announce interval: re-elect if needed, resume a stalled sync, retry re-sends. */
+  tick(): void {
+    this.maybeElect();
+    // A source that looks dead is not given up here: if it is, the election above has replaced
+    // it and adopt() took care of us; if it only stalled, the sync resumes when it is back.
+    const { phase, membership } = this.options;
+    if (phase() === 'ready' && this.syncSource && membership.isAlive(this.syncSource)) {
+      void this.syncFromSurvivor();
+    }
+    if (this.resendTo.size > 0) void this.resendPrimaries();
+  }
+
+  private adopt(next: MasterSet, source: string): void {
+    const { selfId, membership, phase } = this.options;
+    const previous = this.masters;
+    // Survivors are masters of the previous set that held everything: alive and ready. A
+    // master that was still syncing when its source died holds only part of the data.
+    const survivors = next.ids.filter((id) =>
+      id === selfId
+        ? previous.ids.includes(id) && phase() === 'ready' && !this.syncing
+        : previous.ids.includes(id) &&
+          membership.isAlive(id) &&
+          membership.get(id)?.state === 'ready',
+    );
+    const wasMaster = previous.ids.includes(selfId);
+    this.masters = next;
+    this.options.metrics.masterChanges.inc();
+    this.options.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
+    const survivor = survivors.find((id) => id !== selfId);
+    if (this.isMaster && !survivors.includes(selfId) && phase() !== 'joining') {
+      if (survivor) {
+        this.syncSource = survivor;
+        void this.syncFromSurvivor();
+      } else {
+        // Our sync source, if any, is gone and no complete master is left: every node re-sends
+        // what it holds to the new masters (below), so there is nothing more to wait for.
+        this.syncSource = undefined;
+      }
+    } else if (!this.isMaster) {
+      this.syncSource = undefined;
+    }
+    // No survivor (both masters lost, or a partition healed and the other side's set won),
+    // or this node just joined, perhaps with entries from its data dir that the masters never
+    // saw, or it was a master and is no more (it may hold versions the new masters lack, or
+    // older ones they will invalidate): the new masters get every primary entry we hold.
+    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
+    if (
+      (survivors.length === 0 &&
+        (previous.epoch > 0 || this.options.data.store.primaryCount > 0)) ||
+      (wasMaster && !this.isMaster)
+    ) {
+      for (const id of next.ids) if (id !== selfId) this.resendTo.add(id);
+      void this.resendPrimaries();
+    }
+    if (phase() !== 'joining') this.options.announce();
+  }
+
+  /** A new master streams every entry from the surviving master, merging by version. */
+  private async syncFromSurvivor(): Promise<void> {
+    const { membership, peers, data, metrics, log } = this.options;
+    const source = this.syncSource;
+    const member = source && membership.get(source);
+    if (!source || !member || this.syncRunning) return;
+    this.syncRunning = true;
+    const started = performance.now();
+    let applied = 0;
+    try {
+      log.info({ from: source }, 'sync started');
+      applied = await data.keepAll(peers.sync(member.http));
+      const seconds = (performance.now() - started) / 1000;
+      metrics.syncSeconds.observe(seconds);
+      metrics.syncEntries.inc(applied);
+      log.info({ from: source, applied, seconds }, 'sync finished');
+      if (this.syncSource === source) {
+        this.syncSource = undefined;
+        this.options.announce();
+      }
+    } catch (error) {
+      // Retried at the next tick while we are still a syncing master.
+      log.warn({ from: source, applied, err: error }, 'sync failed');
+    } finally {
+      this.syncRunning = false;
+    }
+  }
+
+  /**
+   * Sends every primary entry we hold to the new masters (see adopt). A master not heard from
+   * yet (forgotten during a long partition) or that fails is tried again at the next tick.
+   */
+  private async resendPrimaries(): Promise<void> {
+    if (this.resending) return;
+    const { membership, peers, data, log } = this.options;
+    this.resending = true;
+    try {
+      for (const id of [...this.resendTo]) {
+        const member = membership.get(id);
+        if (!member || !membership.isAlive(id)) continue;
+        try {
+          const ack = await peers.sendEntries(member.http, data.store.primaryEntries());
+          this.resendTo.delete(id);
+          log.info(
+            { to: id, applied: ack.applied, held: data.store.primaryCount },
+            're-sent primary entries',
+          );
+        } catch (error) {
+          log.warn({ to: id, err: error }, 're-send of primary entries failed');
+        }
+      }
+    } finally {
+      this.resending = false;
+    }
+  }
+}

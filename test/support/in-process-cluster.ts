@@ -1,0 +1,130 @@
+import { pino } from 'pino';
+import { ManualClock } from '../../cluster/manual-clock.js';
+import { MemoryNetwork } from '../../cluster/memory-peers.js';
+import { MemoryBus } from '../../cluster/memory-transport.js';
+import { DistNode } from '../../cluster/node.js';
+import { localNodeOptions, type NodeOptions } from '../../cluster/node-options.js';
+
+const silent = pino({ level: 'silent' });
+
+/**
+ * A whole cluster in one process, on in-memory packets and peers and a manual clock: its
+ * elections, syncs and re-sends run in simulated time, deterministically, in milliseconds.
+ * Nodes are named by id; their HTTP address is `<id>.invalid:1`.
+ */
+export class InProcessCluster {
+  readonly clock = new ManualClock();
+  readonly bus = new MemoryBus();
+  readonly network = new MemoryNetwork();
+  private readonly nodes = new Map<string, DistNode>();
+  /** Which side of a partition each node is on; none: everyone reaches everyone. */
+  private sides: Map<string, number> | undefined;
+
+  constructor(private readonly overrides: Partial<NodeOptions> = {}) {
+    this.bus.reachable = (from, to) => this.reaches(from, to);
+    this.network.reachable = (from, to) => this.reaches(idOf(from), idOf(to));
+  }
+
+  /** Builds and starts nodes (their join window passes in simulated time). */
+  async start(...ids: string[]): Promise<DistNode[]> {
+    const nodes = ids.map((id) => {
+      const options = localNodeOptions(id, this.overrides);
+      const node = new DistNode(options, {
+        transport: this.bus.transport(id),
+        peers: this.network.peers(options.http),
+        logger: silent,
+        clock: this.clock,
+      });
+      this.network.register(node);
+      this.nodes.set(id, node);
+      return node;
+    });
+    const started = Promise.all(nodes.map((node) => node.start()));
+    await this.clock.advance(localNodeOptions('').joinWindowMs);
+    await started;
+    return nodes;
+  }
+
+  node(id: string): DistNode {
+    const node = this.nodes.get(id);
+    if (!node) throw new Error(`no node ${id} in this cluster`);
+    return node;
+  }
+
+  /** Every node still running. */
+  get running(): DistNode[] {
+    return [...this.nodes.values()];
+  }
+
+  /** Stops a node without a goodbye, as a crash would: the others notice its silence. */
+  async kill(id: string): Promise<void> {
+    const node = this.node(id);
+    this.nodes.delete(id);
+    await node.close();
+  }
+
+  /** Cuts the cluster into sides that hear and reach only their own members. */
+  partition(...sides: string[][]): void {
+    this.sides = new Map(sides.flatMap((ids, side) => ids.map((id) => [id, side] as const)));
+  }
+
+  heal(): void {
+    this.sides = undefined;
+  }
+
+  /** Lets simulated time pass. */
+  advance(ms: number): Promise<void> {
+    return this.clock.advance(ms);
+  }
+
+  /**
+   * Lets simulated time pass, 10 ms at a time, until `condition` holds; fails after
+   * `withinMs` of simulated time, naming `what`.
+   */
+  async until(condition: () => boolean, what: string, withinMs = 5_000): Promise<void> {
+    const deadline = this.clock.now() + withinMs;
+    while (!condition()) {
+      if (this.clock.now() >= deadline) {
+        throw new Error(`not within ${withinMs} ms of simulated time: ${what}`);
+      }
+      await this.clock.advance(10);
+    }
+  }
+
+  /** Lets simulated time pass until `work` (a write, a read) is done; its result. */
+  async run<T>(work: Promise<T>, what = 'the work', withinMs = 5_000): Promise<T> {
+    let done = false;
+    const settled = work.finally(() => {
+      done = true;
+    });
+    settled.catch(() => {}); // failures are the caller's, from the await below
+    await this.until(() => done, what, withinMs);
+    return settled;
+  }
+
+  /** Whether every running node (or those named) agrees on one set of `count` masters. */
+  agreed(count = 2, ids?: string[]): boolean {
+    const nodes = ids ? ids.map((id) => this.node(id)) : this.running;
+    const [first] = nodes;
+    return nodes.every(
+      (n) =>
+        n.masterSet.ids.length === count &&
+        n.masterSet.epoch === first?.masterSet.epoch &&
+        n.masterSet.ids.join() === first?.masterSet.ids.join(),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.running.map((node) => node.close()));
+    this.nodes.clear();
+  }
+
+  private reaches(from: string, to: string): boolean {
+    return !this.sides || this.sides.get(from) === this.sides.get(to);
+  }
+}
+
+/** A node's id from its in-process HTTP address (`<id>.invalid:1`). */
+function idOf(http: string): string {
+  return http.slice(0, http.lastIndexOf('.invalid:'));
+}

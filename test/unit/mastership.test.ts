@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DistNode } from '../../cluster/node.js';
+import { InProcessCluster } from '../support/in-process-cluster.js';
+
+/**
+ * Mastership under failure, a whole cluster in one process (in-memory packets and peers,
+ * simulated time): what a user checks is that no acknowledged write is lost and that the
+ * masters end up holding every key.
+ */
+
+const value = (key: string) => Buffer.from(`value of ${key}`);
+
+/** Writes `count` keys through each named node; resolves when all are acknowledged. */
+async function writeThrough(cluster: InProcessCluster, ids: string[], count: number) {
+  const keys: string[] = [];
+  for (const id of ids) {
+    for (let i = 0; i < count; i++) {
+      const key = `${id}-key-${i}`;
+      keys.push(key);
+      await cluster.run(cluster.node(id).write(key, value(key), 'text/plain'), `write ${key}`);
+    }
+  }
+  return keys;
+}
+
+/** The keys a node lacks as primary entries. */
+const missing = (node: DistNode, keys: string[]) =>
+  keys.filter((key) => node.store.get(key)?.value.toString() !== `value of ${key}`);
+
+const masters = (cluster: InProcessCluster) =>
+  cluster.running.filter((n) => n.isMaster && n.nodeState === 'ready');
+
+/** Every running node agrees on two ready masters, and each holds every key. */
+function mastersHoldAll(cluster: InProcessCluster, keys: string[]): boolean {
+  const ready = masters(cluster);
+  return (
+    cluster.agreed() && ready.length === 2 && ready.every((m) => missing(m, keys).length === 0)
+  );
+}
+
+async function assertReadableEverywhere(cluster: InProcessCluster, keys: string[]) {
+  for (const node of cluster.running) {
+    for (const key of keys) {
+      const entry = await cluster.run(node.read(key), `read ${key} on ${node.id}`);
+      assert.equal(entry?.value.toString(), `value of ${key}`, `${key} on ${node.id}`);
+    }
+  }
+}
+
+test('a master failing mid-sync: the new masters still end with every key', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  assert.deepEqual(cluster.node('c').masterSet.ids, ['a', 'b']);
+  const keys = await writeThrough(cluster, ['c', 'd'], 25);
+
+  // b dies; c (tied with d on keys, first by id) replaces it and syncs from a, which stops
+  // answering after ten entries and then dies too.
+  const release = cluster.network.holdSync('a.invalid:1', 10);
+  t.after(release);
+  await cluster.kill('b');
+  await cluster.until(() => cluster.node('c').nodeState === 'syncing', 'c syncing from a');
+  await cluster.kill('a');
+  await cluster.until(() => mastersHoldAll(cluster, keys), 'c and d masters with every key');
+  assert.deepEqual(cluster.node('d').masterSet.ids, ['c', 'd']);
+  await assertReadableEverywhere(cluster, keys);
+});
+
+test('both masters failing one after the other lose no write', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const keys = await writeThrough(cluster, ['c', 'd', 'e'], 10);
+
+  await cluster.kill('a');
+  await cluster.until(() => mastersHoldAll(cluster, keys), 'a replaced, its successor synced');
+  assert.ok(!cluster.node('c').masterSet.ids.includes('a'));
+  await cluster.kill('b');
+  await cluster.until(() => mastersHoldAll(cluster, keys), 'b replaced, its successor synced');
+  assert.ok(!cluster.node('c').masterSet.ids.includes('b'));
+  await assertReadableEverywhere(cluster, keys);
+});
+
+test('a partition and its heal: one master set, the newest write everywhere', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+
+  cluster.partition(['a', 'c'], ['b', 'd']);
+  await cluster.until(
+    () => cluster.agreed(2, ['a', 'c']) && cluster.agreed(2, ['b', 'd']),
+    'each side electing its own masters',
+  );
+  const left = await writeThrough(cluster, ['c'], 5);
+  const right = await writeThrough(cluster, ['d'], 5);
+  await cluster.run(cluster.node('c').write('shared', Buffer.from('older'), 'text/plain'));
+  await cluster.advance(5);
+  await cluster.run(cluster.node('d').write('shared', Buffer.from('newer'), 'text/plain'));
+
+  cluster.heal();
+  const keys = [...left, ...right];
+  await cluster.until(() => mastersHoldAll(cluster, keys), 'one set holding both sides');
+  await assertReadableEverywhere(cluster, keys);
+  for (const node of cluster.running) {
+    const shared = await cluster.run(node.read('shared'), `read shared on ${node.id}`);
+    assert.equal(shared?.value.toString(), 'newer', `the newest write on ${node.id}`);
+  }
+});
+
+test('a re-send to a new master that fails is retried', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const keys = await writeThrough(cluster, ['c', 'd'], 10);
+
+  // Both masters at once: no survivor, so c and d re-send what they hold to each other;
+  // c's first re-send to d fails.
+  cluster.network.failNext('d.invalid:1', 'send entries');
+  await cluster.kill('a');
+  await cluster.kill('b');
+  await cluster.until(() => mastersHoldAll(cluster, keys), 'c and d holding every key');
+  assert.equal(cluster.network.failuresLeft('d.invalid:1', 'send entries'), 0, 'it did fail');
+  assert.deepEqual(cluster.node('c').masterSet.ids, ['c', 'd']);
+});
