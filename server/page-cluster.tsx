@@ -11,8 +11,8 @@ import {
 export type ClusterStatus = ReturnType<DistNode['status']>;
 
 /**
- * The cluster as this node sees it. The inline script re-renders it from /status with the same
- * ids and classes, so keep the two in step.
+ * The cluster as this node sees it: part of the page, and alone the fragment GET /ui/cluster,
+ * which the page's script fetches every 2 s and swaps in for this section.
  */
 export function ClusterSection({ status }: { status: ClusterStatus }) {
   const members = [...status.members].sort((a, b) => a.id.localeCompare(b.id));

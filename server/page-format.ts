@@ -1,5 +1,5 @@
-// How the page words what it shows. The page's script (page-script.ts) repeats the cluster
-// section's formatting in browser JavaScript; change both together.
+// How the page words what it shows; the only copy, since the cluster section is refreshed as
+// HTML rendered here (GET /ui/cluster), not re-rendered by the browser.
 
 /** The classes of a badge for a state or role word (`badge-ready`, `badge-master`...). */
 export function badgeClass(word: string): string {
