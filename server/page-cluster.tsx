@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import type { DistNode } from '../cluster/node.js';
 import {
   badgeClass,
@@ -25,54 +26,29 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
         </p>
       </div>
       <dl class="tiles">
-        <div>
-          <dt>This node</dt>
-          <dd>
-            <code id="node-id" data-testid="node-id">
-              {status.node.id}
-            </code>
-          </dd>
-        </div>
-        <div>
-          <dt>State</dt>
-          <dd>
-            <span id="node-state" data-testid="node-state" class={badgeClass(status.node.state)}>
-              {status.node.state}
-            </span>
-          </dd>
-        </div>
-        <div>
-          <dt>Role</dt>
-          <dd>
-            <span id="node-role" data-testid="node-role" class={badgeClass(status.node.role)}>
-              {status.node.role}
-            </span>
-          </dd>
-        </div>
-        <div>
-          <dt>Epoch</dt>
-          <dd id="epoch" data-testid="epoch">
-            {status.masters.epoch}
-          </dd>
-        </div>
-        <div class="wide">
-          <dt>Masters</dt>
-          <dd id="masters" data-testid="masters">
-            {formatMasters(status.masters.ids)}
-          </dd>
-        </div>
-        <div>
-          <dt>Primary entries</dt>
-          <dd id="store-primary" data-testid="store-primary">
-            {formatTier(status.store.primary, status.store.primaryBytes)}
-          </dd>
-        </div>
-        <div>
-          <dt>Cached copies</dt>
-          <dd id="store-cached" data-testid="store-cached">
-            {formatTier(status.store.cached, status.store.cachedBytes)}
-          </dd>
-        </div>
+        <Tile label="This node">
+          <code id="node-id" data-testid="node-id">
+            {status.node.id}
+          </code>
+        </Tile>
+        <Tile label="State">
+          <Badge id="node-state" word={status.node.state} />
+        </Tile>
+        <Tile label="Role">
+          <Badge id="node-role" word={status.node.role} />
+        </Tile>
+        <Tile label="Epoch" id="epoch">
+          {status.masters.epoch}
+        </Tile>
+        <Tile label="Masters" id="masters" wide>
+          {formatMasters(status.masters.ids)}
+        </Tile>
+        <Tile label="Primary entries" id="store-primary">
+          {formatTier(status.store.primary, status.store.primaryBytes)}
+        </Tile>
+        <Tile label="Cached copies" id="store-cached">
+          {formatTier(status.store.cached, status.store.cachedBytes)}
+        </Tile>
       </dl>
       <table data-testid="members">
         <caption id="members-caption">{formatMemberCount(members.length)}</caption>
@@ -101,9 +77,9 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
                 </th>
                 <td class="num">{m.keys}</td>
                 <td>
-                  <span class={badgeClass(alive ? m.state : 'silent')}>
+                  <Badge word={alive ? m.state : 'silent'}>
                     {alive ? m.state : `${m.state}, silent`}
-                  </span>
+                  </Badge>
                 </td>
                 <td>{m.master ? 'master' : '–'}</td>
                 <td class="num">{formatSeen(m.lastSeenMs, self)}</td>
@@ -113,5 +89,36 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
         </tbody>
       </table>
     </section>
+  );
+}
+
+/** One of the cluster's facts: its label over its value (`id` names the value, for tests). */
+function Tile({
+  label,
+  id,
+  wide,
+  children,
+}: {
+  label: string;
+  id?: string;
+  wide?: boolean;
+  children: Child;
+}) {
+  return (
+    <div class={wide ? 'wide' : undefined}>
+      <dt>{label}</dt>
+      <dd id={id} data-testid={id}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
+/** A state or role word in its colour; `children` words it otherwise. */
+function Badge({ word, id, children }: { word: string; id?: string; children?: Child }) {
+  return (
+    <span id={id} data-testid={id} class={badgeClass(word)}>
+      {children ?? word}
+    </span>
   );
 }

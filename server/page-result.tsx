@@ -44,10 +44,7 @@ export function Result({ outcome }: { outcome: Outcome }) {
             Stored <q>{outcome.key}</q>
           </h2>
           <dl class="facts">
-            <dt>Version</dt>
-            <dd>
-              <code data-testid="result-version">{outcome.version}</code>
-            </dd>
+            <VersionFact version={outcome.version} />
             <dt>Acknowledged by</dt>
             <dd data-testid="result-masters">
               {outcome.masters.length > 0
@@ -85,10 +82,7 @@ export function Result({ outcome }: { outcome: Outcome }) {
             </pre>
           )}
           <dl class="facts">
-            <dt>Version</dt>
-            <dd>
-              <code data-testid="result-version">{outcome.version}</code>
-            </dd>
+            <VersionFact version={outcome.version} />
             <dt>Type</dt>
             <dd>
               {outcome.type} ({formatBytes(outcome.bytes)})
@@ -152,4 +146,16 @@ export function Result({ outcome }: { outcome: Outcome }) {
         </section>
       );
   }
+}
+
+/** The version a value was stored as or read at. */
+function VersionFact({ version }: { version: string }) {
+  return (
+    <>
+      <dt>Version</dt>
+      <dd>
+        <code data-testid="result-version">{version}</code>
+      </dd>
+    </>
+  );
 }
