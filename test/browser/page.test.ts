@@ -56,7 +56,7 @@ describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
     assert.equal(await page.getByTestId('result-value').textContent(), 'hello <world> & "friends"');
     assert.match(await text(page, 'result'), /Expires\s*in (5\d\d|600) s/);
 
-    // The page's own polling of /status refreshes the cluster section.
+    // The page's own polling of /ui/cluster refreshes the cluster section.
     await page.waitForFunction(
       () =>
         document.querySelectorAll('[data-testid="member-row"]').length === 3 &&
