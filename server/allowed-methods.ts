@@ -8,6 +8,7 @@ const EXACT: Record<string, string[]> = {
   '/post-local': ['POST'],
   '/delete': ['POST'],
   '/ui/post': ['POST'],
+  '/ui/cluster': ['GET'],
   '/get': ['GET'],
   '/get-local': ['GET'],
   '/keys': ['GET', 'DELETE'],

@@ -11,7 +11,11 @@ import { tokenMatches } from './client-token.js';
 import { errorAnswer } from './error-answer.js';
 import { readWriteForm } from './form.js';
 import type { Limits } from './limits.js';
-import { type FormValues, type Outcome, Page, pageHeaders } from './page.js';
+import { Page } from './page.js';
+import { ClusterSection } from './page-cluster.js';
+import type { FormValues } from './page-forms.js';
+import { pageHeaders } from './page-headers.js';
+import type { Outcome } from './page-result.js';
 import type { RecordRefusal } from './refusals.js';
 import { requestKey } from './request-key.js';
 import { SignInPage } from './sign-in-page.js';
@@ -37,6 +41,7 @@ export function signInResponse(c: Context, error?: string): Response | Promise<R
 /**
  * The HTML page at `/` and its form post, `/ui/post`. Both work without JavaScript: each
  * answers the whole page with the outcome shown, under the status the JSON API would use.
+ * `/ui/cluster` is the page's cluster section alone, which the page's script swaps in.
  */
 export function pageRoutes(node: DistNode, limits: PageOptions): Hono {
   const app = new Hono();
@@ -113,6 +118,14 @@ export function pageRoutes(node: DistNode, limits: PageOptions): Hono {
       return render(c, failure.status, failure, { getKey: key ?? c.req.query('key') });
     }
   });
+
+  // The cluster section as an HTML fragment, never cached: the page refreshes itself with it.
+  app.get('/ui/cluster', (c) =>
+    c.html(<ClusterSection status={node.status()} />, 200, {
+      ...pageHeaders(),
+      'cache-control': 'no-store',
+    }),
+  );
 
   app.post('/ui/post', formLimit, async (c) => {
     // Kept to show the user's input again when the write is refused.

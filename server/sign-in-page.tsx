@@ -1,4 +1,4 @@
-import { STYLE } from './page.js';
+import { Layout } from './page-layout.js';
 
 /**
  * The page's sign-in form, shown instead of the page when the node has a client token and the
@@ -7,48 +7,35 @@ import { STYLE } from './page.js';
  */
 export function SignInPage({ error }: { error?: string | undefined }) {
   return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>diststore · sign in</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
-      </head>
-      <body>
-        <header class="top">
-          <h1>diststore</h1>
-        </header>
-        <main>
-          <form
-            class="card signin"
-            method="post"
-            action="/ui/login"
-            enctype="application/x-www-form-urlencoded"
-            data-testid="sign-in-form"
-          >
-            <h2>Sign in</h2>
-            <label for="token">Client token</label>
-            <input
-              id="token"
-              name="token"
-              type="password"
-              required
-              autocomplete="current-password"
-              aria-describedby="token-hint"
-            />
-            <p class="hint" id="token-hint">
-              This node needs its client token (--client-token-file). This browser keeps it in a
-              cookie for 30 days.
-            </p>
-            {error && (
-              <p class="result error" role="alert" data-testid="sign-in-error">
-                {error}
-              </p>
-            )}
-            <button type="submit">Sign in</button>
-          </form>
-        </main>
-      </body>
-    </html>
+    <Layout title="diststore · sign in">
+      <form
+        class="card signin"
+        method="post"
+        action="/ui/login"
+        enctype="application/x-www-form-urlencoded"
+        data-testid="sign-in-form"
+      >
+        <h2>Sign in</h2>
+        <label for="token">Client token</label>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          required
+          autocomplete="current-password"
+          aria-describedby="token-hint"
+        />
+        <p class="hint" id="token-hint">
+          This node needs its client token (--client-token-file). This browser keeps it in a cookie
+          for 30 days.
+        </p>
+        {error && (
+          <p class="result error" role="alert" data-testid="sign-in-error">
+            {error}
+          </p>
+        )}
+        <button type="submit">Sign in</button>
+      </form>
+    </Layout>
   );
 }

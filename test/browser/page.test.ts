@@ -56,7 +56,7 @@ describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
     assert.equal(await page.getByTestId('result-value').textContent(), 'hello <world> & "friends"');
     assert.match(await text(page, 'result'), /Expires\s*in (5\d\d|600) s/);
 
-    // The page's own polling of /status refreshes the cluster section.
+    // The page's own polling of /ui/cluster refreshes the cluster section.
     await page.waitForFunction(
       () =>
         document.querySelectorAll('[data-testid="member-row"]').length === 3 &&
@@ -72,6 +72,8 @@ describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
     const self = page.locator('tr.self');
     assert.equal(await self.locator('th').textContent(), node.id);
     assert.equal(await self.locator('td').last().textContent(), 'this node');
+    // The member's badge as the server renders it, after the section was swapped in.
+    assert.equal(await self.locator('span.badge').getAttribute('class'), 'badge badge-ready');
     assert.equal(await text(page, 'node-state'), 'ready');
     // The page shows what the node says now (a loaded machine may have changed the masters).
     const shown = (await text(page, 'masters')).split(', ');
@@ -83,6 +85,45 @@ describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
     await mkdir(OUTPUT, { recursive: true });
     await page.screenshot({ path: `${OUTPUT}page.png`, fullPage: true });
     await page.close();
+  });
+
+  test('the cluster section is swapped in from /ui/cluster and greyed out when it fails', async () => {
+    const page = await browser.newPage();
+    try {
+      const answers: number[] = [];
+      page.on('response', (r) => {
+        if (new URL(r.url()).pathname === '/ui/cluster') answers.push(r.status());
+      });
+      await page.goto(fleet.node(1).url('/'));
+      assert.equal(await text(page, 'refreshed'), 'As of page load');
+      await page
+        .locator('#cluster')
+        .evaluate((section) => section.setAttribute('data-from', 'load'));
+      const refreshedStartsWith = (prefix: string) =>
+        page.waitForFunction(
+          (p) => document.getElementById('refreshed')?.textContent?.startsWith(p),
+          prefix,
+          { timeout: 10_000 },
+        );
+      await refreshedStartsWith('Updated');
+      assert.equal(await page.locator('#cluster[data-from]').count(), 0, 'a new section');
+      assert.ok(answers.includes(200), `the fragment was fetched: ${answers.join(', ')}`);
+      assert.equal(await page.getByTestId('member-row').count(), 3);
+      const badge = page.locator('tr.self span.badge');
+      assert.equal(await badge.textContent(), 'ready');
+      assert.equal(await badge.getAttribute('class'), 'badge badge-ready');
+
+      // The node stops answering: the section is greyed out and says so, then comes back.
+      await page.route('**/ui/cluster', (route) => route.abort());
+      await refreshedStartsWith('Cannot reach this node');
+      assert.equal(await page.locator('#cluster.stale').count(), 1);
+      assert.equal(await page.getByTestId('member-row').count(), 3, 'the last view stays');
+      await page.unroute('**/ui/cluster');
+      await refreshedStartsWith('Updated');
+      assert.equal(await page.locator('#cluster.stale').count(), 0);
+    } finally {
+      await page.close();
+    }
   });
 
   test('the forms work without JavaScript; another node finds the value', async () => {

@@ -55,6 +55,43 @@ describe('the HTML page', () => {
     assert.match(page, /<tr data-testid="member-row" class="self">/);
   });
 
+  test('GET /ui/cluster is the cluster section alone, never cached', async () => {
+    const response = await app.request('/ui/cluster');
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    const fragment = await response.text();
+    assert.match(fragment, /^<section class="card cluster" id="cluster"/);
+    assert.match(fragment, /<\/section>$/);
+    assert.match(fragment, /<code id="node-id" data-testid="node-id">solo<\/code>/);
+    assert.match(fragment, /<tr data-testid="member-row" class="self">/);
+    assert.match(fragment, /<span class="badge badge-ready">ready<\/span>/);
+    assert.match(fragment, /<caption id="members-caption">1 member<\/caption>/);
+    assert.doesNotMatch(fragment, /<html|<form|<script/, 'the section, not the page');
+  });
+
+  test('GET /ui/cluster needs the client token and a known Host, like the page', async () => {
+    const token = 'page-client-token-0123456789';
+    const guarded = createApp(node, { ...limits, clientToken: token }, log);
+    const refused = await guarded.request('/ui/cluster');
+    assert.equal(refused.status, 401);
+    assert.equal(((await refused.json()) as { code: string }).code, 'unauthorized');
+    const wrong = await guarded.request('/ui/cluster', {
+      headers: { authorization: 'Bearer not-the-token-0123456789' },
+    });
+    assert.equal(wrong.status, 401);
+    const withCookie = await guarded.request('/ui/cluster', {
+      headers: { cookie: `diststore_token=${token}` },
+    });
+    assert.equal(withCookie.status, 200);
+    assert.match(await withCookie.text(), /data-testid="member-row"/);
+
+    const rebound = await app.request('/ui/cluster', { headers: { host: 'rebind.example' } });
+    assert.equal(rebound.status, 403);
+    assert.equal(((await rebound.json()) as { code: string }).code, 'bad_host');
+  });
+
   test('a post is stored and answered with its version and masters', async () => {
     const response = await app.request('/ui/post', postForm({ key: 'k', value: 'v', ttl: '60' }));
     assert.equal(response.status, 200);
