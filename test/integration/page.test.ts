@@ -1,34 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { MemoryBus } from '../../cluster/memory-transport.js';
-import { DistNode } from '../../cluster/node.js';
 import { createApp } from '../../server/app.js';
+import { soloNode } from '../support/in-process-cluster.js';
 
 /** The HTML page's routes through `app.request`, on one in-process node (no sockets). */
 
 const limits = { maxKeyBytes: 1024, maxValueBytes: 1024 * 1024 };
 const log = pino({ level: 'silent' });
 
-function makeNode(bus: MemoryBus, id: string): DistNode {
-  return new DistNode(
-    {
-      id,
-      http: `${id}.invalid:1`,
-      cluster: 'page',
-      lookupTimeoutMs: 20,
-      announceMs: 50,
-      cacheTtlSeconds: 60,
-      cacheMaxKeys: 0,
-      cacheMaxBytes: 0,
-      tombstoneTtlSeconds: 60,
-      writeAcks: 'all',
-      joinWindowMs: 10,
-      peerTimeoutMs: 50,
-    },
-    { transport: bus.transport(), logger: log },
-  );
-}
+const makeNode = (id: string) =>
+  soloNode(id, { cluster: 'page', announceMs: 50, joinWindowMs: 10 }, log);
 
 const postForm = (fields: Record<string, string>) => ({
   method: 'POST',
@@ -37,7 +19,7 @@ const postForm = (fields: Record<string, string>) => ({
 });
 
 describe('the HTML page', () => {
-  const node = makeNode(new MemoryBus(), 'solo');
+  const node = makeNode('solo');
   const app = createApp(node, limits, log);
   before(() => node.start());
   after(() => node.close());
@@ -146,7 +128,7 @@ describe('the HTML page', () => {
   });
 
   test('a node still joining answers 503 not_ready on the page', async () => {
-    const joining = makeNode(new MemoryBus(), 'late');
+    const joining = makeNode('late');
     const response = await createApp(joining, limits, log).request(
       '/ui/post',
       postForm({ key: 'k', value: 'v' }),

@@ -8,6 +8,22 @@ import { localNodeOptions, type NodeOptions } from '../../cluster/node-options.j
 const silent = pino({ level: 'silent' });
 
 /**
+ * One node alone in memory (no sockets), on the real clock: for tests of what it serves
+ * through `app.request`.
+ */
+export function soloNode(id: string, overrides: Partial<NodeOptions> = {}, logger = silent) {
+  const options = localNodeOptions(id, overrides);
+  const network = new MemoryNetwork();
+  const node = new DistNode(options, {
+    transport: new MemoryBus().transport(id),
+    peers: network.peers(options.http),
+    logger,
+  });
+  network.register(node);
+  return node;
+}
+
+/**
  * A whole cluster in one process, on in-memory packets and peers and a manual clock: its
  * elections, syncs and re-sends run in simulated time, deterministically, in milliseconds.
  * Nodes are named by id; their HTTP address is `<id>.invalid:1`.
