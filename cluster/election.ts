@@ -30,24 +30,24 @@ function compareIdLists(a: readonly string[], b: readonly string[]): number {
 }
 
 /**
- * An election is needed only when a master is missing: none yet, a master not among the live
+ * An election is needed only when a master is missing: none yet, a master not among the alive
  * members, or fewer than two while two nodes are alive. Key counts never trigger one.
  */
-export function needsElection(set: MasterSet, live: readonly Member[]): boolean {
-  if (live.length === 0) return false;
-  const liveIds = new Set(live.map((m) => m.id));
-  if (set.ids.some((id) => !liveIds.has(id))) return true;
-  return set.ids.length < Math.min(MASTER_COUNT, live.length);
+export function needsElection(set: MasterSet, alive: readonly Member[]): boolean {
+  if (alive.length === 0) return false;
+  const aliveIds = new Set(alive.map((m) => m.id));
+  if (set.ids.some((id) => !aliveIds.has(id))) return true;
+  return set.ids.length < Math.min(MASTER_COUNT, alive.length);
 }
 
 /**
  * The next master set: surviving masters stay (masters are sticky), the rest is filled from
- * live members by key count (most first), then id. Epoch + 1.
+ * alive members by key count (most first), then id. Epoch + 1.
  */
-export function electMasters(set: MasterSet, live: readonly Member[]): MasterSet {
-  const liveIds = new Set(live.map((m) => m.id));
-  const survivors = set.ids.filter((id) => liveIds.has(id));
-  const candidates = live
+export function electMasters(set: MasterSet, alive: readonly Member[]): MasterSet {
+  const aliveIds = new Set(alive.map((m) => m.id));
+  const survivors = set.ids.filter((id) => aliveIds.has(id));
+  const candidates = alive
     .filter((m) => !survivors.includes(m.id))
     .sort((a, b) => b.keys - a.keys || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const ids = [...survivors, ...candidates.map((m) => m.id)].slice(0, MASTER_COUNT).sort();

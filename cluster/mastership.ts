@@ -84,12 +84,12 @@ export class Mastership {
     const { phase, membership, metrics, log } = this.options;
     if (phase() !== 'ready') return;
     this.options.refreshSelf();
-    const live = membership.live();
-    if (!needsElection(this.masters, live)) return;
-    const next = electMasters(this.masters, live);
+    const alive = membership.aliveMembers();
+    if (!needsElection(this.masters, alive)) return;
+    const next = electMasters(this.masters, alive);
     metrics.elections.inc();
     log.info(
-      { from: this.masters, to: next, live: live.map((m) => `${m.id}(${m.keys})`) },
+      { from: this.masters, to: next, alive: alive.map((m) => `${m.id}(${m.keys})`) },
       'election',
     );
     this.adopt(next, 'election');

@@ -18,7 +18,7 @@ export interface MembershipOptions {
   deadAfterMs: number;
 }
 
-/** The live members of the cluster as this node sees them. */
+/** The members of the cluster as this node sees them, and which of them are alive. */
 export class Membership {
   private readonly members = new Map<string, Member>();
 
@@ -45,7 +45,7 @@ export class Membership {
     return this.members.delete(id);
   }
 
-  /** Members remembered, live or not. */
+  /** Members remembered, alive or not. */
   get size(): number {
     return this.members.size;
   }
@@ -60,11 +60,11 @@ export class Membership {
   }
 
   /** Members heard from recently that are not leaving, sorted by id. */
-  live(): Member[] {
+  aliveMembers(): Member[] {
     return [...this.members.values()].filter((m) => this.alive(m)).sort(byId);
   }
 
-  /** Every member still remembered, live or not, sorted by id (for /status). */
+  /** Every member still remembered, alive or not, sorted by id (for /status). */
   all(): Member[] {
     return [...this.members.values()].sort(byId);
   }
