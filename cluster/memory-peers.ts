@@ -38,8 +38,7 @@ export class MemoryNetwork {
         (await to(peer, 'replicate')).applyReplicas(each(entries)),
       sendEntries: async (peer, entries) =>
         (await to(peer, 'send entries')).applyEntries(each(entries)),
-      conditional: async (peer, key, value, type, options) =>
-        forward(await to(peer, 'conditional write'), peer, key, value, type, options),
+      conditional: async (peer, write) => forward(await to(peer, 'conditional write'), peer, write),
       fetch: async (peer, key) => (await to(peer, 'fetch')).store.get(key),
       sync: (peer) => this.sync(self, peer),
       probe: async (peer) => {
@@ -122,14 +121,8 @@ async function* each(entries: Iterable<[string, Entry]>): AsyncGenerator<[string
 }
 
 /** A conditional write as the deciding master's route takes it (server/internal-routes.ts). */
-async function forward(
-  node: DistNode,
-  peer: string,
-  key: string,
-  value: Buffer,
-  type: string,
-  options: ForwardedWrite,
-): Promise<WriteResult> {
+async function forward(node: DistNode, peer: string, write: ForwardedWrite): Promise<WriteResult> {
+  const { key, value, type, ...options } = write;
   try {
     return await node.write(key, value, type, { ...options, forwarded: true });
   } catch (error) {

@@ -227,7 +227,9 @@ export class DistNode {
       if (deciding !== this.id) {
         const http = this.mastership.httpOf(deciding);
         if (!http || options.forwarded) throw new NotReadyError(this.nodeState);
-        const result = await this.peers.conditional(http, key, value, type, options);
+        const { ttlSeconds, condition } = options;
+        const write = { key, value, type, ttlSeconds, condition };
+        const result = await this.peers.conditional(http, write);
         // The decider stored it; this node keeps it too, as the node the client wrote to.
         const expiresAt = expiry(result.version, options.ttlSeconds);
         await this.data.keep(key, makeEntry(value, type, result.version, { expiresAt }));

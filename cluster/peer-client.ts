@@ -52,17 +52,11 @@ export class PeerClient implements Peers {
   }
 
   /** Throws ConflictError when the decider says the write lost. */
-  async conditional(
-    peer: string,
-    key: string,
-    value: Buffer,
-    type: string,
-    options: ForwardedWrite,
-  ): Promise<WriteResult> {
-    const path = withKey('/internal/conditional', key);
+  async conditional(peer: string, write: ForwardedWrite): Promise<WriteResult> {
+    const path = withKey('/internal/conditional', write.key);
     const response = await this.exchange(peer, 'conditional write', 'POST', path, {
-      headers: forwardedWriteHeaders(type, options),
-      body: value,
+      headers: forwardedWriteHeaders(write),
+      body: write.value,
     });
     const body = json<{
       version?: string;
@@ -77,7 +71,7 @@ export class PeerClient implements Peers {
     if (response.status !== 200 || !version) {
       throw PeerError.status(peer, 'conditional write', response.status);
     }
-    return { key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
+    return { key: write.key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
   }
 
   async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {

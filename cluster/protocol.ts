@@ -28,6 +28,9 @@ export interface ReplicaAck {
 
 /** A conditional write as forwarded to the deciding master. */
 export interface ForwardedWrite {
+  key: string;
+  value: Buffer;
+  type: string;
   ttlSeconds?: number | undefined;
   condition?: Condition | undefined;
 }
@@ -40,13 +43,7 @@ export interface Peers {
   /** Sends entries written here to a master, as primary entries (see ReplicaBatcher). */
   replicate(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck>;
   /** Forwards a conditional write to the deciding master. */
-  conditional(
-    peer: string,
-    key: string,
-    value: Buffer,
-    type: string,
-    options: ForwardedWrite,
-  ): Promise<WriteResult>;
+  conditional(peer: string, write: ForwardedWrite): Promise<WriteResult>;
   /** Sends many entries at once (a re-send of every primary entry to new masters). */
   sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck>;
   /** A key's entry on that peer; undefined when it no longer holds one. */
@@ -71,8 +68,8 @@ export const IF_VERSION_HEADER = 'x-diststore-if-version';
 export const IF_ABSENT_HEADER = 'x-diststore-if-absent';
 
 /** The headers of a forwarded conditional write (read back by server/internal-routes.ts). */
-export function forwardedWriteHeaders(type: string, write: ForwardedWrite): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': type };
+export function forwardedWriteHeaders(write: ForwardedWrite): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': write.type };
   if (write.ttlSeconds !== undefined) headers[TTL_HEADER] = String(write.ttlSeconds);
   const condition = write.condition;
   if (condition && 'ifAbsent' in condition) headers[IF_ABSENT_HEADER] = '1';
