@@ -4,18 +4,26 @@ import type { Member } from './membership.js';
 export interface MasterSet {
   readonly epoch: number;
   readonly ids: readonly string[];
+  /**
+   * Elected by a node that heard from a majority of the members it knew. A set elected by a
+   * minority (a node cut off alone, the small side of a partition) serves that side, but
+   * never wins over a majority's set when the sides meet again, whatever its epoch.
+   */
+  readonly quorum: boolean;
 }
 
-export const NO_MASTERS: MasterSet = { epoch: 0, ids: [] };
+export const NO_MASTERS: MasterSet = { epoch: 0, ids: [], quorum: false };
 
 /** How many masters a cluster keeps. */
 export const MASTER_COUNT = 2;
 
 /**
- * True when `a` should replace `b`: a higher epoch, or the same epoch and a smaller sorted id
- * list (a deterministic tie-break, so nodes that elected at once converge on one set).
+ * True when `a` should replace `b`: a majority's set over a minority's; then a higher epoch;
+ * then the same epoch and a smaller sorted id list (a deterministic tie-break, so nodes that
+ * elected at once converge on one set).
  */
 export function isBetterSet(a: MasterSet, b: MasterSet): boolean {
+  if (a.quorum !== b.quorum && a.epoch > 0 && b.epoch > 0) return a.quorum;
   if (a.epoch !== b.epoch) return a.epoch > b.epoch;
   return compareIdLists(a.ids, b.ids) < 0;
 }
@@ -42,14 +50,20 @@ export function needsElection(set: MasterSet, alive: readonly Member[]): boolean
 
 /**
  * The next master set: surviving masters stay (masters are sticky), the rest is filled from
- * alive members by key count (most first), then id. Epoch + 1.
+ * alive members by key count (most first), then id. Epoch + 1. `known` is how many members
+ * the electing node knows of, alive or not (those that said goodbye aside): the set has a
+ * quorum when more than half of them are alive.
  */
-export function electMasters(set: MasterSet, alive: readonly Member[]): MasterSet {
+export function electMasters(
+  set: MasterSet,
+  alive: readonly Member[],
+  known = alive.length,
+): MasterSet {
   const aliveIds = new Set(alive.map((m) => m.id));
   const survivors = set.ids.filter((id) => aliveIds.has(id));
   const candidates = alive
     .filter((m) => !survivors.includes(m.id))
     .sort((a, b) => b.keys - a.keys || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const ids = [...survivors, ...candidates.map((m) => m.id)].slice(0, MASTER_COUNT).sort();
-  return { epoch: set.epoch + 1, ids };
+  return { epoch: set.epoch + 1, ids, quorum: alive.length * 2 > known };
 }

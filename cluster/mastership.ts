@@ -71,7 +71,7 @@ export class Mastership {
   /** Adopts a master set heard from another node if it is better than ours. */
   consider(set: MasterSet, source: string): void {
     if (set.epoch === 0 || !isBetterSet(set, this.masters)) return;
-    this.adopt({ epoch: set.epoch, ids: [...set.ids].sort() }, source);
+    this.adopt({ ...set, ids: [...set.ids].sort() }, source);
   }
 
   /** A master found dead by a failed write and a failed probe: forgotten until it announces. */
@@ -86,10 +86,15 @@ export class Mastership {
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
     if (!needsElection(this.masters, alive)) return;
-    const next = electMasters(this.masters, alive);
+    const next = electMasters(this.masters, alive, membership.knownCount());
     metrics.elections.inc();
     log.info(
-      { from: this.masters, to: next, alive: alive.map((m) => `${m.id}(${m.keys})`) },
+      {
+        from: this.masters,
+        to: next,
+        alive: alive.map((m) => `${m.id}(${m.keys})`),
+        known: membership.knownCount(),
+      },
       'election',
     );
     this.adopt(next, 'election');
@@ -111,18 +116,25 @@ export class Mastership {
     const { selfId, membership, phase } = this.options;
     const previous = this.masters;
     // Survivors are masters of the previous set that held everything: alive and ready. A
-    // master that was still syncing when its source died holds only part of the data.
-    const survivors = next.ids.filter((id) =>
-      id === selfId
-        ? previous.ids.includes(id) && phase() === 'ready' && !this.syncing
-        : previous.ids.includes(id) &&
-          membership.isAlive(id) &&
-          membership.get(id)?.state === 'ready',
-    );
+    // master that was still syncing when its source died holds only part of the data; so
+    // does one whose "ready" was said under a later set than our previous one (it may have
+    // become ready because no complete master was left, waiting for re-sends like ours).
+    const survivors = next.ids.filter((id) => {
+      if (!previous.ids.includes(id)) return false;
+      if (id === selfId) return phase() === 'ready' && !this.syncing;
+      const member = membership.get(id);
+      return (
+        member !== undefined &&
+        membership.isAlive(id) &&
+        member.state === 'ready' &&
+        member.epoch <= previous.epoch
+      );
+    });
     const wasMaster = previous.ids.includes(selfId);
     this.masters = next;
     this.options.metrics.masterChanges.inc();
-    this.options.log.info({ epoch: next.epoch, masters: next.ids, source }, 'master set changed');
+    const { epoch, ids, quorum } = next;
+    this.options.log.info({ epoch, masters: ids, quorum, source }, 'master set changed');
     const survivor = survivors.find((id) => id !== selfId);
     if (this.isMaster && !survivors.includes(selfId) && phase() !== 'joining') {
       if (survivor) {

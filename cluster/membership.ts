@@ -64,6 +64,16 @@ export class Membership {
     return [...this.members.values()].filter((m) => this.alive(m)).sort(byId);
   }
 
+  /**
+   * How many members count towards a quorum: every one remembered, alive or silent, except
+   * those that said goodbye (a node shut down on purpose does not make the rest a minority).
+   */
+  knownCount(): number {
+    let known = 0;
+    for (const member of this.members.values()) if (member.state !== 'leaving') known++;
+    return known;
+  }
+
   /** Every member still remembered, alive or not, sorted by id (for /status). */
   all(): Member[] {
     return [...this.members.values()].sort(byId);

@@ -30,7 +30,13 @@ export class MemoryBus {
       }
     };
     return {
-      multicast: (message) => deliver(message, [...this.members.keys()]),
+      // Like the UDP transport, which drops its own packets looped back, a sender never hears
+      // its own multicast.
+      multicast: (message) =>
+        deliver(
+          message,
+          [...this.members.keys()].filter((p) => p !== port),
+        ),
       unicast: (message, to) => deliver(message, [to.port]),
       onMessage: (handler) => {
         member.handlers.push(handler);

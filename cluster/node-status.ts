@@ -24,7 +24,7 @@ export function nodeStatus(view: {
   const { node, masters, membership, store, now } = view;
   return {
     node,
-    masters: { epoch: masters.epoch, ids: [...masters.ids] },
+    masters: { epoch: masters.epoch, ids: [...masters.ids], quorum: masters.quorum },
     members: membership.all().map((m) => ({
       id: m.id,
       http: m.http,

@@ -369,7 +369,8 @@ export class DistNode {
   }
 
   private masterView() {
-    return { epoch: this.mastership.set.epoch, masters: [...this.mastership.set.ids] };
+    const { epoch, ids, quorum } = this.mastership.set;
+    return { epoch, masters: [...ids], quorum };
   }
 
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
@@ -424,6 +425,7 @@ export class DistNode {
       keys: this.store.primaryCount,
       epoch: this.mastership.set.epoch,
       masters: [...this.mastership.set.ids],
+      quorum: this.mastership.set.quorum,
       state: this.nodeState,
       boot: this.boot,
     };

@@ -174,7 +174,7 @@ export class PacketHandler {
     // A new master set is judged with what we knew of its sender before this announcement:
     // whether the sender was a complete master of the previous set, not what it is now.
     mastership.consider(
-      { epoch: announce.epoch, ids: announce.masters },
+      { epoch: announce.epoch, ids: announce.masters, quorum: announce.quorum },
       `announce from ${announce.node}`,
     );
     membership.heard(announce);

@@ -24,6 +24,8 @@ export interface ReplicaAck {
   applied: number;
   epoch: number;
   masters: string[];
+  /** The set has a quorum (see MasterSet); absent from a peer that predates it. */
+  quorum?: boolean;
 }
 
 /** A conditional write as forwarded to the deciding master. */

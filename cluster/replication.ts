@@ -55,7 +55,8 @@ export async function writeToMasters(
           if (!http) throw new Error(`master ${id} is not a known member`);
           const ack = await ctx.send(http, key, entry);
           acked.add(id);
-          ctx.mastership.consider({ epoch: ack.epoch, ids: ack.masters }, `ack from ${id}`);
+          const set = { epoch: ack.epoch, ids: ack.masters, quorum: ack.quorum === true };
+          ctx.mastership.consider(set, `ack from ${id}`);
         } catch (error) {
           ctx.metrics.replicationFailures.inc();
           ctx.log.warn({ master: id, err: error }, 'replication to master failed');

@@ -17,6 +17,8 @@ export interface Announce {
   keys: number;
   epoch: number;
   masters: string[];
+  /** The master set has a quorum (see MasterSet in election.ts). */
+  quorum: boolean;
   state: NodeState;
   boot: string;
   /** Unicast fallback: UDP endpoints (host:port) the sender sends to, so peers learn peers. */
@@ -159,6 +161,7 @@ export class Wire {
               `http=${message.http}`,
               `keys=${message.keys}`,
               `epoch=${message.epoch}`,
+              `quorum=${message.quorum ? 1 : 0}`,
               `state=${message.state}`,
               `boot=${message.boot}`,
               // One string per master: a TXT string holds at most 255 bytes.
@@ -230,6 +233,7 @@ export class Wire {
       keys: count(fields, 'keys'),
       epoch: count(fields, 'epoch'),
       masters: repeated(answer, 'master'),
+      quorum: fields.get('quorum') === '1',
       state,
       boot: required(fields, 'boot'),
     };

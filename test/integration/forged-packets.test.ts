@@ -134,6 +134,7 @@ describe('forged packets without a secret', () => {
         keys: 1_000_000 + i,
         epoch: before.epoch,
         masters: before.ids,
+        quorum: true,
         state: 'ready',
         boot: 'b',
       });
@@ -146,6 +147,7 @@ describe('forged packets without a secret', () => {
       keys: 0,
       epoch: before.epoch + 10,
       masters: ['far-away'],
+      quorum: true,
       state: 'ready',
       boot: 'b',
     });

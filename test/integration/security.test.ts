@@ -63,6 +63,7 @@ describe('with --secret, cluster traffic is authenticated', () => {
       keys: 1_000_000,
       epoch: before.epoch + 100,
       masters: ['evil:1', 'evil:2'],
+      quorum: true,
       state: 'ready',
       boot: 'x',
     };

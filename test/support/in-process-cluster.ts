@@ -5,7 +5,8 @@ import { MemoryBus } from '../../cluster/memory-transport.js';
 import { DistNode } from '../../cluster/node.js';
 import { localNodeOptions, type NodeOptions } from '../../cluster/node-options.js';
 
-const silent = pino({ level: 'silent' });
+/** The nodes' logs, shown with DISTSTORE_TEST_LOG=info (as for the fleet's processes). */
+const silent = pino({ level: process.env.DISTSTORE_TEST_LOG ?? 'silent' });
 
 /**
  * One node alone in memory (no sockets), on the real clock: for tests of what it serves

@@ -23,7 +23,7 @@ function member(id: string, keys = 0): Member {
   };
 }
 
-const set = (epoch: number, ids: string[]): MasterSet => ({ epoch, ids });
+const set = (epoch: number, ids: string[], quorum = true): MasterSet => ({ epoch, ids, quorum });
 
 describe('isBetterSet', () => {
   test('a higher epoch wins, whatever the ids', () => {
@@ -41,6 +41,15 @@ describe('isBetterSet', () => {
     assert.equal(isBetterSet(set(4, ['b', 'c']), set(4, ['a', 'c'])), false);
     assert.equal(isBetterSet(set(4, ['a', 'b']), set(4, ['a', 'c'])), true);
     assert.equal(isBetterSet(set(4, ['a', 'c']), set(4, ['a', 'b'])), false);
+  });
+
+  test("a majority's set beats a minority's, even at a lower epoch", () => {
+    assert.equal(isBetterSet(set(3, ['a', 'b']), set(9, ['a', 'e'], false)), true);
+    assert.equal(isBetterSet(set(9, ['a', 'e'], false), set(3, ['a', 'b'])), false);
+  });
+
+  test("a minority's set still beats having no masters", () => {
+    assert.equal(isBetterSet(set(1, ['e'], false), NO_MASTERS), true);
   });
 
   test('an identical set is not better, so nodes do not flap between copies', () => {
@@ -100,36 +109,63 @@ describe('needsElection', () => {
 describe('electMasters', () => {
   test('with no masters, picks the two nodes holding the most keys', () => {
     const live = [member('a', 5), member('b', 50), member('c', 20), member('d', 1)];
-    assert.deepEqual(electMasters(NO_MASTERS, live), { epoch: 1, ids: ['b', 'c'] });
+    assert.deepEqual(electMasters(NO_MASTERS, live), { epoch: 1, ids: ['b', 'c'], quorum: true });
   });
 
   test('breaks key-count ties by id', () => {
     const live = [member('d', 7), member('b', 7), member('c', 7), member('a', 3)];
-    assert.deepEqual(electMasters(NO_MASTERS, live), { epoch: 1, ids: ['b', 'c'] });
+    assert.deepEqual(electMasters(NO_MASTERS, live), { epoch: 1, ids: ['b', 'c'], quorum: true });
   });
 
   test('keeps the surviving master even when others hold more keys', () => {
     const live = [member('a', 1), member('c', 100), member('d', 90)];
-    assert.deepEqual(electMasters(set(3, ['a', 'b']), live), { epoch: 4, ids: ['a', 'c'] });
+    assert.deepEqual(electMasters(set(3, ['a', 'b']), live), {
+      epoch: 4,
+      ids: ['a', 'c'],
+      quorum: true,
+    });
   });
 
   test('returns the ids sorted, whatever the order they were chosen in', () => {
     const live = [member('z', 0), member('b', 100)];
-    assert.deepEqual(electMasters(set(7, ['z', 'gone']), live), { epoch: 8, ids: ['b', 'z'] });
+    assert.deepEqual(electMasters(set(7, ['z', 'gone']), live), {
+      epoch: 8,
+      ids: ['b', 'z'],
+      quorum: true,
+    });
   });
 
   test('replaces both masters when both are gone', () => {
     const live = [member('c', 3), member('d', 4), member('e', 5)];
-    assert.deepEqual(electMasters(set(2, ['a', 'b']), live), { epoch: 3, ids: ['d', 'e'] });
+    assert.deepEqual(electMasters(set(2, ['a', 'b']), live), {
+      epoch: 3,
+      ids: ['d', 'e'],
+      quorum: true,
+    });
   });
 
   test('elects a single master when only one node is live', () => {
-    assert.deepEqual(electMasters(NO_MASTERS, [member('a', 9)]), { epoch: 1, ids: ['a'] });
+    assert.deepEqual(electMasters(NO_MASTERS, [member('a', 9)]), {
+      epoch: 1,
+      ids: ['a'],
+      quorum: true,
+    });
   });
 
   test('fills a one-master set when a second node is live', () => {
     const live = [member('a', 0), member('b', 2)];
-    assert.deepEqual(electMasters(set(1, ['a']), live), { epoch: 2, ids: ['a', 'b'] });
+    assert.deepEqual(electMasters(set(1, ['a']), live), {
+      epoch: 2,
+      ids: ['a', 'b'],
+      quorum: true,
+    });
+  });
+
+  test('has a quorum only when more than half of the members known are alive', () => {
+    const alive = [member('a'), member('b'), member('c')];
+    assert.equal(electMasters(NO_MASTERS, alive, 5).quorum, true);
+    assert.equal(electMasters(NO_MASTERS, alive.slice(0, 2), 4).quorum, false);
+    assert.equal(electMasters(NO_MASTERS, [member('e')], 5).quorum, false);
   });
 
   test('the elected set is better than the one it replaces and needs no further election', () => {

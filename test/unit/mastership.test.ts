@@ -127,3 +127,46 @@ test('a re-send to a new master that fails is retried', async (t) => {
   assert.equal(cluster.network.failuresLeft('d.invalid:1', 'send entries'), 0, 'it did fail');
   assert.deepEqual(cluster.node('c').masterSet.ids, ['c', 'd']);
 });
+
+test("a node cut off alone elects itself, and on its return the majority's masters stay", async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const majority = ['a', 'b', 'c', 'd'];
+  const before = cluster.node('a').masterSet;
+  const changes = () => majority.map((id) => cluster.node(id).metrics.masterChanges.get());
+  const changesBefore = await Promise.all(changes());
+
+  cluster.partition(['e'], majority);
+  await cluster.until(() => cluster.node('e').masterSet.ids.join() === 'e', 'e electing itself');
+  assert.equal(cluster.node('e').masterSet.quorum, false, 'one of five is no majority');
+  assert.ok(cluster.node('e').masterSet.epoch > before.epoch);
+  await cluster.run(cluster.node('e').write('written-alone', Buffer.from('e'), 'text/plain'));
+
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), 'e back under the majority set');
+  assert.deepEqual(cluster.node('e').masterSet, before, "the majority's set, unchanged");
+  assert.deepEqual(await Promise.all(changes()), changesBefore, 'no master change on the majority');
+  await cluster.until(
+    () => masters(cluster).every((m) => m.store.get('written-alone') !== undefined),
+    "the masters holding e's write from its time alone",
+  );
+});
+
+test('a master cut off alone is replaced, and does not take its place back on return', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  cluster.partition(['a'], ['b', 'c', 'd', 'e']);
+  await cluster.until(
+    () => cluster.agreed(2, ['b', 'c', 'd', 'e']) && !cluster.node('b').masterSet.ids.includes('a'),
+    'the majority replacing a',
+  );
+  const majoritySet = cluster.node('b').masterSet;
+  assert.equal(majoritySet.quorum, true);
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), 'a back under the majority set');
+  assert.deepEqual(cluster.node('a').masterSet, majoritySet);
+});

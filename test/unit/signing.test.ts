@@ -14,6 +14,7 @@ const announce = wire.encode({
   keys: 3,
   epoch: 7,
   masters: ['n1', 'n2'],
+  quorum: true,
   state: 'ready',
   boot: 'b',
 });
