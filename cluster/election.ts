@@ -39,10 +39,17 @@ function compareIdLists(a: readonly string[], b: readonly string[]): number {
 
 /**
  * An election is needed only when a master is missing: none yet, a master not among the alive
- * members, or fewer than two while two nodes are alive. Key counts never trigger one.
+ * members, or fewer than two while two nodes are alive; or when a minority's set finds itself
+ * among a majority of the members known (the rest were forgotten, or came back), so that the
+ * same masters are elected again with a quorum. Key counts never trigger one.
  */
-export function needsElection(set: MasterSet, alive: readonly Member[]): boolean {
+export function needsElection(
+  set: MasterSet,
+  alive: readonly Member[],
+  known = alive.length,
+): boolean {
   if (alive.length === 0) return false;
+  if (set.epoch > 0 && !set.quorum && alive.length * 2 > known) return true;
   const aliveIds = new Set(alive.map((m) => m.id));
   if (set.ids.some((id) => !aliveIds.has(id))) return true;
   return set.ids.length < Math.min(MASTER_COUNT, alive.length);

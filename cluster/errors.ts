@@ -23,6 +23,25 @@ export class NotReadyError extends DiststoreError {
   }
 }
 
+/**
+ * A read of a key this node lacks that the cluster did not settle: no master said the key is
+ * absent in time (none reachable, one still syncing, packets lost), or every holder that
+ * answered failed to hand the value over. Not a miss: the key may exist; ask again.
+ */
+export class LookupIncompleteError extends DiststoreError {
+  readonly code = 'lookup_incomplete';
+  /** Seconds after which a retry may do better (the Retry-After of the answer). */
+  readonly retryAfterSeconds = 1;
+
+  constructor(readonly reason: 'timeout' | 'fetch-failed') {
+    super(
+      reason === 'timeout'
+        ? 'no master answered the lookup in time; the key may exist, retry'
+        : 'the nodes holding the key did not hand it over; retry',
+    );
+  }
+}
+
 /** Why a request to another node failed: its answer, a time limit, or the connection. */
 export type PeerFailure = 'status' | 'timeout' | 'connection' | 'bad_answer' | 'unsigned';
 

@@ -1,4 +1,5 @@
 import { type Entry, hashValue, makeTombstone } from './entry.js';
+import { LookupIncompleteError } from './errors.js';
 import { compareVersions } from './version.js';
 import type { Message } from './wire.js';
 
@@ -37,6 +38,9 @@ export interface EarlyFetch {
   /** Its entry (a tombstone too); undefined if it lacks the key. */
   entry: Promise<Entry | undefined>;
 }
+
+/** How many times a who-has query is sent when nobody answers it. */
+const ASKS = 2;
 
 export type LookupOutcome = 'found' | 'absent' | 'deleted' | 'timeout' | 'fetch-failed';
 
@@ -77,7 +81,8 @@ export class Lookup {
 
   /**
    * The newest entry anyone holds for the key, fetched (a tombstone when it was deleted);
-   * undefined when nobody has it.
+   * undefined when a master said nobody has it. Throws LookupIncompleteError when the
+   * cluster did not settle it: no master's word in time, or no holder handed it over.
    */
   find(key: string, keyHash: string): Promise<Entry | undefined> {
     let lookup = this.inFlight.get(key);
@@ -117,9 +122,11 @@ export class Lookup {
       report(fromMaster.deleted ? 'deleted' : 'found');
       return fromMaster;
     }
+    // A miss is a miss only when the masters said so: the silence of one, even with the other
+    // saying absent, proves nothing (it may hold a write the other has not synced yet).
     if (answers.timedOut && answers.list.length === 0) {
       report('timeout');
-      return undefined;
+      throw new LookupIncompleteError('timeout');
     }
     if (answers.list.length === 0) {
       report('absent');
@@ -147,7 +154,7 @@ export class Lookup {
       }
     }
     report('fetch-failed');
-    return undefined;
+    throw new LookupIncompleteError('fetch-failed');
   }
 
   /**
@@ -202,15 +209,25 @@ export class Lookup {
           resolve({ list: pending.answers, absent: pending.absent, timedOut });
         },
       };
-      const timer = this.setTimer(() => {
+      let asked = 1;
+      const expire = () => {
         // Timers run before I/O in Node's event loop: after a busy stretch, answers that
         // arrived in time may still be unread. Let them in first (setImmediate runs after I/O).
         setImmediate(() => {
           if (this.pending.get(keyHash) !== pending) return;
+          // Nobody at all answered: the query or its answers may have been lost. Ask once
+          // more before the read is given up as incomplete.
+          if (asked < ASKS && pending.answers.length === 0) {
+            asked++;
+            timer = this.setTimer(expire, this.options.timeoutMs);
+            this.options.ask(keyHash);
+            return;
+          }
           timedOut = true;
           pending.done();
         });
-      }, this.options.timeoutMs);
+      };
+      let timer = this.setTimer(expire, this.options.timeoutMs);
       this.pending.set(keyHash, pending);
       this.options.ask(keyHash);
       // We are the only ready master and lack the key: nobody else's word is awaited.

@@ -85,15 +85,16 @@ export class Mastership {
     if (phase() !== 'ready') return;
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
-    if (!needsElection(this.masters, alive)) return;
-    const next = electMasters(this.masters, alive, membership.knownCount());
+    const known = membership.knownCount();
+    if (!needsElection(this.masters, alive, known)) return;
+    const next = electMasters(this.masters, alive, known);
     metrics.elections.inc();
     log.info(
       {
         from: this.masters,
         to: next,
         alive: alive.map((m) => `${m.id}(${m.keys})`),
-        known: membership.knownCount(),
+        known,
       },
       'election',
     );

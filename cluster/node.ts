@@ -394,6 +394,9 @@ export class DistNode {
 
   /** Masters whose `absent` answers settle a miss (see Lookup). */
   private mastersToHear(): string[] | undefined {
+    // A minority's masters (this side of a partition) lack what the majority wrote: their
+    // silence, or ours, is no miss.
+    if (!this.mastership.set.quorum) return undefined;
     const others = this.mastership.set.ids.filter((id) => id !== this.id);
     // A master still joining or syncing may lack keys: its silence settles nothing, and
     // neither does ours alone while another master could hold what we lack.

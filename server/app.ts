@@ -102,7 +102,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
   app.onError(async (error, c) => {
     await discardUnreadBody(c);
     const answer = errorAnswer(error);
-    if (answer) return c.json(answer.body, answer.status);
+    if (answer) return c.json(answer.body, answer.status, answer.headers);
     log.error({ err: error, route: routePath(c) }, 'request failed');
     return c.json({ error: 'internal error', code: 'internal' }, 500);
   });

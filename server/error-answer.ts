@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConflictError } from '../cluster/conditional.js';
-import { DiststoreError } from '../cluster/errors.js';
+import { DiststoreError, LookupIncompleteError } from '../cluster/errors.js';
 import { ReplicationError } from '../cluster/replication.js';
 import { formatVersion, VersionAheadError } from '../cluster/version.js';
 import { HttpError } from './errors.js';
@@ -23,6 +23,7 @@ const STATUS: Record<string, ContentfulStatusCode> = {
   conflict: 409,
   version_ahead: 422,
   not_ready: 503,
+  lookup_incomplete: 503,
   replication_failed: 503,
   // The node this request needed (a conditional write's decider) did not answer in time.
   peer_failed: 503,
@@ -42,9 +43,13 @@ function details(error: DiststoreError): Record<string, unknown> {
 /** The status and body a known error is answered with; undefined for an unexpected one. */
 export function errorAnswer(
   error: unknown,
-): { status: ContentfulStatusCode; body: ErrorBody } | undefined {
+): { status: ContentfulStatusCode; body: ErrorBody; headers: Record<string, string> } | undefined {
   if (!(error instanceof DiststoreError)) return undefined;
   const status = error instanceof HttpError ? error.status : STATUS[error.code];
   if (status === undefined) return undefined;
-  return { status, body: { error: error.message, code: error.code, ...details(error) } };
+  const headers: Record<string, string> =
+    error instanceof LookupIncompleteError
+      ? { 'retry-after': String(error.retryAfterSeconds) }
+      : {};
+  return { status, body: { error: error.message, code: error.code, ...details(error) }, headers };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConflictError } from '../../cluster/conditional.js';
-import { DiststoreError, NotReadyError } from '../../cluster/errors.js';
+import { DiststoreError, LookupIncompleteError, NotReadyError } from '../../cluster/errors.js';
 import { ReplicationError } from '../../cluster/replication.js';
 import { formatVersion } from '../../cluster/version.js';
 
@@ -47,6 +47,10 @@ export function toRespError(error: unknown, log: Logger): RespError {
     );
   }
   if (error instanceof ConflictError) return err(error.message, 'conflict');
+  if (error instanceof LookupIncompleteError) {
+    // TRYAGAIN is Redis Cluster's "retry this command shortly"; clients retry on it too.
+    return new RespError('TRYAGAIN', error.message, 'lookup_incomplete');
+  }
   log.error({ err: error }, 'RESP command failed');
   return err('internal error');
 }

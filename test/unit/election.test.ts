@@ -93,6 +93,13 @@ describe('needsElection', () => {
     );
   });
 
+  test("is true for a minority's set once a majority of the members known is alive", () => {
+    const alive = [member('a'), member('b'), member('c')];
+    assert.equal(needsElection(set(4, ['a', 'b'], false), alive, 5), true);
+    assert.equal(needsElection(set(4, ['a', 'b'], false), alive.slice(0, 2), 5), false);
+    assert.equal(needsElection(set(4, ['a', 'b']), alive, 5), false);
+  });
+
   test('key counts changing never calls for an election (masters are sticky)', () => {
     const masters = set(1, ['a', 'b']);
     const counts: Array<[number, number, number]> = [

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Entry, hashValue, makeEntry, makeTombstone } from '../../cluster/entry.js';
+import { LookupIncompleteError } from '../../cluster/errors.js';
 import {
   type HasAnswer,
   Lookup,
@@ -164,8 +165,10 @@ describe('Lookup', () => {
     await drainMicrotasks();
     assert.equal(settled, false);
 
+    timer.fire(); // no answer: asked once more
+    await drainMicrotasks();
     timer.fire();
-    assert.equal(await found, undefined);
+    await assert.rejects(found, LookupIncompleteError);
     assert.deepEqual(outcomes, ['timeout']);
   });
 
@@ -201,8 +204,10 @@ describe('Lookup', () => {
     await drainMicrotasks();
     assert.equal(settled, false);
 
+    timer.fire(); // no answer: asked once more
+    await drainMicrotasks();
     timer.fire();
-    assert.equal(await found, undefined);
+    await assert.rejects(found, LookupIncompleteError);
     assert.deepEqual(outcomes, ['timeout']);
   });
 
@@ -293,7 +298,7 @@ describe('Lookup', () => {
     assert.deepEqual(fetches, ['n1']);
   });
 
-  test('when the newest copy cannot be fetched, a deletion still hides every older copy', async () => {
+  test('when the newest copy cannot be fetched, a deletion still hides every older copy (503, not an older value)', async () => {
     const newest = entryOf('written after the delete', { wall: 9, counter: 0, node: 'n1' });
     const deletion = makeTombstone({ wall: 8, counter: 0, node: 'm1' });
     const beforeDeletion = entryOf('deleted value', { wall: 7, counter: 0, node: 'n2' });
@@ -306,33 +311,37 @@ describe('Lookup', () => {
     lookup.answer(HASH, answerFor(beforeDeletion, 'n2', false));
     lookup.answer(HASH, answerFor(deletion, 'm1', true));
 
-    assert.equal(await found, undefined);
+    await assert.rejects(found, LookupIncompleteError);
     assert.deepEqual(fetches, ['n1']);
   });
 
-  test('when every fetch fails the result is undefined', async () => {
+  test('when every fetch fails the lookup is incomplete, not a miss', async () => {
     const entry = entryOf('v', { wall: 1, counter: 0, node: 'm1' });
     const { lookup, outcomes } = harness({ held: { m1: new Error('timeout') } });
 
     const found = lookup.find(KEY, HASH);
     lookup.answer(HASH, answerFor(entry, 'm1', true));
 
-    assert.equal(await found, undefined);
+    await assert.rejects(found, LookupIncompleteError);
     assert.deepEqual(outcomes, ['fetch-failed']);
   });
 
-  test('with no answers at all, the (real) timeout ends the lookup', async () => {
+  test('with no answers at all, the (real) timeout ends the lookup after a second query', async () => {
     const outcomes: LookupOutcome[] = [];
+    let asked = 0;
     const lookup = new Lookup({
       timeoutMs: 30,
-      ask: () => {},
+      ask: () => {
+        asked++;
+      },
       mastersToHear: () => ['m1'],
       fetch: async () => assert.fail('nothing to fetch'),
       onOutcome: (outcome) => outcomes.push(outcome),
     });
 
-    assert.equal(await lookup.find(KEY, HASH), undefined);
+    await assert.rejects(lookup.find(KEY, HASH), LookupIncompleteError);
     assert.deepEqual(outcomes, ['timeout']);
+    assert.equal(asked, 2, 'asked again when nobody answered the first query');
   });
 
   test('answers for other keys, or after the lookup ended, are ignored', async () => {
