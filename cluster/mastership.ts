@@ -117,20 +117,14 @@ export class Mastership {
     const { selfId, membership, phase } = this.options;
     const previous = this.masters;
     // Survivors are masters of the previous set that held everything: alive and ready. A
-    // master that was still syncing when its source died holds only part of the data; so
-    // does one whose "ready" was said under a later set than our previous one (it may have
-    // become ready because no complete master was left, waiting for re-sends like ours).
-    const survivors = next.ids.filter((id) => {
-      if (!previous.ids.includes(id)) return false;
-      if (id === selfId) return phase() === 'ready' && !this.syncing;
-      const member = membership.get(id);
-      return (
-        member !== undefined &&
-        membership.isAlive(id) &&
-        member.state === 'ready' &&
-        member.epoch <= previous.epoch
-      );
-    });
+    // master that was still syncing when its source died holds only part of the data.
+    const survivors = next.ids.filter((id) =>
+      id === selfId
+        ? previous.ids.includes(id) && phase() === 'ready' && !this.syncing
+        : previous.ids.includes(id) &&
+          membership.isAlive(id) &&
+          membership.get(id)?.state === 'ready',
+    );
     const wasMaster = previous.ids.includes(selfId);
     this.masters = next;
     this.options.metrics.masterChanges.inc();
@@ -139,7 +133,11 @@ export class Mastership {
     const survivor = survivors.find((id) => id !== selfId);
     if (this.isMaster && !survivors.includes(selfId) && phase() !== 'joining') {
       if (survivor) {
+        // The sync goes both ways: the survivor gets our primary entries too. It has every
+        // write acknowledged through us already, unless it became ready for want of a
+        // complete master and still waits for the re-sends of the writes only we hold.
         this.syncSource = survivor;
+        this.resendTo.add(survivor);
         void this.syncFromSurvivor();
       } else {
         // Our sync source, if any, is gone and no complete master is left: every node re-sends
@@ -153,15 +151,15 @@ export class Mastership {
     // or this node just joined, perhaps with entries from its data dir that the masters never
     // saw, or it was a master and is no more (it may hold versions the new masters lack, or
     // older ones they will invalidate): the new masters get every primary entry we hold.
-    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
     if (
       (survivors.length === 0 &&
         (previous.epoch > 0 || this.options.data.store.primaryCount > 0)) ||
       (wasMaster && !this.isMaster)
     ) {
       for (const id of next.ids) if (id !== selfId) this.resendTo.add(id);
-      void this.resendPrimaries();
     }
+    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
+    if (this.resendTo.size > 0) void this.resendPrimaries();
     if (phase() !== 'joining') this.options.announce();
   }
 
