@@ -12,8 +12,9 @@ export interface Config {
   id: string | undefined;
   bind: string;
   advertise: string;
+  /** HTTP port; 0: one the system picks (the daemon reports the real one when ready). */
   port: number;
-  /** RESP (Redis protocol) port on the same --bind address; undefined: off. */
+  /** RESP (Redis protocol) port on the same --bind address (0: any free one); undefined: off. */
   respPort: number | undefined;
   cluster: string;
   multicastGroup: string;
@@ -106,12 +107,14 @@ function options(): Option[] {
         'expected a host name or IPv4 address of at most 190 characters',
       ),
     ),
-    opt('--port <port>', 'PORT', 'HTTP port').default(8181).argParser(integer(1, 65535)),
+    opt('--port <port>', 'PORT', 'HTTP port (0: any free port, reported when ready)')
+      .default(8181)
+      .argParser(integer(0, 65535)),
     // Off: a second protocol is opened only when asked for.
     opt(
       '--resp-port <port>',
       'RESP_PORT',
-      'Redis protocol (RESP) port, on the --bind address (default: off)',
+      'Redis protocol (RESP) port, on the --bind address (0: any free port; default: off)',
     ).argParser(integer(0, 65535)),
     opt('--cluster <name>', 'CLUSTER', 'cluster name; clusters sharing a group ignore each other')
       .default('diststore')

@@ -15,7 +15,10 @@ import { RespServer } from './resp/resp-server.js';
 /** A running node with its HTTP server. */
 export interface Daemon {
   node: DistNode;
+  /** The advertised HTTP address, host:port with the port actually bound (--port 0 too). */
   http: string;
+  /** The HTTP port actually bound. */
+  port: number;
   /** The RESP port, when --resp-port is set. */
   respPort: number | undefined;
   /** Goodbye on multicast, finish in-flight requests, close everything. Safe to call twice. */
@@ -169,5 +172,5 @@ export async function startDaemon(
     })();
     return stopping;
   };
-  return { node, http, respPort, stop };
+  return { node, http, port, respPort, stop };
 }

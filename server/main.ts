@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Metrics } from '../cluster/metrics.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startDaemon } from './daemon.js';
+import { readyMessage } from './ready-message.js';
 
 /** The diststored entry point: config → node → listen → graceful shutdown. */
 async function main(): Promise<void> {
@@ -29,7 +30,12 @@ async function main(): Promise<void> {
     process.stderr.write(`diststored: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  log.info({ http: daemon.http, id: daemon.node.id, cluster: config.cluster }, 'ready');
+  const ready = readyMessage(daemon);
+  const { id, http, port, respPort } = ready;
+  log.info({ id, http, port, respPort, cluster: config.cluster }, 'ready');
+  // The ports first, for a parent that started it with --port 0; then pm2's wait_ready signal,
+  // which must be the bare string.
+  process.send?.(ready);
   process.send?.('ready');
 
   const shutdown = (signal: string) => {

@@ -1,9 +1,11 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { agreedMasters, freePort, waitFor } from '../../test/integration/fleet.js';
+import type { NodeStatus } from '../../server/client-routes.js';
+import { Fleet, type FleetOptions, type NodeProcess } from '../../test/support/fleet.js';
 import type { Watched } from './cpu.js';
 import { call, keepAliveAgent } from './http-client.js';
-import { type Child, forkReady } from './processes.js';
+import { Child } from './processes.js';
 
 /** The compiled daemon (`npm run build`): what is measured is what ships. */
 export const DAEMON = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
@@ -12,31 +14,43 @@ export function daemonBuilt(): boolean {
   return existsSync(DAEMON);
 }
 
-/** The part of /status the bench reads. */
-export interface Status {
-  node: { id: string; state: string; role: string };
-  masters: { epoch: number; ids: string[] };
-  store: { primary: number; cached: number; primaryBytes: number; cachedBytes: number };
-}
+/** How the bench runs the test fleet's nodes: as they run in production. */
+const BENCH_FLEET: FleetOptions = {
+  // No tsx in the nodes: the compiled daemon.
+  daemon: { script: DAEMON, execArgv: [] },
+  resp: true,
+  // The daemon's default: the figures are those of a node as configured out of the box.
+  announceMs: 1000,
+  logLevel: 'warn',
+  settleMs: 20_000,
+};
 
-/** One diststore node process of a bench fleet. */
+/** One diststore node process of a bench fleet, read over a keep-alive agent. */
 export class BenchNode {
   readonly agent = keepAliveAgent(4);
 
   constructor(
-    readonly port: number,
+    private readonly node: NodeProcess,
+    /** Its process, tracked so that nothing the bench starts outlives it. */
     readonly child: Child,
-    /** The node's RESP (Redis protocol) port. */
-    readonly respPort: number,
   ) {}
 
-  get id(): string {
-    return `127.0.0.1:${this.port}`;
+  get port(): number {
+    return this.node.port;
   }
 
-  async status(): Promise<Status> {
+  /** The node's RESP (Redis protocol) port. */
+  get respPort(): number {
+    return this.node.respPort;
+  }
+
+  get id(): string {
+    return this.node.id;
+  }
+
+  async status(): Promise<NodeStatus> {
     const answer = await call(this.agent, this.port, '/status');
-    return JSON.parse(answer.body) as Status;
+    return JSON.parse(answer.body) as NodeStatus;
   }
 
   /** Every series of /metrics, by `name{labels}`. */
@@ -62,40 +76,36 @@ export class BenchNode {
 }
 
 /**
- * A diststore cluster of its own: a unique cluster name and a free multicast port, HTTP and
- * multicast on 127.0.0.1 only, memory-only nodes (no --data-dir), logs at warn.
+ * A diststore cluster of its own: test/support/fleet.ts's Fleet (a unique cluster name and
+ * multicast port, HTTP and multicast on 127.0.0.1 only, ports the nodes pick) running the
+ * compiled daemon, memory-only nodes (no --data-dir), logs at warn.
  */
 export class BenchFleet {
   readonly nodes: BenchNode[] = [];
-  readonly cluster = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-
-  private constructor(private readonly multicastPort: number) {}
+  private readonly children = new Map<ChildProcess, Child>();
+  private readonly fleet = new Fleet({
+    ...BENCH_FLEET,
+    onFork: (process, name) => this.children.set(process, new Child(name, process)),
+  });
 
   static async start(count: number): Promise<BenchFleet> {
-    const fleet = new BenchFleet(await freePort('udp'));
-    await Promise.all(Array.from({ length: count }, () => fleet.add()));
-    await fleet.settled();
-    return fleet;
+    const bench = new BenchFleet();
+    await bench.fleet.open(count);
+    bench.nodes.push(...bench.fleet.nodes.map((n) => bench.wrap(n)));
+    return bench;
   }
 
   /** Starts one more node and waits until it has joined. */
   async add(): Promise<BenchNode> {
-    const port = await freePort('tcp');
-    const respPort = await freePort('tcp');
-    const args = [
-      ['--bind', '127.0.0.1'],
-      ['--port', String(port)],
-      ['--resp-port', String(respPort)],
-      ['--cluster', this.cluster],
-      ['--multicast-port', String(this.multicastPort)],
-      ['--multicast-interface', '127.0.0.1'],
-      ['--log-level', 'warn'],
-    ].flat();
-    // No tsx in the nodes: the compiled daemon, as it runs in production.
-    const child = await forkReady(`node :${port}`, DAEMON, args, []);
-    const node = new BenchNode(port, child, respPort);
+    const node = this.wrap(await this.fleet.add());
     this.nodes.push(node);
     return node;
+  }
+
+  private wrap(node: NodeProcess): BenchNode {
+    const child = this.children.get(node.child);
+    if (!child) throw new Error(`node ${node.id} was not forked by this fleet`);
+    return new BenchNode(node, child);
   }
 
   /** The node started `index`-th. */
@@ -110,16 +120,8 @@ export class BenchFleet {
   }
 
   /** Waits until every live node is ready and all agree on a full master set. */
-  async settled(timeoutMs = 20_000): Promise<Status['masters']> {
-    return waitFor(
-      async () =>
-        agreedMasters(
-          await Promise.all(this.alive.map((n) => n.status())),
-          this.alive.map((n) => n.id),
-        ),
-      'the bench fleet to agree on its masters',
-      timeoutMs,
-    );
+  settled(timeoutMs?: number): Promise<NodeStatus['masters']> {
+    return this.fleet.settled(timeoutMs);
   }
 
   /** Its masters and the nodes that are not (the readers of a lookup). */
@@ -142,7 +144,7 @@ export class BenchFleet {
 
   /** Stops every node (SIGTERM, then SIGKILL after the daemon's drain time). */
   async close(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.child.stop('SIGTERM')));
+    await this.fleet.close();
     for (const node of this.nodes) node.agent.destroy();
   }
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { freePort, waitFor } from '../../test/integration/fleet.js';
+import { freePort } from '../../test/support/free-port.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { Child } from './processes.js';

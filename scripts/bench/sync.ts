@@ -1,4 +1,4 @@
-import { waitFor } from '../../test/integration/fleet.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { BenchFleet } from './fleet.js';
 import { loadKeys } from './loader.js';
 import { type Memory, memoryOf, rawBytes } from './memory.js';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../test/integration/fleet.js';
+import { freePort } from '../../test/support/free-port.js';
 import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call } from './http-client.js';

@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { Fleet } from '../integration/fleet.js';
 import { CHROMIUM_SKIP, launchChromium } from '../support/chromium.js';
+import { Fleet } from '../support/fleet.js';
 
 /** The HTML page in a real browser, against a real three-node fleet on loopback. */
 

@@ -3,8 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { Fleet, waitFor } from '../integration/fleet.js';
 import { CHROMIUM_SKIP, launchChromium } from '../support/chromium.js';
+import { Fleet } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The attacks of issue 11's finding 6 from a real headless Chromium: a page on another origin

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from '../integration/fleet.js';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 /** Sends raw bytes and returns the status line's code (0 if the server closed silently). */
 function raw(port: number, request: string | Buffer, stallMs = 0): Promise<number> {
@@ -20,18 +21,16 @@ function raw(port: number, request: string | Buffer, stallMs = 0): Promise<numbe
 }
 
 describe('the HTTP bad-input matrix: a clear 4xx, nothing stored, node healthy', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(1, {
+    args: ['--max-key-bytes', '64', '--max-value-bytes', '1024', '--request-timeout-ms', '1000'],
+  });
   let node: NodeProcess;
   const figures: string[] = [];
   before(async () => {
-    fleet = await Fleet.start(1, {
-      args: ['--max-key-bytes', '64', '--max-value-bytes', '1024', '--request-timeout-ms', '1000'],
-    });
     node = fleet.node(0);
   });
   after(async () => {
     console.log(`FIGURE http-matrix cases_answered_right=${figures.length} stored=0`);
-    await fleet.close();
   });
 
   const form = (

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Fleet, type NodeProcess } from '../integration/fleet.js';
+import { Fleet, type NodeProcess } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Writers post continuously to every node while a master is killed with SIGKILL. Every write
@@ -30,10 +31,12 @@ test('acknowledged writes survive a master killed under load', async () => {
     }
   };
   const writers = fleet.nodes.map((node, w) => writer(node, w));
-  await waitForCount(() => acked.length, 300);
+  const acknowledged = (atLeast: number) =>
+    waitFor(() => acked.length >= atLeast, `${atLeast} acknowledged writes`, 30_000);
+  await acknowledged(300);
   await victim.stop('SIGKILL');
   const killedAt = acked.length;
-  await waitForCount(() => acked.length, killedAt + 600);
+  await acknowledged(killedAt + 600);
   stop = true;
   await Promise.all(writers);
   await fleet.settled();
@@ -59,15 +62,3 @@ test('acknowledged writes survive a master killed under load', async () => {
   assert.deepEqual(missing, [], 'every acknowledged write is readable on every survivor');
   assert.equal(readable, acked.length * survivors);
 });
-
-async function waitForCount(
-  count: () => number,
-  atLeast: number,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (count() < atLeast) {
-    if (Date.now() > deadline) throw new Error(`only ${count()} of ${atLeast} writes in time`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from '../integration/fleet.js';
+import { Fleet, type NodeProcess } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** 60 s by default, as the reliability figures say; shorter for a quick local run. */
 const SECONDS = Number(process.env.DISTSTORE_SOAK_SECONDS ?? 60);

@@ -4,7 +4,8 @@ import dgram from 'node:dgram';
 import { after, test } from 'node:test';
 import packet from 'dns-packet';
 import { keyHash, Wire } from '../../cluster/wire.js';
-import { Fleet, waitFor } from '../integration/fleet.js';
+import { Fleet } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 const PACKETS = 100_000;
 

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('bad input changes nothing', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(1, { args: ['--max-key-bytes', '16', '--max-value-bytes', '32'] });
   let node: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(1, { args: ['--max-key-bytes', '16', '--max-value-bytes', '32'] });
     node = fleet.node(0);
   });
-  after(() => fleet.close());
 
   const form = (body: string) => ({
     method: 'POST',

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from './fleet.js';
+import { describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 describe('the cached-copy tier is bounded', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(3, { args: ['--cache-max-keys', '20', '--cache-max-bytes', '2000'] });
-  });
-  after(() => fleet.close());
+  const fleet = useFleet(3, { args: ['--cache-max-keys', '20', '--cache-max-bytes', '2000'] });
 
   test('a stream of distinct reads keeps a non-master within its bounds', async () => {
     const masters = (await fleet.node(0).status()).masters.ids;

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Fleet, freePort } from './fleet.js';
+import { freePort } from '../support/free-port.js';
+import { useFleet } from '../support/use-fleet.js';
 
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
@@ -55,16 +56,14 @@ function cli(args: string[], options: RunOptions = {}): Promise<Run> {
 }
 
 describe('the diststore command line against a three-node fleet', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(3);
   let dir: string;
   const at = (index: number) => ['--node', fleet.node(index).url('')];
 
   before(async () => {
-    fleet = await Fleet.start(3);
     dir = await mkdtemp(join(tmpdir(), 'diststore-cli-'));
   });
   after(async () => {
-    await fleet.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -243,13 +242,7 @@ describe('the diststore command line against a three-node fleet', () => {
 
 describe('the command line against a node with a client token', () => {
   const TOKEN = 'cli-client-token-0123456789';
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(1, { token: TOKEN });
-  });
-  after(async () => {
-    await fleet?.close();
-  });
+  const fleet = useFleet(1, { token: TOKEN });
 
   test('without the token: exit 4, naming --token and DISTSTORE_TOKEN', async () => {
     const run = await cli(['--node', fleet.node(0).url(''), 'keys']);

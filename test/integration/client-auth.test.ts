@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import { describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 const TOKEN = 'client-token-for-tests-0123456789';
 
@@ -9,13 +11,7 @@ const call = (node: NodeProcess, path: string, init: RequestInit = {}) =>
   fetch(node.url(path), { redirect: 'manual', ...init });
 
 describe('with --client-token, client routes need the token', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(2, { token: TOKEN });
-  });
-  after(async () => {
-    await fleet?.close();
-  });
+  const fleet = useFleet(2, { token: TOKEN });
 
   test('without a token every client route answers 401 JSON and stores nothing', async () => {
     const node = fleet.node(0);

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet } from './fleet.js';
+import { describe, test } from 'node:test';
+import { useFleet } from '../support/use-fleet.js';
 
 describe('concurrent reads of a missing key', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(3);
-  });
-  after(() => fleet.close());
+  const fleet = useFleet(3);
 
   test('200 concurrent gets cause one who-has query and one fetch', async () => {
     const masters = (await fleet.node(0).status()).masters.ids;

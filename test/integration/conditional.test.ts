@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 type Answer = {
   status: number;
@@ -13,14 +14,12 @@ async function post(node: NodeProcess, fields: Record<string, string>): Promise<
 }
 
 describe('conditional writes are decided on the masters', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(4);
   let members: NodeProcess[];
   before(async () => {
-    fleet = await Fleet.start(4);
     const masters = (await fleet.node(0).status()).masters.ids;
     members = fleet.nodes.filter((n) => !masters.includes(n.id));
   });
-  after(() => fleet.close());
 
   test('two racers with the same ifVersion: exactly one wins, the other gets 409', async () => {
     const [a, b] = members as [NodeProcess, NodeProcess];

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 /**
  * What a browser sends when a page on another site posts or deletes: `Origin` and
@@ -10,15 +11,11 @@ import { Fleet, type NodeProcess } from './fleet.js';
  */
 describe('state-changing requests from other sites are refused', () => {
   const ALLOWED = 'http://app.example:8080';
-  let fleet: Fleet;
+  const fleet = useFleet(2);
   let open: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(2);
     open = await fleet.add(['--cors-origin', ALLOWED]);
     await fleet.settled();
-  });
-  after(async () => {
-    await fleet?.close();
   });
 
   const post = (node: NodeProcess, key: string, headers: Record<string, string>) =>
@@ -92,13 +89,7 @@ describe('state-changing requests from other sites are refused', () => {
 });
 
 describe('values are served as data, never as active content', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(1);
-  });
-  after(async () => {
-    await fleet?.close();
-  });
+  const fleet = useFleet(1);
 
   /** Stores `bytes` as a multipart file, which keeps its content type. */
   const store = async (key: string, type: string, bytes: string) => {
@@ -185,15 +176,11 @@ function withHost(
 }
 
 describe('a DNS-rebinding page (another name for 127.0.0.1) is refused', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(1);
   let named: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(1);
     named = await fleet.add(['--allowed-hosts', 'cache.example.lan']);
     await fleet.settled();
-  });
-  after(async () => {
-    await fleet?.close();
   });
 
   test('reads and writes under a foreign Host answer 403 bad_host; nothing stored', async () => {

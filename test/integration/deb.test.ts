@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '../support/free-port.js';
 import { requireTools } from '../support/require-tool.js';
-import { freePort, waitFor } from './fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * The Debian package: builds it with scripts/build-deb.sh (as `npm run deb` does, into a

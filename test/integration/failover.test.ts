@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import { Fleet, type NodeProcess } from '../support/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 async function writeKeys(nodes: NodeProcess[], prefix: string, count: number): Promise<string[]> {
   const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);

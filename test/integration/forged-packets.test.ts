@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import packet, { type Packet } from 'dns-packet';
 import { keyHash, type Message, Wire } from '../../cluster/wire.js';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * A cluster without a secret against an attacker who reaches its group (a process on the same
@@ -17,13 +19,12 @@ import { Fleet, type NodeProcess, waitFor } from './fleet.js';
 const GROUP = '239.255.49.83';
 
 describe('forged packets without a secret', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(3, { args: ['--max-members', '32', '--lookup-timeout-ms', '1000'] });
   let wire: Wire;
   let attacker: dgram.Socket;
   let masters: string[];
   let member: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(3, { args: ['--max-members', '32', '--lookup-timeout-ms', '1000'] });
     wire = new Wire(fleet.cluster);
     // The attacker hears the group, as any host on the segment would, and sends to it.
     attacker = dgram.createSocket({ type: 'udp4', reuseAddr: true });
@@ -35,7 +36,6 @@ describe('forged packets without a secret', () => {
   });
   after(async () => {
     attacker.close();
-    await fleet.close();
   });
 
   const send = (message: Message, port = fleet.multicastPort, address = GROUP) =>

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { makeEntry } from '../../cluster/entry.js';
 import { encodeEntries } from '../../cluster/entry-codec.js';
 import { AUTH_HEADER, bodyDigest, RequestAuth } from '../../cluster/request-auth.js';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Node-to-node HTTP under attack: with a secret, a captured request cannot be replayed, given
@@ -29,16 +31,14 @@ async function post(node: NodeProcess, path: string, body: Buffer, headers = {})
 }
 
 describe('with --secret, node-to-node requests are signed over everything they carry', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(4, { args: ['--secret', SECRET] });
   let target: NodeProcess;
   let other: NodeProcess;
   const refused = (node: NodeProcess, reason: string) =>
     node.metric('diststore_internal_requests_refused_total', `reason="${reason}"`);
   before(async () => {
-    fleet = await Fleet.start(4, { args: ['--secret', SECRET] });
     [target, other] = fleet.nodes as [NodeProcess, NodeProcess];
   });
-  after(() => fleet.close());
 
   test('a captured replicate request taken once is refused again, with any body, at any node', async () => {
     const auth = new RequestAuth(SECRET);
@@ -115,13 +115,11 @@ describe('with --secret, node-to-node requests are signed over everything they c
 });
 
 describe('without a secret, /internal/ takes only what client routes take', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(1);
   let node: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(1);
     node = fleet.node(0);
   });
-  after(() => fleet.close());
 
   test('oversized keys and values, bad frames and far-future versions are refused, nothing kept', async () => {
     const cases: [string, Buffer, number, RegExp][] = [

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 const read = async (node: NodeProcess, key: string) => {
   const response = await node.get(`/get/${encodeURIComponent(key)}`);
@@ -8,18 +10,16 @@ const read = async (node: NodeProcess, key: string) => {
 };
 
 describe('deletes, invalidation and expiry', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(3, { args: ['--cache-ttl', '2'] });
   let reader: NodeProcess;
   let deaf: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(3, { args: ['--cache-ttl', '2'] });
     // One more node that ignores invalidations, so only the cache TTL refreshes its copies.
     deaf = await fleet.add([], { DISTSTORE_TEST_DROP_INVALIDATIONS: '1' });
     await fleet.settled();
     const masters = (await fleet.node(0).status()).masters.ids;
     reader = fleet.nodes.find((n) => n !== deaf && !masters.includes(n.id)) as NodeProcess;
   });
-  after(() => fleet.close());
 
   test('a delete is a 404 on every node, cached copies included, within a second', async () => {
     const writer = fleet.node(0);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import { describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Which of the given keys a node holds locally. */
 async function held(node: NodeProcess, keys: string[]): Promise<number> {
@@ -11,11 +13,7 @@ async function held(node: NodeProcess, keys: string[]): Promise<number> {
 }
 
 describe('masters hold every key', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(5);
-  });
-  after(() => fleet.close());
+  const fleet = useFleet(5);
 
   test('writes spread over five nodes all end up on exactly the two masters', async () => {
     const keys = Array.from({ length: 50 }, (_, i) => `spread-${i}`);

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 describe('health, readiness, metrics, OpenAPI and CORS', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(2, { args: ['--cors-origin', 'http://app.example'] });
   let node: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(2, { args: ['--cors-origin', 'http://app.example'] });
     node = fleet.node(0);
   });
-  after(() => fleet.close());
 
   test('/health and /ready answer 200 on a joined node', async () => {
     assert.equal((await node.get('/health')).status, 200);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, type NodeProcess } from './fleet.js';
+import { before, describe, test } from 'node:test';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
 
 /**
  * A client that writes its whole body before it reads (Python's urllib, many HTTP libraries:
@@ -89,13 +90,11 @@ const bodies: Record<string, { path: string; type: string; body: (key: string) =
 };
 
 describe('an oversized body gets its 413', () => {
-  let fleet: Fleet;
+  const fleet = useFleet(1);
   let node: NodeProcess;
   before(async () => {
-    fleet = await Fleet.start(1);
     node = fleet.node(0);
   });
-  after(() => fleet.close());
 
   for (const [kind, { path, type, body }] of Object.entries(bodies)) {
     for (const chunked of [false, true]) {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Fleet, freePort, type NodeProcess, runDaemon } from './fleet.js';
+import { Fleet, type NodeProcess, runDaemon } from '../support/fleet.js';
 
 describe('persistence with --data-dir', () => {
   let root: string;
@@ -89,8 +89,7 @@ describe('persistence with --data-dir', () => {
     try {
       await fleet.node(0).post('/post', { key: 'k', value: 'v' });
       const before = await snapshot(dir);
-      const port = String(await freePort('tcp'));
-      const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', port]);
+      const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', '0']);
       assert.notEqual(code, 0);
       assert.match(stderr, /lock|in use/i);
       assert.deepEqual(await snapshot(dir), before);
@@ -106,8 +105,7 @@ describe('persistence with --data-dir', () => {
     await fleet.close();
     await writeFile(join(dir, 'data.mdb'), Buffer.alloc(64 * 1024, 0x5a));
     const before = await snapshot(dir);
-    const port = String(await freePort('tcp'));
-    const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', port]);
+    const { code, stderr } = await runDaemon(['--data-dir', dir, '--port', '0']);
     assert.notEqual(code, 0);
     assert.match(stderr, /corrupt/i);
     assert.deepEqual(await snapshot(dir), before);

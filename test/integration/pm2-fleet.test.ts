@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './fleet.js';
+import { waitFor } from '../support/wait-for.js';
 import { ioredis } from './resp-support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Fleet, waitFor } from './fleet.js';
+import { describe, test } from 'node:test';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('reads and writes across a three-node fleet', () => {
-  let fleet: Fleet;
-  before(async () => {
-    fleet = await Fleet.start(3);
-  });
-  after(() => fleet.close());
+  const fleet = useFleet(3);
 
   test('a key posted on A is read on C, then held on C as a cached copy', async () => {
     const [a, , c] = fleet.nodes as [(typeof fleet.nodes)[0], unknown, (typeof fleet.nodes)[0]];

@@ -2,24 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { requireTools } from '../support/require-tool.js';
-import type { Fleet } from './fleet.js';
-import { ioredis, RawClient, REDIS_CLI, redisCli, respFleet } from './resp-support.js';
+import { useFleet } from '../support/use-fleet.js';
+import { ioredis, RawClient, REDIS_CLI, redisCli } from './resp-support.js';
 
 const TOKEN = 'resp-client-token-0123456789';
 
 /** With --client-token, the RESP port wants AUTH first, as Redis with requirepass does. */
 describe('RESP port with a client token', () => {
-  let fleet: Fleet;
   let port: number;
   const clients: Redis[] = [];
-  before(async () => {
-    let respPort: (i: number) => number;
-    ({ fleet, respPort } = await respFleet(1, { token: TOKEN }));
-    port = respPort(0);
-  });
-  after(async () => {
+  // Registered first: the clients go before the fleet stops (hooks run in this order).
+  after(() => {
     for (const c of clients) c.disconnect();
-    await fleet.close();
+  });
+  const fleet = useFleet(1, { resp: true, token: TOKEN });
+  before(() => {
+    port = fleet.node(0).respPort;
   });
 
   test('before AUTH every command but AUTH, HELLO and QUIT answers NOAUTH', async () => {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Fleet } from './fleet.js';
-import { ioredis, RawClient, respFleet } from './resp-support.js';
+import { useFleet } from '../support/use-fleet.js';
+import { ioredis, RawClient } from './resp-support.js';
 
 /** Bad bytes on the RESP port: refused or closed, one connection at a time, and counted. */
 describe('RESP port under bad input', () => {
-  let fleet: Fleet;
   let port: number;
   const raws: RawClient[] = [];
   const raw = async () => {
@@ -14,16 +13,16 @@ describe('RESP port under bad input', () => {
     await client.ready;
     return client;
   };
-  before(async () => {
-    let respPort: (i: number) => number;
-    ({ fleet, respPort } = await respFleet(1, {
-      args: ['--max-key-bytes', '16', '--max-value-bytes', '1000'],
-    }));
-    port = respPort(0);
-  });
-  after(async () => {
+  // Registered first: the clients go before the fleet stops (hooks run in this order).
+  after(() => {
     for (const r of raws) r.close();
-    await fleet.close();
+  });
+  const fleet = useFleet(1, {
+    resp: true,
+    args: ['--max-key-bytes', '16', '--max-value-bytes', '1000'],
+  });
+  before(() => {
+    port = fleet.node(0).respPort;
   });
   const metric = (name: string, labels = '') => fleet.node(0).metric(name, labels);
 

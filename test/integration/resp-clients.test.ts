@@ -3,14 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { requireTools } from '../support/require-tool.js';
-import { type Fleet, waitFor } from './fleet.js';
-import { ioredis, REDIS_CLI, redisCli, respFleet } from './resp-support.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
+import { ioredis, REDIS_CLI, redisCli } from './resp-support.js';
 
 /** The RESP port with real clients (ioredis, Debian's redis-cli) on a 3-node fleet. */
 describe('RESP port with real clients', () => {
-  let fleet: Fleet;
-  let respPort: (index: number) => number;
   const clients: Redis[] = [];
+  // Registered first: the clients go before the fleet stops (hooks run in this order).
+  after(() => {
+    for (const c of clients) c.disconnect();
+  });
+  const fleet = useFleet(3, { resp: true });
+  const respPort = (index: number) => fleet.node(index).respPort;
   /** An ioredis client of node `index`, closed after the tests. */
   const client = (index: number, options = {}) => {
     const c = ioredis(respPort(index), options);
@@ -20,13 +25,8 @@ describe('RESP port with real clients', () => {
 
   let notMaster: string;
   before(async () => {
-    ({ fleet, respPort } = await respFleet(3));
     const masters = await fleet.settled();
     notMaster = fleet.nodes.map((n) => n.id).find((id) => !masters.ids.includes(id)) as string;
-  });
-  after(async () => {
-    for (const c of clients) c.disconnect();
-    await fleet.close();
   });
 
   test('ioredis: GET, SET with EX/PX/NX/XX, DEL, EXISTS, MGET, MSET, TTL, PTTL', async () => {

@@ -1,30 +1,10 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
-import { Fleet, type FleetOptions, freePort, waitFor } from './fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Debian's redis-cli (package redis-tools). */
 export const REDIS_CLI = '/usr/bin/redis-cli';
-
-/** A fleet whose every node also opens a RESP port; `respPort(i)` is node i's. */
-export async function respFleet(
-  count: number,
-  options: FleetOptions = {},
-): Promise<{ fleet: Fleet; respPort: (index: number) => number }> {
-  const ports = await Promise.all(Array.from({ length: count }, () => freePort('tcp')));
-  const fleet = await Fleet.start(count, {
-    ...options,
-    perNode: (i) => ['--resp-port', String(ports[i]), ...(options.perNode?.(i) ?? [])],
-  });
-  return {
-    fleet,
-    respPort: (i) => {
-      const port = ports[i];
-      if (port === undefined) throw new Error(`no node ${i}`);
-      return port;
-    },
-  };
-}
 
 /** An ioredis client that fails fast instead of retrying forever (a test must end). */
 export function ioredis(port: number, options: RedisOptions = {}): Redis {

@@ -6,19 +6,20 @@ import { after, before, describe, test } from 'node:test';
 import packet, { type Packet } from 'dns-packet';
 import { PacketSigner } from '../../cluster/signing.js';
 import { keyHash, type Message, Wire } from '../../cluster/wire.js';
-import { Fleet, type NodeProcess, waitFor } from './fleet.js';
+import type { NodeProcess } from '../support/fleet.js';
+import { useFleet } from '../support/use-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 const SECRET = 'integration-test-secret-0123456789';
 const GROUP = '239.255.49.83';
 
 describe('with --secret, cluster traffic is authenticated', () => {
-  let fleet: Fleet;
+  // A 1 s lookup timeout: under the forged flood below, on a loaded machine, real answers can
+  // queue behind forged ones; what is tested is that no forged answer is ever accepted.
+  const fleet = useFleet(3, { args: ['--secret', SECRET, '--lookup-timeout-ms', '1000'] });
   let socket: dgram.Socket;
   let wire: Wire;
   before(async () => {
-    // A 1 s lookup timeout: under the forged flood below, on a loaded machine, real answers can
-    // queue behind forged ones; what is tested is that no forged answer is ever accepted.
-    fleet = await Fleet.start(3, { args: ['--secret', SECRET, '--lookup-timeout-ms', '1000'] });
     wire = new Wire(fleet.cluster);
     socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -28,7 +29,6 @@ describe('with --secret, cluster traffic is authenticated', () => {
   });
   after(async () => {
     socket.close();
-    await fleet.close();
   });
 
   const sendToGroup = (p: Packet) =>

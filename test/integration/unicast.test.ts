@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { Fleet, freePort, type NodeProcess, waitFor } from './fleet.js';
+import { Fleet, type NodeProcess } from '../support/fleet.js';
+import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Three nodes that never use multicast: each has its own UDP port and knows some peers. */
 async function unicastFleet(peersOf: (ports: number[], index: number) => number[]): Promise<Fleet> {

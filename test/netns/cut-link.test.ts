@@ -1,5 +1,5 @@
 import { describe, test } from 'node:test';
-import { waitFor } from '../integration/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 import { type NetnsNode, netnsSkipReason, readVersion, useNetnsFleet, write } from './harness.js';
 
 describe('cut link (network namespaces)', { skip: netnsSkipReason(), timeout: 120_000 }, () => {

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Status } from '../integration/fleet.js';
-import { agreedMasters, waitFor } from '../integration/fleet.js';
+import type { NodeStatus } from '../../server/client-routes.js';
+import { agreedMasters } from '../support/fleet.js';
 import { skipUnless } from '../support/require-tool.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Drives scripts/netns-fleet from tests: real nodes, each in its own network namespace with
@@ -69,6 +70,31 @@ export function netnsSkipReason(): string | undefined {
   return skipReason;
 }
 
+/** What `scripts/netns-fleet --json up` prints: what it made. */
+export interface NetnsFleetInfo {
+  fleet: string;
+  prefix: string;
+  /** The fleet's state dir: pid files, node logs, the secret. */
+  state: string;
+  switch: { namespace: string; bridges: string[]; address: string };
+  /** The link from this (the root) namespace into the switch. */
+  root: { link: string; address: string; prefixLength: number };
+  nodes: { index: number; namespace: string; address: string; port: number; http: string }[];
+}
+
+/** Runs `scripts/netns-fleet up`: namespaces and links for `count` nodes, none started. */
+export async function netnsUp(count: number, name: string): Promise<NetnsFleetInfo> {
+  const { stdout } = await run(SCRIPT, ['--json', 'up', String(count), name]);
+  const info = JSON.parse(stdout) as NetnsFleetInfo;
+  if (info.nodes?.length !== count) throw new Error(`unexpected output of up:\n${stdout}`);
+  return info;
+}
+
+/** Runs `scripts/netns-fleet down`: stops the nodes, removes what `up` made. */
+export async function netnsDown(name: string): Promise<void> {
+  await run(SCRIPT, ['down', name]);
+}
+
 /** One node of a namespace fleet, reached over the root namespace's link into the switch. */
 export class NetnsNode {
   constructor(
@@ -97,14 +123,17 @@ export class NetnsNode {
     });
   }
 
-  async status(): Promise<Status> {
-    return (await (await this.get('/status')).json()) as Status;
+  async status(): Promise<NodeStatus> {
+    return (await (await this.get('/status')).json()) as NodeStatus;
   }
 }
 
 export interface NetnsFleetOptions {
   /** Flags for every node after the addressing ones the script sets. */
   args?: string[];
+  /** Extra flags for node `index` (after `args`). */
+  perNode?: (index: number) => string[];
+  /** --announce-ms of every node (default 200). */
   announceMs?: number;
 }
 
@@ -129,16 +158,9 @@ export class NetnsFleet {
     options: NetnsFleetOptions = {},
   ): Promise<NetnsFleet> {
     const name = `${label}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-    const { stdout } = await run(SCRIPT, ['up', String(count), name]);
-    const nodes: NetnsNode[] = [];
-    let logDir = '';
-    for (const line of stdout.split('\n')) {
-      const node = /^node (\d+) \S+ (\S+) http http:\/\/\S+:(\d+)$/.exec(line);
-      if (node) nodes.push(new NetnsNode(Number(node[1]), node[2] as string, Number(node[3])));
-      const fleet = /^fleet \S+ prefix \S+ state (\S+)$/.exec(line);
-      if (fleet) logDir = fleet[1] as string;
-    }
-    if (nodes.length !== count || !logDir) throw new Error(`unexpected output of up:\n${stdout}`);
+    const info = await netnsUp(count, name);
+    const nodes = info.nodes.map((n) => new NetnsNode(n.index, n.address, n.port));
+    const logDir = info.state;
     return new NetnsFleet(name, nodes, logDir, options);
   }
 
@@ -148,21 +170,41 @@ export class NetnsFleet {
     return node;
   }
 
-  /** Starts node `index` in its namespace and waits until it answers /health. */
-  async start(index: number): Promise<NetnsNode> {
+  /**
+   * Starts node `index` in its namespace and waits until it answers /health. A node stopped a
+   * moment ago may still be draining (up to 5 s after SIGTERM) or not yet reaped: the script
+   * refuses to start a node that is still running, so this tries again until it is gone.
+   */
+  async start(index: number, timeoutMs = 30_000): Promise<NetnsNode> {
+    const { options } = this;
     const args = [
       '--announce-ms',
-      String(this.options.announceMs ?? 200),
+      String(options.announceMs ?? 200),
       '--log-level',
       process.env.DISTSTORE_TEST_LOG ?? 'info',
-      ...(this.options.args ?? []),
+      ...(options.args ?? []),
+      ...(options.perNode?.(index) ?? []),
     ];
-    await this.script('start', String(index), '--', ...args);
+    const deadline = Date.now() + timeoutMs;
+    await waitFor(
+      async () => {
+        try {
+          await this.script('start', String(index), '--', ...args);
+          return true;
+        } catch (error) {
+          if (/running already/.test(String((error as { stderr?: string }).stderr))) return false;
+          throw error;
+        }
+      },
+      `node ${index}'s old process to exit`,
+      Math.max(1000, deadline - Date.now() - 1000),
+    );
     const node = this.node(index);
     await waitFor(
       async () => (await node.get('/health')).ok,
-      `node ${index} (${node.id}) to answer /health; its log:\n${this.log(index)}`,
-      30_000,
+      () =>
+        `node ${index} (${node.id}) to answer /health; its log:\n${this.log(index).slice(-4000)}`,
+      Math.max(1000, deadline - Date.now()),
     );
     return node;
   }
@@ -203,7 +245,7 @@ export class NetnsFleet {
    * Waits until every node of `group` is ready and they agree on one full master set drawn
    * from the group; returns it.
    */
-  settled(group: NetnsNode[] = this.nodes, timeoutMs = 10_000): Promise<Status['masters']> {
+  settled(group: NetnsNode[] = this.nodes, timeoutMs = 10_000): Promise<NodeStatus['masters']> {
     const ids = group.map((n) => n.id);
     return waitFor(
       async () => agreedMasters(await Promise.all(group.map((n) => n.status())), ids),
@@ -230,7 +272,7 @@ export class NetnsFleet {
         process.stderr.write(`--- node ${node.index} (${node.id}) ---\n${this.log(node.index)}`);
     }
     try {
-      await run(SCRIPT, ['down', this.name]);
+      await netnsDown(this.name);
     } finally {
       untrack(this);
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compareVersions, parseVersion } from '../../cluster/version.js';
-import { waitFor } from '../integration/fleet.js';
+import { waitFor } from '../support/wait-for.js';
 import {
   type NetnsFleet,
   type NetnsNode,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Status } from '../integration/fleet.js';
+import type { NodeStatus } from '../../server/client-routes.js';
 import { type NetnsNode, netnsSkipReason, readVersion, useNetnsFleet, write } from './harness.js';
 
 const ANNOUNCE_MS = 200;
@@ -16,7 +16,7 @@ async function writeKeys(nodes: NetnsNode[], prefix: string, count: number) {
   return written;
 }
 
-const setOf = (s: Status) => `${s.masters.epoch}:${s.masters.ids.join(',')}`;
+const setOf = (s: NodeStatus) => `${s.masters.epoch}:${s.masters.ids.join(',')}`;
 
 describe('paused master (network namespaces)', {
   skip: netnsSkipReason(),
@@ -55,7 +55,7 @@ describe('paused master (network namespaces)', {
     while (performance.now() - rejoinedAt < 10 * ANNOUNCE_MS) {
       const statuses = await Promise.all(f.nodes.map((n) => n.status()));
       for (const s of statuses)
-        assert.equal(setOf(s), setOf({ masters: replaced } as Status), `on ${s.node.id}`);
+        assert.equal(setOf(s), setOf({ masters: replaced } as NodeStatus), `on ${s.node.id}`);
       rounds++;
     }
     assert.ok(rounds > 0);

@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Fleet, type NodeProcess } from '../integration/fleet.js';
-import { netnsSkipReason } from './harness.js';
+import { Fleet, type NodeProcess } from '../support/fleet.js';
+import { netnsDown, netnsSkipReason, netnsUp } from './harness.js';
 
 /**
  * A default node (HTTP and multicast on loopback, no secret) against an attacker on another
@@ -15,7 +15,6 @@ import { netnsSkipReason } from './harness.js';
  * the listener was bound to the group address this made the node adopt the attacker as master.
  */
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/netns-fleet', import.meta.url));
 const WIRE = fileURLToPath(new URL('../../cluster/wire.ts', import.meta.url));
 const run = promisify(execFile);
 
@@ -29,16 +28,16 @@ describe('takeover of a loopback node from another host', {
   let attackerNs: string;
   let reachable: string;
   before(async () => {
-    const { stdout } = await run(SCRIPT, ['up', '1', name]);
-    attackerNs = /^node 0 (\S+) /m.exec(stdout)?.[1] as string;
+    const info = await netnsUp(1, name);
+    attackerNs = info.nodes[0]?.namespace as string;
     // This namespace's end of the link: the one address of ours the attacker can reach.
-    reachable = /^root \S+ address ([\d.]+)\//m.exec(stdout)?.[1] as string;
+    reachable = info.root.address;
     fleet = await Fleet.start(1);
     node = fleet.node(0);
   });
   after(async () => {
     await fleet?.close();
-    await run(SCRIPT, ['down', name]).catch(() => {});
+    await netnsDown(name).catch(() => {});
   });
 
   test('forged unicast packets to every UDP port and the HTTP port reach nothing', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { CacheTier, type CacheTierOptions } from '../../cluster/cache-tier.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** An entry whose value is `size` bytes (the tier bounds count value bytes only). */
 function sized(size: number, wall = 1): Entry {
@@ -24,15 +25,6 @@ function tierFor(t: TestContext, options: Partial<Omit<CacheTierOptions, 'onRemo
   });
   t.after(() => tier.close());
   return { tier, removed };
-}
-
-/** Polls until `condition` holds; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('CacheTier', () => {

@@ -67,6 +67,12 @@ describe('parseConfig', () => {
     assert.equal(config.maxValueBytes, 2048);
   });
 
+  test('--port 0 and --resp-port 0 ask for any free port (the daemon reports it)', () => {
+    const config = parseConfig(['--port', '0', '--resp-port', '0'], {});
+    assert.equal(config.port, 0);
+    assert.equal(config.respPort, 0);
+  });
+
   test('a flag overrides its variable', () => {
     assert.equal(parseConfig(['--port', '9002'], { DISTSTORE_PORT: '9001' }).port, 9002);
   });
@@ -92,7 +98,6 @@ describe('parseConfig', () => {
   });
 
   const badValues: Array<[string[], RegExp]> = [
-    [['--port', '0'], /--port/],
     [['--port', 'abc'], /--port/],
     [['--port', '65536'], /--port/],
     [['--port', '-1'], /--port/],

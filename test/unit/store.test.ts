@@ -3,6 +3,7 @@ import { describe, type TestContext, test } from 'node:test';
 import { type Entry, makeEntry, makeTombstone } from '../../cluster/entry.js';
 import { Store, type StoreOptions } from '../../cluster/store.js';
 import type { Version } from '../../cluster/version.js';
+import { waitFor } from '../support/wait-for.js';
 
 const START = 1_700_000_000_000;
 
@@ -33,15 +34,6 @@ function storeFor(t: TestContext, options: Partial<Omit<StoreOptions, 'now' | 'h
   });
   t.after(() => store.close());
   return { store, clock };
-}
-
-/** Polls until `condition` holds; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('Store: last writer wins', () => {

@@ -15,6 +15,8 @@ import {
   Wire,
   WireError,
 } from '../../cluster/wire.js';
+import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait-for.js';
 
 const CLUSTER = 'unit';
 const GROUP = '239.255.49.83';
@@ -378,24 +380,6 @@ describe('keyHash', () => {
   });
 });
 
-/** Polls until `condition` holds; fails after `timeoutMs`. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** A UDP port nothing uses right now, found by letting the OS pick one. */
-async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
-
 interface Received {
   message: Message;
   from: Peer;
@@ -419,7 +403,7 @@ describe('createUdpTransport on loopback', () => {
     cluster = uniqueCluster(),
     port?: number,
   ): Promise<{ nodes: TestNode[]; port: number; cluster: string }> {
-    const groupPort = port ?? (await freeUdpPort());
+    const groupPort = port ?? (await freePort('udp'));
     const nodes: TestNode[] = [];
     for (let i = 0; i < count; i++) {
       const received: Received[] = [];

@@ -1,41 +1,20 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { NodeStatus } from '../../server/client-routes.js';
+import { isReadyMessage, type ReadyMessage } from '../../server/ready-message.js';
+import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
 
 /**
- * Real diststore nodes as child processes on loopback, for integration tests. Each fleet has
- * its own cluster name and multicast port, so test files can run in parallel; multicast is
- * always on the 127.0.0.1 interface.
+ * Real diststore nodes as child processes on loopback, for integration tests and the bench.
+ * Each fleet has its own cluster name and multicast port, so test files can run in parallel;
+ * HTTP and multicast are always on 127.0.0.1. Nodes listen on port 0 and report the port they
+ * bound, so no two fleets race for a free port.
  */
 
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-
-type Truthy<T> = Exclude<T, undefined | null | false | 0 | ''>;
-
-/** Polls until `check` returns a truthy value; fails with `what` after the deadline. */
-export async function waitFor<T>(
-  check: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as Truthy<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError}` : ''}`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Longest a node may take from fork to its ready message (tsx compiles on a loaded machine). */
+const READY_TIMEOUT_MS = 30_000;
 
 /** Runs the daemon until it exits by itself; returns its exit code and stderr. */
 export function runDaemon(
@@ -63,7 +42,7 @@ export function runDaemon(
  * The master set every status agrees on, if all nodes are ready and share one full set
  * drawn from `ids`; undefined otherwise. Used by every fleet helper's `settled()`.
  */
-export function agreedMasters<S extends Pick<Status, 'node' | 'masters'>>(
+export function agreedMasters<S extends Pick<NodeStatus, 'node' | 'masters'>>(
   statuses: S[],
   ids: string[],
 ): S['masters'] | undefined {
@@ -79,28 +58,13 @@ export function agreedMasters<S extends Pick<Status, 'node' | 'masters'>>(
   return agreed ? first : undefined;
 }
 
-/** A port nobody is using right now (TCP or UDP on 127.0.0.1). */
-export async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  if (kind === 'udp') {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const { port } = socket.address();
-    await new Promise<void>((resolve) => socket.close(resolve));
-    return port;
-  }
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
+/** One node process of a fleet: its output, its ports once ready, and HTTP helpers. */
 export class NodeProcess {
   output = '';
-  exited: Promise<number | null>;
+  readonly exited: Promise<number | null>;
+  private readyMessage: ReadyMessage | undefined;
 
   constructor(
-    readonly port: number,
     readonly child: ChildProcess,
     /** The node's client token, sent by get/post/status/metric. */
     readonly token?: string,
@@ -116,8 +80,57 @@ export class NodeProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
+  /** Waits for the daemon's ready message; rejects with its output if it exits or stalls. */
+  ready(timeoutMs = READY_TIMEOUT_MS): Promise<ReadyMessage> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        this.child.off('exit', onExit);
+      };
+      const onMessage = (message: unknown) => {
+        if (!isReadyMessage(message)) return;
+        done();
+        this.readyMessage = message;
+        resolve(message);
+      };
+      const onExit = (code: number | null) => {
+        done();
+        reject(new Error(`node exited with ${code}:\n${this.output}`));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`node not ready after ${timeoutMs} ms:\n${this.output}`));
+      }, timeoutMs);
+      this.child.on('message', onMessage);
+      this.child.once('exit', onExit);
+    });
+  }
+
+  private get reported(): ReadyMessage {
+    if (!this.readyMessage) throw new Error('the node has not said it is ready yet');
+    return this.readyMessage;
+  }
+
+  /** The HTTP port the node bound. */
+  get port(): number {
+    return this.reported.port;
+  }
+
+  /** The RESP port the node bound (fleets started with `resp: true`). */
+  get respPort(): number {
+    const { respPort } = this.reported;
+    if (respPort === undefined) throw new Error(`node ${this.id} has no RESP port`);
+    return respPort;
+  }
+
+  /** The node's id, as it reported it (its advertised address unless --id was given). */
   get id(): string {
-    return `127.0.0.1:${this.port}`;
+    return this.reported.id;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   url(path: string): string {
@@ -141,8 +154,8 @@ export class NodeProcess {
     });
   }
 
-  async status(): Promise<Status> {
-    return (await (await this.get('/status')).json()) as Status;
+  async status(): Promise<NodeStatus> {
+    return (await (await this.get('/status')).json()) as NodeStatus;
   }
 
   /** The value of one metric series from /metrics (0 when absent). */
@@ -156,21 +169,15 @@ export class NodeProcess {
 
   /** Sends a signal and waits for the process to exit; returns its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.running) this.child.kill(signal);
     return this.exited;
   }
-}
-
-export interface Status {
-  node: { id: string; state: string; role: string };
-  masters: { epoch: number; ids: string[] };
-  members: { id: string; keys: number; state: string; alive: boolean; master: boolean }[];
-  store: { primary: number; cached: number; primaryBytes: number; cachedBytes: number };
 }
 
 export interface FleetOptions {
   /** Extra flags for every node. */
   args?: string[];
+  /** --announce-ms of every node. */
   announceMs?: number;
   /** A data dir for each node, in start order. */
   dataDirs?: string[];
@@ -178,80 +185,88 @@ export interface FleetOptions {
   perNode?: (index: number) => string[];
   /** A client token for every node (given by variable, kept out of `ps`). */
   token?: string;
+  /** Every node also opens a RESP port (`--resp-port 0`); `node.respPort` is its port. */
+  resp?: boolean;
+  /** The daemon's entry and node flags; default: server/main.ts through tsx. */
+  daemon?: { script: string; execArgv: string[] };
+  /** --log-level of every node; default: $DISTSTORE_TEST_LOG, else warn. */
+  logLevel?: string;
+  /** How long `start` and `settled` wait for the nodes to agree on masters. */
+  settleMs?: number;
+  /** Called with each process as it is forked (the bench tracks them to kill on exit). */
+  onFork?: (child: ChildProcess, name: string) => void;
 }
 
 /** A cluster of real node processes sharing one cluster name and multicast port. */
 export class Fleet {
   readonly nodes: NodeProcess[] = [];
   readonly cluster = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  /** Nodes being started but not yet in `nodes` (for the data dir order). */
-  private starting = 0;
+  private port: number | undefined;
 
-  private constructor(
-    readonly multicastPort: number,
-    private readonly options: FleetOptions,
-  ) {}
+  constructor(private readonly options: FleetOptions = {}) {}
 
+  /** A fleet of `count` nodes that agree on their masters. */
   static async start(count: number, options: FleetOptions = {}): Promise<Fleet> {
-    const fleet = new Fleet(await freePort('udp'), options);
+    const fleet = new Fleet(options);
+    await fleet.open(count);
+    return fleet;
+  }
+
+  /** Starts `count` nodes and waits until they agree; on failure stops what it started. */
+  async open(count: number): Promise<void> {
     try {
-      await Promise.all(Array.from({ length: count }, () => fleet.add()));
-      await fleet.settled();
+      this.port ??= await freePort('udp');
+      await Promise.all(Array.from({ length: count }, () => this.add()));
+      await this.settled();
     } catch (error) {
       // Nodes left running would keep the test process, and so the whole run, from ending.
-      await fleet.close();
+      await this.close();
       throw error;
     }
-    return fleet;
+  }
+
+  /** The UDP port of the fleet's multicast group. */
+  get multicastPort(): number {
+    if (this.port === undefined) throw new Error('the fleet has not been started');
+    return this.port;
   }
 
   /** Starts one more node and waits until it has joined. */
   async add(extraArgs: string[] = [], env: Record<string, string> = {}): Promise<NodeProcess> {
-    const index = this.nodes.length + this.starting++;
-    const dataDir = this.options.dataDirs?.[index];
-    const port = await freePort('tcp');
+    const { options } = this;
+    const index = this.nodes.length;
+    const dataDir = options.dataDirs?.[index];
     const args = [
       ...(dataDir ? ['--data-dir', dataDir] : []),
-      '--port',
-      String(port),
-      '--cluster',
-      this.cluster,
-      '--multicast-port',
-      String(this.multicastPort),
-      '--multicast-interface',
-      '127.0.0.1',
-      '--announce-ms',
+      ...['--bind', '127.0.0.1', '--port', '0'],
+      ...(options.resp ? ['--resp-port', '0'] : []),
+      ...['--cluster', this.cluster, '--multicast-port', String(this.multicastPort)],
+      ...['--multicast-interface', '127.0.0.1'],
       // 400 ms: quick failovers, yet a node starved of CPU for a second by a loaded CI machine
       // is not declared dead (3 missed announcements) at every turn.
-      String(this.options.announceMs ?? 400),
-      '--log-level',
-      process.env.DISTSTORE_TEST_LOG ?? 'warn',
-      ...(this.options.args ?? []),
-      ...(this.options.perNode?.(index) ?? []),
+      ...['--announce-ms', String(options.announceMs ?? 400)],
+      ...['--log-level', options.logLevel ?? process.env.DISTSTORE_TEST_LOG ?? 'warn'],
+      ...(options.args ?? []),
+      ...(options.perNode?.(index) ?? []),
       ...extraArgs,
     ];
-    const token = this.options.token;
-    const child = fork(MAIN, args, {
-      execArgv: ['--import', 'tsx'],
+    const { token } = options;
+    const { script, execArgv } = options.daemon ?? { script: MAIN, execArgv: ['--import', 'tsx'] };
+    const child = fork(script, args, {
+      execArgv,
       env: { ...process.env, ...(token ? { DISTSTORE_CLIENT_TOKEN: token } : {}), ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const node = new NodeProcess(port, child, token, dataDir);
-    this.starting--;
+    options.onFork?.(child, `node ${index}`);
+    const node = new NodeProcess(child, token, dataDir);
     // With DISTSTORE_TEST_LOG set, the nodes' logs go to the test's stderr as well.
     if (process.env.DISTSTORE_TEST_LOG) {
       child.stdout?.pipe(process.stderr);
       child.stderr?.pipe(process.stderr);
     }
+    // In `nodes` before it is ready, so that close() stops it whatever happens.
     this.nodes.push(node);
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', (message) =>
-        message === 'ready' ? resolve() : reject(new Error(String(message))),
-      );
-      child.once('exit', (code) =>
-        reject(new Error(`node ${port} exited with ${code}:\n${node.output}`)),
-      );
-    });
+    await node.ready();
     return node;
   }
 
@@ -264,11 +279,11 @@ export class Fleet {
 
   /** Nodes still running. */
   get alive(): NodeProcess[] {
-    return this.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+    return this.nodes.filter((n) => n.running);
   }
 
   /** Waits until every live node is ready and agrees on one full master set. */
-  async settled(timeoutMs = 10_000): Promise<Status['masters']> {
+  async settled(timeoutMs = this.options.settleMs ?? 10_000): Promise<NodeStatus['masters']> {
     return waitFor(
       async () =>
         agreedMasters(
@@ -280,11 +295,11 @@ export class Fleet {
     );
   }
 
-  masterNodes(masters: Status['masters']): NodeProcess[] {
+  masterNodes(masters: NodeStatus['masters']): NodeProcess[] {
     return this.nodes.filter((n) => masters.ids.includes(n.id));
   }
 
-  /** Stops every node (SIGKILL for any that does not stop on SIGTERM). */
+  /** Stops every node (SIGKILL for any that does not stop on SIGTERM); safe to call twice. */
   async close(): Promise<void> {
     await Promise.all(
       this.alive.map(async (node) => {
