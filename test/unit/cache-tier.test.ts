@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { CacheTier, type CacheTierOptions } from '../../cluster/cache-tier.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
+import { EntryPacker } from '../../cluster/packed-entry.js';
 
 /** An entry whose value is `size` bytes (the tier bounds count value bytes only). */
 function sized(size: number, wall = 1): Entry {
@@ -19,6 +20,7 @@ function tierFor(t: TestContext, options: Partial<Omit<CacheTierOptions, 'onRemo
     ttlSeconds: 60,
     maxKeys: 0,
     maxBytes: 0,
+    packer: new EntryPacker(),
     onRemove: (key) => removed.push(key),
     ...options,
   });
