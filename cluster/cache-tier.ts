@@ -1,6 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Entry } from './entry.js';
-import { packEntry, unpackEntry } from './packed-entry.js';
+import type { EntryPacker } from './packed-entry.js';
 
 export interface CacheTierOptions {
   /** Seconds a cached copy is kept. */
@@ -9,6 +9,8 @@ export interface CacheTierOptions {
   maxKeys: number;
   /** Most value bytes held at once (0: no limit). */
   maxBytes: number;
+  /** Packs the copies; its owner (the store) reads their packed form with it too. */
+  packer: EntryPacker;
   /** Called when a copy leaves the tier: expired, evicted, deleted or replaced by a newer one. */
   onRemove: (key: string) => void;
 }
@@ -42,13 +44,13 @@ export class CacheTier {
       this.recency.delete(key);
       this.recency.set(key, bytes);
     }
-    return packed === undefined ? undefined : unpackEntry(packed);
+    return packed === undefined ? undefined : this.options.packer.unpackEntry(packed);
   }
 
   /** The copy without counting a use (for merging versions). */
   peek(key: string): Entry | undefined {
     const packed = this.peekPacked(key);
-    return packed === undefined ? undefined : unpackEntry(packed);
+    return packed === undefined ? undefined : this.options.packer.unpackEntry(packed);
   }
 
   /** The copy in its packed form, without counting a use. */
@@ -70,7 +72,7 @@ export class CacheTier {
       if (oldest === undefined) break;
       this.delete(oldest);
     }
-    this.cache.set(key, packEntry(entry), ttlSeconds);
+    this.cache.set(key, this.options.packer.packEntry(entry), ttlSeconds);
     this.recency.set(key, entry.value.length);
     this.bytesHeld += entry.value.length;
   }

@@ -2,20 +2,19 @@ import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
-import { type Entry, makeEntry } from './entry.js';
+import type { Entry } from './entry.js';
+import { decodeRecord, encodeRecord } from './entry-codec.js';
 import { DiststoreError } from './errors.js';
-import { formatVersion, parseVersion } from './version.js';
-
-const FORMAT = 1;
-const DELETED = 1;
-const EXPIRES = 2;
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
 export class DataDirError extends DiststoreError {
   readonly code = 'data_dir';
 }
 
-/** The durable tier: primary entries and tombstones in lmdb; writes resolve once on disk. */
+/**
+ * The durable tier: primary entries and tombstones in lmdb, each key's value its entry's
+ * record (entry-codec.ts); writes resolve once on disk.
+ */
 export interface DurableStore {
   /** Every stored entry (primary entries and tombstones), for loading at start. */
   entries(): Iterable<[string, Entry]>;
@@ -69,7 +68,7 @@ class LmdbDurableStore implements DurableStore {
 
   *entries(): Generator<[string, Entry]> {
     try {
-      for (const { key, value } of this.db.getRange()) yield [key, decodeRecord(key, value)];
+      for (const { key, value } of this.db.getRange()) yield [key, loadRecord(key, value)];
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
@@ -101,46 +100,10 @@ class LmdbDurableStore implements DurableStore {
   }
 }
 
-/**
- * Record layout, versioned by its first byte: u8 format (1), u8 flags (1 deleted, 2 expiresAt),
- * u16 version length, version text, u16 type length, type, [f64 expiresAt], the value to the end.
- */
-function encodeRecord(entry: Entry): Buffer {
-  const version = Buffer.from(formatVersion(entry.version));
-  const type = Buffer.from(entry.type);
-  const hasExpiry = entry.expiresAt !== undefined;
-  const head = Buffer.allocUnsafe(6 + version.length + type.length + (hasExpiry ? 8 : 0));
-  let at = head.writeUInt8(FORMAT, 0);
-  at = head.writeUInt8((entry.deleted ? DELETED : 0) | (hasExpiry ? EXPIRES : 0), at);
-  at = head.writeUInt16LE(version.length, at);
-  at += version.copy(head, at);
-  at = head.writeUInt16LE(type.length, at);
-  at += type.copy(head, at);
-  if (hasExpiry) head.writeDoubleLE(entry.expiresAt as number, at);
-  return Buffer.concat([head, entry.value]);
-}
-
-function decodeRecord(key: string, record: Buffer): Entry {
-  let at = 2;
-  const field = () => {
-    const end = at + 2 + record.readUInt16LE(at);
-    if (end > record.length) throw new RangeError('a field runs past the end');
-    const text = record.toString('utf8', at + 2, end);
-    at = end;
-    return text;
-  };
+/** The entry a stored record holds; a record that cannot be decoded stops the load. */
+function loadRecord(key: string, record: Buffer): Entry {
   try {
-    if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
-    const flags = record.readUInt8(1);
-    const version = parseVersion(field());
-    if (!version) throw new Error('bad version');
-    const type = field();
-    const expiresAt = flags & EXPIRES ? record.readDoubleLE(at) : undefined;
-    // Copy the value out: lmdb may reuse the buffer it returned for the next read.
-    const value = Buffer.from(record.subarray(expiresAt === undefined ? at : at + 8));
-    const deleted = flags & DELETED ? { deleted: true } : {};
-    const expiry = expiresAt === undefined ? {} : { expiresAt };
-    return { ...makeEntry(value, type, version), ...deleted, ...expiry };
+    return decodeRecord(record);
   } catch (error) {
     throw new DataDirError(
       `the stored record for key ${JSON.stringify(key)} cannot be decoded: ${reason(error)}; it was left untouched`,

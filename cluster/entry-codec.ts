@@ -2,13 +2,95 @@ import { type Entry, isStorableType, makeEntry } from './entry.js';
 import { formatVersion, parseVersion } from './version.js';
 
 /**
- * Binary framing of entries for bulk transfers (sync streams, re-sends): per entry
- * u16 key length, key, u16 version length, version, u16 type length, type, u8 flags
- * (1 = tombstone, 2 = expires), f64 expiry ms if flagged, u32 value length, value.
- * Values stay bytes end to end: no JSON, no base64.
+ * The one binary form of an entry: a record, stored as the value of its key in the data dir
+ * (durable-store.ts) and carried in every frame between nodes. Numbers little-endian:
+ *   format     u8   1 (a record of another format is refused, never guessed at)
+ *   flags      u8   1 tombstone, 2 expires
+ *   version    u16 length, then the text `wall.counter.node`
+ *   type       u16 length, then the content type
+ *   expiresAt  f64  wall-clock ms, only with flag 2
+ *   value      the value's bytes, to the end of the record
+ * Node to node (sync stream, bulk entries, replicate batches) a body is frames, each u16 key
+ * length, the key (UTF-8), u32 record length, the record. Values stay bytes end to end: no
+ * JSON, no base64. The record is the data dir's layout since its first release, so old data
+ * dirs load as they are; the frames replaced big-endian frames of their own, so a node of the
+ * release before this one cannot sync with this one.
  */
 
-/** Encodes entries into chunks of roughly `chunkBytes`. */
+const FORMAT = 1;
+const TOMBSTONE = 1;
+const EXPIRES = 2;
+
+/** What a frame from another node may hold; a larger field is refused before it is buffered. */
+export interface EntryLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+}
+
+/** Longest version text a frame may carry. */
+const MAX_VERSION_BYTES = 255;
+/** A frame's content type is refused past this (see isStorableType). */
+const MAX_TYPE_BYTES = 255;
+/** The most bytes of a record from another node before its value. */
+const MAX_RECORD_HEAD = 6 + MAX_VERSION_BYTES + MAX_TYPE_BYTES + 8;
+const NO_LIMITS: EntryLimits = { maxKeyBytes: 0xffff, maxValueBytes: 0xffffffff };
+
+/** An entry's record, after `headroom` bytes left for the caller to fill (a frame's head). */
+export function encodeRecord(entry: Entry, headroom = 0): Buffer {
+  const version = formatVersion(entry.version);
+  const versionBytes = Buffer.byteLength(version);
+  const typeBytes = Buffer.byteLength(entry.type);
+  const expires = entry.expiresAt !== undefined;
+  const size = 6 + versionBytes + typeBytes + (expires ? 8 : 0) + entry.value.length;
+  const record = Buffer.allocUnsafe(headroom + size);
+  record[headroom] = FORMAT;
+  record[headroom + 1] = (entry.deleted ? TOMBSTONE : 0) | (expires ? EXPIRES : 0);
+  let at = record.writeUInt16LE(versionBytes, headroom + 2);
+  at += record.write(version, at);
+  at = record.writeUInt16LE(typeBytes, at);
+  at += record.write(entry.type, at);
+  if (expires) at = record.writeDoubleLE(entry.expiresAt as number, at);
+  entry.value.copy(record, at);
+  return record;
+}
+
+/**
+ * The entry a record holds, with its own copy of the value; throws on a record that is not
+ * one. With `limits` (a record from another node) it also refuses a field past them, a
+ * content type that is not storable and an expiry that is not a number.
+ */
+export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
+  if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
+  const flags = record.readUInt8(1);
+  let at = 2;
+  const field = (what: string, max: number): string => {
+    const length = record.readUInt16LE(at);
+    if (limits && length > max) throw new Error(`${what} of ${length} bytes (at most ${max})`);
+    const end = at + 2 + length;
+    if (end > record.length) throw new RangeError(`${what} runs past the end`);
+    const text = record.toString('utf8', at + 2, end);
+    at = end;
+    return text;
+  };
+  const version = parseVersion(field('a version', MAX_VERSION_BYTES));
+  if (!version) throw new Error('bad version');
+  const type = field('a content type', MAX_TYPE_BYTES);
+  const expiresAt = flags & EXPIRES ? record.readDoubleLE(at) : undefined;
+  if (expiresAt !== undefined) at += 8;
+  if (limits) {
+    if (!isStorableType(type)) throw new Error('a content type that is not printable text');
+    if (expiresAt !== undefined && !Number.isFinite(expiresAt)) throw new Error('a bad expiry');
+    const valueBytes = record.length - at;
+    if (valueBytes > limits.maxValueBytes) {
+      throw new Error(`a value of ${valueBytes} bytes (at most ${limits.maxValueBytes})`);
+    }
+  }
+  // Copied out: a received chunk or lmdb's read buffer is not the entry's to keep.
+  const value = Buffer.from(record.subarray(at));
+  return makeEntry(value, type, version, { deleted: (flags & TOMBSTONE) !== 0, expiresAt });
+}
+
+/** Encodes entries as frames, in chunks of roughly `chunkBytes`. */
 export function* encodeEntries(
   entries: Iterable<[string, Entry]>,
   chunkBytes = 256 * 1024,
@@ -28,36 +110,16 @@ export function* encodeEntries(
   if (size > 0) yield Buffer.concat(parts, size);
 }
 
+/** One frame: the key, then the entry's record. */
 export function encodeEntry(key: string, entry: Entry): Buffer {
-  const keyBytes = Buffer.from(key);
-  const version = Buffer.from(formatVersion(entry.version));
-  const type = Buffer.from(entry.type);
-  const expires = entry.expiresAt !== undefined;
-  const frame = Buffer.allocUnsafe(
-    11 + (expires ? 8 : 0) + keyBytes.length + version.length + type.length + entry.value.length,
-  );
-  let at = frame.writeUInt16BE(keyBytes.length, 0);
-  at += keyBytes.copy(frame, at);
-  at = frame.writeUInt16BE(version.length, at);
-  at += version.copy(frame, at);
-  at = frame.writeUInt16BE(type.length, at);
-  at += type.copy(frame, at);
-  at = frame.writeUInt8((entry.deleted ? 1 : 0) | (expires ? 2 : 0), at);
-  if (expires) at = frame.writeDoubleBE(entry.expiresAt as number, at);
-  at = frame.writeUInt32BE(entry.value.length, at);
-  entry.value.copy(frame, at);
+  const keyBytes = Buffer.byteLength(key);
+  const head = 2 + keyBytes + 4;
+  const frame = encodeRecord(entry, head);
+  frame.writeUInt16LE(keyBytes, 0);
+  frame.write(key, 2);
+  frame.writeUInt32LE(frame.length - head, head - 4);
   return frame;
 }
-
-/** What a frame from another node may hold; a larger field is refused before it is buffered. */
-export interface EntryLimits {
-  maxKeyBytes: number;
-  maxValueBytes: number;
-}
-
-/** A frame's content type is refused past this before it is buffered (see isStorableType). */
-const MAX_TYPE_BYTES = 255;
-const NO_LIMITS: EntryLimits = { maxKeyBytes: 0xffff, maxValueBytes: 0xffffffff };
 
 /**
  * Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame, or
@@ -100,44 +162,28 @@ function decodeComplete(
   return { entries, rest: buf.subarray(at) };
 }
 
+/** The frame at `start`, or undefined when it is not all there yet. */
 function decodeAt(
   buf: Buffer,
   start: number,
   limits: EntryLimits,
 ): { item: [string, Entry]; next: number } | undefined {
-  let at = start;
-  const field = (lengthBytes: 2 | 4, what: string, max: number): Buffer | undefined => {
-    if (buf.length < at + lengthBytes) return undefined;
-    const length = lengthBytes === 2 ? buf.readUInt16BE(at) : buf.readUInt32BE(at);
-    if (length > max) throw new Error(`${what} of ${length} bytes (at most ${max})`);
-    if (buf.length < at + lengthBytes + length) return undefined;
-    const bytes = buf.subarray(at + lengthBytes, at + lengthBytes + length);
-    at += lengthBytes + length;
-    return bytes;
-  };
-  const flags = () => {
-    if (buf.length < at + 1) return undefined;
-    const bits = buf.readUInt8(at);
-    const expires = (bits & 2) !== 0;
-    if (expires && buf.length < at + 9) return undefined;
-    const expiresAt = expires ? buf.readDoubleBE(at + 1) : undefined;
-    at += expires ? 9 : 1;
-    return { deleted: (bits & 1) !== 0, expiresAt };
-  };
-  const key = field(2, 'a key', limits.maxKeyBytes);
-  const version = key && field(2, 'a version', 255);
-  const type = version && field(2, 'a content type', MAX_TYPE_BYTES);
-  const meta = type && flags();
-  const value = meta && field(4, 'a value', limits.maxValueBytes);
-  if (!key || !version || !type || !meta || !value) return undefined;
-  const parsed = parseVersion(version.toString());
-  if (!parsed) throw new Error('bad version in entry stream');
-  if (key.length === 0) throw new Error('an empty key');
-  if (!isStorableType(type.toString('latin1')))
-    throw new Error('a content type that is not printable text');
-  if (meta.expiresAt !== undefined && !Number.isFinite(meta.expiresAt))
-    throw new Error('a bad expiry');
-  // Copy the value out so the entry does not pin the whole received chunk in memory.
-  const entry = makeEntry(Buffer.from(value), type.toString(), parsed, meta);
-  return { item: [key.toString(), entry], next: at };
+  if (buf.length < start + 2) return undefined;
+  const keyBytes = buf.readUInt16LE(start);
+  if (keyBytes > limits.maxKeyBytes) {
+    throw new Error(`a key of ${keyBytes} bytes (at most ${limits.maxKeyBytes})`);
+  }
+  if (keyBytes === 0) throw new Error('an empty key');
+  const recordAt = start + 2 + keyBytes + 4;
+  if (buf.length < recordAt) return undefined;
+  // The value's exact size is checked once the record is here; its bound holds before.
+  const recordBytes = buf.readUInt32LE(recordAt - 4);
+  const maxRecordBytes = MAX_RECORD_HEAD + limits.maxValueBytes;
+  if (recordBytes > maxRecordBytes) {
+    throw new Error(`a record of ${recordBytes} bytes (at most ${maxRecordBytes})`);
+  }
+  const next = recordAt + recordBytes;
+  if (buf.length < next) return undefined;
+  const entry = decodeRecord(buf.subarray(recordAt, next), limits);
+  return { item: [buf.toString('utf8', start + 2, recordAt - 4), entry], next };
 }

@@ -56,45 +56,91 @@ class StringTable {
   }
 }
 
-// Shared by every store in the process: node ids and content types are the same everywhere.
-const nodes = new StringTable(0xffff);
-const types = new StringTable(4096);
+/**
+ * Packs entries into their stored string form and reads them back. The string tables and
+ * scratch buffers are its own: strings packed by one packer are read only by it, so a node's
+ * store and cache tier share one, and two nodes in a process have one each.
+ */
+export class EntryPacker {
+  private readonly nodes = new StringTable(0xffff);
+  private readonly types = new StringTable(4096);
+  // Packing writes into this buffer and reads it back as a latin1 string (flat, one byte per
+  // char). Larger entries get a buffer of their own rather than growing this one for good.
+  private readonly scratch = Buffer.allocUnsafeSlow(64 * 1024);
+  private readonly float = Buffer.allocUnsafeSlow(8);
 
-// Packing writes into this buffer and reads it back as a latin1 string (flat, one byte per
-// char). Larger entries get a buffer of their own rather than growing this one for good.
-const scratch = Buffer.allocUnsafeSlow(64 * 1024);
-const float = Buffer.allocUnsafeSlow(8);
-
-/** Packs an entry into its stored string form. */
-export function packEntry(entry: Entry): string {
-  const { version, value } = entry;
-  if (!Number.isInteger(version.counter) || version.counter < 0 || version.counter > 0xffffffff) {
-    throw new RangeError(`version counter ${version.counter} is not a u32`);
+  /** Packs an entry into its stored string form. */
+  packEntry(entry: Entry): string {
+    const { version, value } = entry;
+    if (!Number.isInteger(version.counter) || version.counter < 0 || version.counter > 0xffffffff) {
+      throw new RangeError(`version counter ${version.counter} is not a u32`);
+    }
+    const nodeId = this.nodes.idOf(version.node);
+    const typeId = this.types.idOf(entry.type);
+    const nodeBytes = nodeId === undefined ? Buffer.from(version.node) : undefined;
+    const typeBytes = typeId === undefined ? Buffer.from(entry.type) : undefined;
+    const expires = entry.expiresAt !== undefined;
+    const size =
+      AT_EXPIRES +
+      (expires ? 8 : 0) +
+      (nodeBytes ? 4 + nodeBytes.length : 2) +
+      (typeBytes ? 4 + typeBytes.length : 2) +
+      value.length;
+    const out = size <= this.scratch.length ? this.scratch : Buffer.allocUnsafe(size);
+    out[0] =
+      (entry.deleted ? TOMBSTONE : 0) |
+      (expires ? EXPIRES : 0) |
+      (nodeBytes ? NODE_INLINE : 0) |
+      (typeBytes ? TYPE_INLINE : 0);
+    out.writeDoubleBE(version.wall, AT_WALL);
+    let at = out.writeUInt32BE(version.counter, AT_COUNTER);
+    if (expires) at = out.writeDoubleBE(entry.expiresAt as number, at);
+    at = writeString(out, at, nodeId, nodeBytes);
+    at = writeString(out, at, typeId, typeBytes);
+    value.copy(out, at);
+    return out.toString('latin1', 0, size);
   }
-  const nodeId = nodes.idOf(version.node);
-  const typeId = types.idOf(entry.type);
-  const nodeBytes = nodeId === undefined ? Buffer.from(version.node) : undefined;
-  const typeBytes = typeId === undefined ? Buffer.from(entry.type) : undefined;
-  const expires = entry.expiresAt !== undefined;
-  const size =
-    AT_EXPIRES +
-    (expires ? 8 : 0) +
-    (nodeBytes ? 4 + nodeBytes.length : 2) +
-    (typeBytes ? 4 + typeBytes.length : 2) +
-    value.length;
-  const out = size <= scratch.length ? scratch : Buffer.allocUnsafe(size);
-  out[0] =
-    (entry.deleted ? TOMBSTONE : 0) |
-    (expires ? EXPIRES : 0) |
-    (nodeBytes ? NODE_INLINE : 0) |
-    (typeBytes ? TYPE_INLINE : 0);
-  out.writeDoubleBE(version.wall, AT_WALL);
-  let at = out.writeUInt32BE(version.counter, AT_COUNTER);
-  if (expires) at = out.writeDoubleBE(entry.expiresAt as number, at);
-  at = writeString(out, at, nodeId, nodeBytes);
-  at = writeString(out, at, typeId, typeBytes);
-  value.copy(out, at);
-  return out.toString('latin1', 0, size);
+
+  /** The entry a packed string holds, as a new object with its own value bytes. */
+  unpackEntry(packed: string): Entry {
+    const flags = packed.charCodeAt(0);
+    const node = readString(packed, stringsAt(flags), flags & NODE_INLINE, this.nodes);
+    const type = readString(packed, node.next, flags & TYPE_INLINE, this.types);
+    const version = {
+      wall: this.wallOf(packed),
+      counter: readU32(packed, AT_COUNTER),
+      node: node.text,
+    };
+    return makeEntry(Buffer.from(packed.slice(type.next), 'latin1'), type.text, version, {
+      deleted: (flags & TOMBSTONE) !== 0,
+      expiresAt: this.expiresAtOf(packed),
+    });
+  }
+
+  /** The version of a packed entry. */
+  versionOf(packed: string): Version {
+    const flags = packed.charCodeAt(0);
+    return {
+      wall: this.wallOf(packed),
+      counter: readU32(packed, AT_COUNTER),
+      node: readString(packed, stringsAt(flags), flags & NODE_INLINE, this.nodes).text,
+    };
+  }
+
+  /** The version's wall-clock ms, without building the version. */
+  wallOf(packed: string): number {
+    return this.readDouble(packed, AT_WALL);
+  }
+
+  /** The per-key expiry in wall-clock ms, if any. */
+  expiresAtOf(packed: string): number | undefined {
+    return packed.charCodeAt(0) & EXPIRES ? this.readDouble(packed, AT_EXPIRES) : undefined;
+  }
+
+  private readDouble(packed: string, at: number): number {
+    for (let i = 0; i < 8; i++) this.float[i] = packed.charCodeAt(at + i);
+    return this.float.readDoubleBE(0);
+  }
 }
 
 function writeString(out: Buffer, at: number, id: number | undefined, bytes?: Buffer): number {
@@ -103,44 +149,12 @@ function writeString(out: Buffer, at: number, id: number | undefined, bytes?: Bu
   return next + bytes.copy(out, next);
 }
 
-/** The entry a packed string holds, as a new object with its own value bytes. */
-export function unpackEntry(packed: string): Entry {
-  const flags = packed.charCodeAt(0);
-  const node = readString(packed, stringsAt(flags), flags & NODE_INLINE, nodes);
-  const type = readString(packed, node.next, flags & TYPE_INLINE, types);
-  const version = { wall: wallOf(packed), counter: readU32(packed, AT_COUNTER), node: node.text };
-  return makeEntry(Buffer.from(packed.slice(type.next), 'latin1'), type.text, version, {
-    deleted: (flags & TOMBSTONE) !== 0,
-    expiresAt: expiresAtOf(packed),
-  });
-}
-
-/** The version of a packed entry. */
-export function versionOf(packed: string): Version {
-  const flags = packed.charCodeAt(0);
-  return {
-    wall: wallOf(packed),
-    counter: readU32(packed, AT_COUNTER),
-    node: readString(packed, stringsAt(flags), flags & NODE_INLINE, nodes).text,
-  };
-}
-
-/** The version's wall-clock ms, without building the version. */
-export function wallOf(packed: string): number {
-  return readDouble(packed, AT_WALL);
-}
-
-/** True for a tombstone. */
+/** True for a tombstone (no packer needed: the flag is in the string itself). */
 export function isTombstone(packed: string): boolean {
   return (packed.charCodeAt(0) & TOMBSTONE) !== 0;
 }
 
-/** The per-key expiry in wall-clock ms, if any. */
-export function expiresAtOf(packed: string): number | undefined {
-  return packed.charCodeAt(0) & EXPIRES ? readDouble(packed, AT_EXPIRES) : undefined;
-}
-
-/** The number of value bytes. */
+/** The number of value bytes (no packer needed: inline lengths are in the string itself). */
 export function valueLengthOf(packed: string): number {
   const flags = packed.charCodeAt(0);
   let at = stringsAt(flags);
@@ -172,9 +186,4 @@ function readU16(packed: string, at: number): number {
 
 function readU32(packed: string, at: number): number {
   return readU16(packed, at) * 0x10000 + readU16(packed, at + 2);
-}
-
-function readDouble(packed: string, at: number): number {
-  for (let i = 0; i < 8; i++) float[i] = packed.charCodeAt(at + i);
-  return float.readDoubleBE(0);
 }

@@ -1,15 +1,7 @@
 import { CacheTier } from './cache-tier.js';
 import type { Entry } from './entry.js';
 import { KeyIndex } from './key-index.js';
-import {
-  expiresAtOf,
-  isTombstone,
-  packEntry,
-  unpackEntry,
-  valueLengthOf,
-  versionOf,
-  wallOf,
-} from './packed-entry.js';
+import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
 import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
@@ -36,6 +28,8 @@ export class Store {
   /** Key → packed entry. */
   private readonly primary = new Map<string, string>();
   private readonly cache: CacheTier;
+  /** Packs the entries of both tiers: the cache's packed strings are read here too. */
+  private readonly packer = new EntryPacker();
   private readonly byHash: KeyIndex;
   private primaryBytesHeld = 0;
   /**
@@ -51,6 +45,7 @@ export class Store {
       ttlSeconds: options.cacheTtlSeconds,
       maxKeys: options.cacheMaxKeys,
       maxBytes: options.cacheMaxBytes,
+      packer: this.packer,
       onRemove: (key) => this.unindex(key),
     });
   }
@@ -63,7 +58,8 @@ export class Store {
   /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
     const packed = this.primary.get(key);
-    if (packed !== undefined) return this.expired(packed) ? undefined : unpackEntry(packed);
+    if (packed !== undefined)
+      return this.expired(packed) ? undefined : this.packer.unpackEntry(packed);
     const cached = this.cache.get(key);
     return cached && !this.expiredEntry(cached) ? cached : undefined;
   }
@@ -88,15 +84,16 @@ export class Store {
    */
   putPrimary(key: string, entry: Entry): Entry | undefined {
     const replaced = this.primary.get(key);
-    if (replaced !== undefined && !isNewer(entry.version, versionOf(replaced))) return undefined;
+    if (replaced !== undefined && !isNewer(entry.version, this.packer.versionOf(replaced)))
+      return undefined;
     const cached = this.cache.peekPacked(key);
     const kept =
-      cached !== undefined && isNewer(versionOf(cached), entry.version)
-        ? unpackEntry(cached)
+      cached !== undefined && isNewer(this.packer.versionOf(cached), entry.version)
+        ? this.packer.unpackEntry(cached)
         : entry;
     this.byHash.add(key);
     this.primaryBytesHeld += kept.value.length - (replaced ? valueLengthOf(replaced) : 0);
-    this.primary.set(key, kept === entry ? packEntry(entry) : (cached as string));
+    this.primary.set(key, kept === entry ? this.packer.packEntry(entry) : (cached as string));
     this.cache.delete(key);
     const mark = this.superseded.get(key);
     if (mark && !isNewer(mark, kept.version)) this.superseded.delete(key);
@@ -106,7 +103,10 @@ export class Store {
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
   putCached(key: string, entry: Entry): boolean {
     const held = this.cache.peekPacked(key);
-    if (this.primary.has(key) || (held !== undefined && !isNewer(entry.version, versionOf(held)))) {
+    if (
+      this.primary.has(key) ||
+      (held !== undefined && !isNewer(entry.version, this.packer.versionOf(held)))
+    ) {
       return false;
     }
     const ttlSeconds =
@@ -130,12 +130,12 @@ export class Store {
    */
   invalidate(key: string, version: Version, primaryToo: boolean): 'primary' | 'cached' | undefined {
     const cached = this.cache.peekPacked(key);
-    if (cached !== undefined && isNewer(version, versionOf(cached))) {
+    if (cached !== undefined && isNewer(version, this.packer.versionOf(cached))) {
       this.cache.delete(key);
       return 'cached';
     }
     const primary = this.primary.get(key);
-    if (primaryToo && primary !== undefined && isNewer(version, versionOf(primary))) {
+    if (primaryToo && primary !== undefined && isNewer(version, this.packer.versionOf(primary))) {
       if (isNewer(version, this.superseded.get(key))) this.superseded.set(key, version);
       return 'primary';
     }
@@ -151,7 +151,10 @@ export class Store {
     const tombstoneCutoff = now - this.options.tombstoneTtlSeconds * 1000;
     const removed: string[] = [];
     for (const [key, packed] of this.primary) {
-      if (this.expired(packed) || (isTombstone(packed) && wallOf(packed) < tombstoneCutoff)) {
+      if (
+        this.expired(packed) ||
+        (isTombstone(packed) && this.packer.wallOf(packed) < tombstoneCutoff)
+      ) {
         this.primary.delete(key);
         this.superseded.delete(key);
         this.primaryBytesHeld -= valueLengthOf(packed);
@@ -189,7 +192,7 @@ export class Store {
 
   /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */
   *primaryEntries(): IterableIterator<[string, Entry]> {
-    for (const [key, packed] of this.primary) yield [key, unpackEntry(packed)];
+    for (const [key, packed] of this.primary) yield [key, this.packer.unpackEntry(packed)];
   }
 
   close(): void {
@@ -197,7 +200,7 @@ export class Store {
   }
 
   private expired(packed: string): boolean {
-    const expiresAt = expiresAtOf(packed);
+    const expiresAt = this.packer.expiresAtOf(packed);
     return expiresAt !== undefined && expiresAt <= this.options.now();
   }
 

@@ -20,7 +20,7 @@ describe('the cached-copy tier is bounded', () => {
       assert.ok(store.cachedBytes <= 2000, `${store.cachedBytes} cached bytes`);
     }
     // Masters hold every key as primary entries, which are never evicted.
-    for (const master of fleet.masterNodes({ epoch: 0, ids: masters })) {
+    for (const master of fleet.masterNodes({ ids: masters })) {
       assert.equal((await master.status()).store.primary, keys.length);
     }
   });

@@ -41,6 +41,9 @@ export function redisCli(
       clearTimeout(timer);
       resolve({ stdout, stderr, code });
     });
+    // redis-cli given its command as arguments may exit before reading its input: the pipe
+    // closing under us (EPIPE) is no failure; its exit code and output say how it went.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

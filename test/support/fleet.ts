@@ -295,7 +295,7 @@ export class Fleet {
     );
   }
 
-  masterNodes(masters: NodeStatus['masters']): NodeProcess[] {
+  masterNodes(masters: { ids: readonly string[] }): NodeProcess[] {
     return this.nodes.filter((n) => masters.ids.includes(n.id));
   }
 

@@ -229,6 +229,49 @@ describe('durable store', () => {
     });
   });
 
+  test('a record written by the first release, bytes built by hand, still loads', async () => {
+    await inTempDir(async (dir) => {
+      await (await openDurableStore(dir)).close();
+      // u8 format 1, u8 flags (1 deleted, 2 expires), u16 LE version length, version, u16 LE
+      // type length, type, f64 LE expiry when flagged, the value to the end.
+      const expiry = Buffer.alloc(8);
+      expiry.writeDoubleLE(1_700_000_060_000);
+      const record = (flags: number, version: string, type: string, tail: Buffer[]) =>
+        Buffer.concat([
+          Buffer.from([1, flags, version.length, 0]),
+          Buffer.from(version),
+          Buffer.from([type.length, 0]),
+          Buffer.from(type),
+          ...tail,
+        ]);
+      const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
+      await db.put('plain', record(0, '1700000000000.2.n1', 'text/plain', [Buffer.from('old')]));
+      await db.put(
+        'ttl',
+        record(2, '1700000000001.0.n1', 'text/csv', [expiry, Buffer.from('a,b')]),
+      );
+      await db.put('gone', record(1, '1700000000002.0.n2', '', []));
+      await db.close();
+      const node = (wall: number, counter: number, id: string) => ({ wall, counter, node: id });
+      assert.deepEqual(
+        await readAll(dir),
+        new Map([
+          [
+            'gone',
+            makeEntry(Buffer.alloc(0), '', node(1_700_000_000_002, 0, 'n2'), { deleted: true }),
+          ],
+          ['plain', makeEntry(Buffer.from('old'), 'text/plain', node(1_700_000_000_000, 2, 'n1'))],
+          [
+            'ttl',
+            makeEntry(Buffer.from('a,b'), 'text/csv', node(1_700_000_000_001, 0, 'n1'), {
+              expiresAt: 1_700_000_060_000,
+            }),
+          ],
+        ]),
+      );
+    });
+  });
+
   test('a record that cannot be decoded is reported with its key, not skipped', async () => {
     await inTempDir(async (dir) => {
       await (await openDurableStore(dir)).close();

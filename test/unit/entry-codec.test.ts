@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Entry, makeEntry, makeTombstone } from '../../cluster/entry.js';
-import { decodeEntries, encodeEntries } from '../../cluster/entry-codec.js';
+import {
+  decodeEntries,
+  decodeRecord,
+  type EntryLimits,
+  encodeEntries,
+  encodeRecord,
+} from '../../cluster/entry-codec.js';
 
 /** A deterministic pseudo-random generator, so a failing split can be reproduced. */
 function seeded(seed: number): () => number {
@@ -174,8 +180,88 @@ describe('encodeEntries / decodeEntries', () => {
   test('a frame with a bad version throws', async () => {
     const one: Array<[string, Entry]> = [['k', makeEntry(Buffer.from('x'), 't', v(1, 0, 'n'))]];
     const frame = encodedBytes(one);
-    // The version text starts after the u16 key length, the key and the u16 version length.
-    frame.write('X', 2 + 1 + 2);
+    // The version text starts after the u16 key length, the key, the u32 record length, and
+    // the record's format, flags and u16 version length.
+    frame.write('X', 2 + 1 + 4 + 1 + 1 + 2);
     await assert.rejects(decodeAll(chunksOf(frame)), /bad version/);
+  });
+});
+
+/** A record as the data dir has held it since its first release, built byte by byte. */
+function handBuiltRecord(): Buffer {
+  const u16 = (n: number) => Buffer.from([n & 0xff, n >> 8]);
+  const expiry = Buffer.alloc(8);
+  expiry.writeDoubleLE(1_700_000_300_000.5);
+  const version = Buffer.from('1700000000000.3.127.0.0.1:8181');
+  const type = Buffer.from('text/plain');
+  return Buffer.concat([
+    Buffer.from([1, 2]), // format 1; flags: expires
+    u16(version.length),
+    version,
+    u16(type.length),
+    type,
+    expiry,
+    Buffer.from('héllo'),
+  ]);
+}
+
+describe('encodeRecord / decodeRecord', () => {
+  const expected = makeEntry(
+    Buffer.from('héllo'),
+    'text/plain',
+    v(1_700_000_000_000, 3, '127.0.0.1:8181'),
+    {
+      expiresAt: 1_700_000_300_000.5,
+    },
+  );
+
+  test('a record of the first release decodes, and the layout is unchanged', () => {
+    assert.deepEqual(decodeRecord(handBuiltRecord()), expected);
+    assert.deepEqual(encodeRecord(expected), handBuiltRecord());
+  });
+
+  test('records round-trip, tombstones and expiries included', () => {
+    for (const [, entry] of sampleEntries())
+      assert.deepEqual(decodeRecord(encodeRecord(entry)), entry);
+  });
+
+  test('a record of an unknown format, or cut short, throws', () => {
+    const record = handBuiltRecord();
+    assert.throws(() => decodeRecord(Buffer.from([99, 0, 0])), /unknown format 99/);
+    assert.throws(() => decodeRecord(record.subarray(0, 10)), RangeError);
+    assert.throws(() => decodeRecord(Buffer.alloc(0)), /unknown format/);
+  });
+});
+
+describe('decodeEntries on frames over the limits or malformed', () => {
+  const limits: EntryLimits = { maxKeyBytes: 8, maxValueBytes: 16 };
+  const frames = (key: string, entry: Entry) => encodedBytes([[key, entry]]);
+  const decodeWith = async (bytes: Buffer) => {
+    for await (const _ of decodeEntries(chunksOf(bytes), limits));
+  };
+  const ok = makeEntry(Buffer.from('v'), 'text/plain', v(1, 0, 'n'));
+
+  test('entries at the limits are accepted', async () => {
+    await decodeWith(frames('k'.repeat(8), { ...ok, value: Buffer.alloc(16) }));
+  });
+
+  test('a key or a value over the limits is refused', async () => {
+    await assert.rejects(decodeWith(frames('k'.repeat(9), ok)), /a key of 9 bytes \(at most 8\)/);
+    const large = { ...ok, value: Buffer.alloc(17) };
+    await assert.rejects(decodeWith(frames('k', large)), /a value of 17 bytes \(at most 16\)/);
+  });
+
+  test('a record length past the value limit is refused before the record arrives', async () => {
+    const head = Buffer.from([1, 0, 0x6b, 0xff, 0xff, 0xff, 0x7f]); // key "k", a 2 GiB record
+    await assert.rejects(decodeWith(head), /a record of 2147483647 bytes/);
+  });
+
+  test('an empty key, an unprintable type, a long version or a bad expiry is refused', async () => {
+    await assert.rejects(decodeWith(frames('', ok)), /an empty key/);
+    await assert.rejects(decodeWith(frames('k', { ...ok, type: 'text/\n' })), /not printable/);
+    const longNode = v(1, 0, 'é'.repeat(150)); // a node id parseVersion takes, in 300 bytes
+    await assert.rejects(decodeWith(frames('k', { ...ok, version: longNode })), /a version of/);
+    const never = { ...ok, expiresAt: Number.NaN };
+    await assert.rejects(decodeWith(frames('k', never)), /a bad expiry/);
   });
 });

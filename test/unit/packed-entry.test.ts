@@ -1,18 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Entry, makeEntry, makeTombstone } from '../../cluster/entry.js';
-import {
-  expiresAtOf,
-  isTombstone,
-  packEntry,
-  unpackEntry,
-  valueLengthOf,
-  versionOf,
-  wallOf,
-} from '../../cluster/packed-entry.js';
+import { EntryPacker, isTombstone, valueLengthOf } from '../../cluster/packed-entry.js';
 import type { Version } from '../../cluster/version.js';
 
 const TEXT = 'text/plain; charset=utf-8';
+const packer = new EntryPacker();
 
 function v(wall: number, counter = 0, node = 'n1'): Version {
   return { wall, counter, node };
@@ -20,19 +13,19 @@ function v(wall: number, counter = 0, node = 'n1'): Version {
 
 /** Packs and unpacks, checks the accessors agree with the entry, and returns the copy. */
 function roundTrip(entry: Entry): Entry {
-  const packed = packEntry(entry);
+  const packed = packer.packEntry(entry);
   for (let i = 0; i < packed.length; i++) assert.ok(packed.charCodeAt(i) < 256, 'one byte a char');
-  const back = unpackEntry(packed);
+  const back = packer.unpackEntry(packed);
   assert.deepEqual(back, entry);
-  assert.deepEqual(versionOf(packed), entry.version);
-  assert.equal(wallOf(packed), entry.version.wall);
+  assert.deepEqual(packer.versionOf(packed), entry.version);
+  assert.equal(packer.wallOf(packed), entry.version.wall);
   assert.equal(isTombstone(packed), entry.deleted === true);
-  assert.equal(expiresAtOf(packed), entry.expiresAt);
+  assert.equal(packer.expiresAtOf(packed), entry.expiresAt);
   assert.equal(valueLengthOf(packed), entry.value.length);
   return back;
 }
 
-describe('packEntry / unpackEntry', () => {
+describe('EntryPacker', () => {
   test('a text value', () => {
     roundTrip(makeEntry(Buffer.from('hello, world'), TEXT, v(1_700_000_000_123, 4)));
   });
@@ -64,7 +57,7 @@ describe('packEntry / unpackEntry', () => {
   });
 
   test('no deleted or expiresAt field appears unless set', () => {
-    const back = unpackEntry(packEntry(makeEntry(Buffer.from('a'), TEXT, v(1))));
+    const back = packer.unpackEntry(packer.packEntry(makeEntry(Buffer.from('a'), TEXT, v(1))));
     assert.deepEqual(Object.keys(back).sort(), ['type', 'value', 'version']);
   });
 
@@ -81,8 +74,11 @@ describe('packEntry / unpackEntry', () => {
   });
 
   test('a counter that is not a u32 is refused', () => {
-    assert.throws(() => packEntry(makeEntry(Buffer.from('a'), TEXT, v(1, 2 ** 32))), RangeError);
-    assert.throws(() => packEntry(makeEntry(Buffer.from('a'), TEXT, v(1, -1))), RangeError);
+    assert.throws(
+      () => packer.packEntry(makeEntry(Buffer.from('a'), TEXT, v(1, 2 ** 32))),
+      RangeError,
+    );
+    assert.throws(() => packer.packEntry(makeEntry(Buffer.from('a'), TEXT, v(1, -1))), RangeError);
   });
 
   test('a value larger than the packing buffer, then a small one', () => {
@@ -93,9 +89,9 @@ describe('packEntry / unpackEntry', () => {
   });
 
   test('an unpacked value is a copy: changing it leaves the packed entry alone', () => {
-    const packed = packEntry(makeEntry(Buffer.from('abc'), TEXT, v(1)));
-    unpackEntry(packed).value.fill(0);
-    assert.equal(unpackEntry(packed).value.toString(), 'abc');
+    const packed = packer.packEntry(makeEntry(Buffer.from('abc'), TEXT, v(1)));
+    packer.unpackEntry(packed).value.fill(0);
+    assert.equal(packer.unpackEntry(packed).value.toString(), 'abc');
   });
 
   test('more distinct types than the table holds are stored inline and still round-trip', () => {
@@ -103,13 +99,26 @@ describe('packEntry / unpackEntry', () => {
     const entries = Array.from({ length: 5_000 }, (_, i) =>
       makeEntry(Buffer.from(`value ${i}`), `application/x-type-${i}`, v(i, i % 3, `node-${i % 5}`)),
     );
-    const packed = entries.map(packEntry);
+    const packed = entries.map((entry) => packer.packEntry(entry));
     for (let i = 0; i < entries.length; i++) {
-      assert.deepEqual(unpackEntry(packed[i] as string), entries[i]);
+      assert.deepEqual(packer.unpackEntry(packed[i] as string), entries[i]);
     }
     assert.ok(
       (packed[4_999] as string).length > (packed[0] as string).length + 20,
       'a late type is inline',
     );
+  });
+
+  test('two packers keep tables of their own', () => {
+    // Fill one packer's type table; another still names its first types from its table.
+    const full = new EntryPacker();
+    for (let i = 0; i < 4_096; i++) full.packEntry(makeEntry(Buffer.alloc(0), `x/${i}`, v(1)));
+    const fresh = new EntryPacker();
+    const entry = makeEntry(Buffer.from('a'), 'application/x-new', v(1, 0, 'other-node'));
+    const inFull = full.packEntry(entry);
+    const inFresh = fresh.packEntry(entry);
+    assert.ok(inFresh.length < inFull.length, 'the fresh packer keeps the type in its table');
+    assert.deepEqual(fresh.unpackEntry(inFresh), entry);
+    assert.deepEqual(full.unpackEntry(inFull), entry);
   });
 });
