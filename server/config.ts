@@ -23,8 +23,8 @@ export interface Config {
   multicastTtl: number;
   lookupTimeoutMs: number;
   announceMs: number;
-  cacheTtl: number;
-  tombstoneTtl: number;
+  cacheTtlSeconds: number;
+  tombstoneTtlSeconds: number;
   cacheMaxKeys: number;
   cacheMaxBytes: number;
   maxKeyBytes: number;
@@ -40,7 +40,7 @@ export interface Config {
   /** false with --no-multicast: unicast to --peers only. */
   multicast: boolean;
   /** Seconds a version from another node may be ahead of this node's clock. */
-  maxClockSkew: number;
+  maxClockSkewSeconds: number;
   /** Most cluster members a node keeps track of. */
   maxMembers: number;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
@@ -405,8 +405,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       `--insecure: protected mode is off although ${exposed.join(', ')} reach beyond this host; cluster traffic is unauthenticated`,
     );
   }
+  // Flags name their unit in the help (`--cache-ttl <seconds>`); the config names it in the key.
+  const { cacheTtl, tombstoneTtl, maxClockSkew, ...rest } = o;
   return {
-    ...o,
+    ...rest,
+    cacheTtlSeconds: cacheTtl,
+    tombstoneTtlSeconds: tombstoneTtl,
+    maxClockSkewSeconds: maxClockSkew,
     warnings,
     secret,
     clientToken,

@@ -22,7 +22,7 @@ describe('parseConfig', () => {
     assert.equal(config.announceMs, 1000);
     assert.equal(config.maxKeyBytes, 1024);
     assert.equal(config.maxValueBytes, 1024 * 1024);
-    assert.equal(config.tombstoneTtl, 86_400);
+    assert.equal(config.tombstoneTtlSeconds, 86_400);
     assert.equal(config.id, undefined);
   });
 
