@@ -63,6 +63,11 @@ export class Freshness {
     this.options.onRevalidate?.(reason);
   }
 
+  /** Every copy held here is known current (a rejoin reconciled with the masters). */
+  trustAll(): void {
+    this.verifiedKeys = undefined;
+  }
+
   /** A copy of `key` was just checked against the masters, or written through them. */
   verified(key: string): void {
     this.verifiedKeys?.add(key);

@@ -11,7 +11,15 @@ export class InvalidationQueue {
   private pending = new Map<string, Version>();
   private scheduled = false;
 
-  constructor(private readonly send: (changes: Change[]) => void) {}
+  /** Number of the last packet sent; receivers notice a lost one by the gap (freshness.ts). */
+  private seq = 0;
+
+  constructor(private readonly send: (changes: Change[], seq: number) => void) {}
+
+  /** Number of the last invalidation packet sent (0: none yet), for announcements. */
+  get lastSeq(): number {
+    return this.seq;
+  }
 
   /** Queues a change; it leaves at the end of this turn of the event loop. */
   add(keyHash: string, version: Version): void {
@@ -27,7 +35,8 @@ export class InvalidationQueue {
     const changes = [...this.pending].map(([keyHash, version]) => ({ keyHash, version }));
     this.pending = new Map();
     for (let at = 0; at < changes.length; at += CHANGES_PER_PACKET) {
-      this.send(changes.slice(at, at + CHANGES_PER_PACKET));
+      this.seq++;
+      this.send(changes.slice(at, at + CHANGES_PER_PACKET), this.seq);
     }
   }
 }

@@ -11,6 +11,7 @@ import type { LocalData } from './local-data.js';
 import type { Membership } from './membership.js';
 import type { Metrics } from './metrics.js';
 import type { Peers } from './protocol.js';
+import { parseVersion, type Version } from './version.js';
 
 /** Where a node is in its life: joining the cluster, serving it, or leaving it. */
 export type NodePhase = 'joining' | 'ready' | 'leaving';
@@ -30,6 +31,10 @@ export interface MastershipOptions {
   refreshSelf(): void;
   /** Tells the cluster this node's state and master set now. */
   announce(): void;
+  /** Told of every change of the master set (invalidations from the new set are not ours). */
+  onChange?(next: MasterSet): void;
+  /** Told that a master holds a newer version of a key we re-sent it (found by the re-send). */
+  onNewer?(key: string, version: Version): void;
 }
 
 /**
@@ -46,7 +51,8 @@ export class Mastership {
   private syncRunning = false;
   /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
   private resendTo = new Set<string>();
-  private resending = false;
+  /** The re-send under way, if any. */
+  private resending: Promise<void> | undefined;
 
   constructor(private readonly options: MastershipOptions) {}
 
@@ -130,6 +136,7 @@ export class Mastership {
     this.options.metrics.masterChanges.inc();
     const { epoch, ids, quorum } = next;
     this.options.log.info({ epoch, masters: ids, quorum, source }, 'master set changed');
+    this.options.onChange?.(next);
     const survivor = survivors.find((id) => id !== selfId);
     if (this.isMaster && !survivors.includes(selfId) && phase() !== 'joining') {
       if (survivor) {
@@ -195,27 +202,46 @@ export class Mastership {
    * Sends every primary entry we hold to the new masters (see adopt). A master not heard from
    * yet (forgotten during a long partition) or that fails is tried again at the next tick.
    */
-  private async resendPrimaries(): Promise<void> {
-    if (this.resending) return;
+  private resendPrimaries(): Promise<void> {
+    this.resending ??= this.resendEach().finally(() => {
+      this.resending = undefined;
+    });
+    return this.resending;
+  }
+
+  /**
+   * Waits for the re-send of our primary entries to the masters that still lack it; true when
+   * none is left to do (false: a master did not take it, it is retried at the next tick).
+   */
+  async resent(): Promise<boolean> {
+    if (this.resendTo.size > 0) await this.resendPrimaries();
+    return this.resendTo.size === 0;
+  }
+
+  private async resendEach(): Promise<void> {
     const { membership, peers, data, log } = this.options;
-    this.resending = true;
-    try {
-      for (const id of [...this.resendTo]) {
-        const member = membership.get(id);
-        if (!member || !membership.isAlive(id)) continue;
-        try {
-          const ack = await peers.sendEntries(member.http, data.store.primaryEntries());
-          this.resendTo.delete(id);
-          log.info(
-            { to: id, applied: ack.applied, held: data.store.primaryCount },
-            're-sent primary entries',
-          );
-        } catch (error) {
-          log.warn({ to: id, err: error }, 're-send of primary entries failed');
+    for (const id of [...this.resendTo]) {
+      const member = membership.get(id);
+      if (!member || !membership.isAlive(id)) continue;
+      try {
+        const ack = await peers.sendEntries(member.http, data.store.primaryEntries());
+        this.resendTo.delete(id);
+        for (const [key, version] of ack.newer ?? []) {
+          const parsed = parseVersion(version);
+          if (parsed) this.options.onNewer?.(key, parsed);
         }
+        log.info(
+          {
+            to: id,
+            applied: ack.applied,
+            newer: ack.newer?.length ?? 0,
+            held: data.store.primaryCount,
+          },
+          're-sent primary entries',
+        );
+      } catch (error) {
+        log.warn({ to: id, err: error }, 're-send of primary entries failed');
       }
-    } finally {
-      this.resending = false;
     }
   }
 }

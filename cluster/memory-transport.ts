@@ -10,8 +10,11 @@ export class MemoryBus {
   private nextPort = 1;
   /** When false, nothing is delivered (a partition of everyone). */
   connected = true;
-  /** Whether a packet from one member (by name) reaches another: a partition cuts some pairs. */
-  reachable: (from: string, to: string) => boolean = () => true;
+  /**
+   * Whether a packet from one member (by name) reaches another: a partition cuts some pairs,
+   * a test may drop some kinds of message.
+   */
+  reachable: (from: string, to: string, message: Message) => boolean = () => true;
 
   /** A member's transport; `name` (default: its port) is what `reachable` is asked about. */
   transport(name?: string): Transport {
@@ -23,7 +26,7 @@ export class MemoryBus {
       if (!this.connected) return;
       for (const target of targets) {
         const receiver = this.members.get(target);
-        if (!receiver || !this.reachable(member.name, receiver.name)) continue;
+        if (!receiver || !this.reachable(member.name, receiver.name, message)) continue;
         queueMicrotask(() => {
           for (const handler of receiver.handlers) handler(message, self);
         });

@@ -71,6 +71,13 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly revalidations = new Counter({
+    name: 'diststore_revalidations_total',
+    help: 'Times this node stopped trusting its copies until each is checked against the masters, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly versionsRefused = new Counter({
     name: 'diststore_versions_refused_total',
     help: 'Versions from other nodes refused as too far ahead of this clock, by path',

@@ -6,6 +6,7 @@ import type { DurableStore } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone } from './entry.js';
 import { NotReadyError } from './errors.js';
+import { Freshness } from './freshness.js';
 import { InvalidationQueue } from './invalidation-queue.js';
 import { LocalData } from './local-data.js';
 import { Lookup } from './lookup.js';
@@ -21,7 +22,7 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { writeToMasters } from './replication.js';
 import { Store } from './store.js';
 import type { Transport } from './transport.js';
-import { compareVersions, HybridClock, isNewer, type Version } from './version.js';
+import { compareVersions, formatVersion, HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type NodeState } from './wire.js';
 
 export type { NodeOptions } from './node-options.js';
@@ -51,6 +52,9 @@ export interface WriteOptions {
   forwarded?: boolean;
 }
 
+/** How long a node back with entries waits for the masters' word on them before serving. */
+const RECONCILE_MS = 5_000;
+
 /** When an entry written at `version` with a TTL expires. */
 function expiry(version: Version, ttlSeconds: number | undefined): number | undefined {
   return ttlSeconds === undefined ? undefined : version.wall + ttlSeconds * 1000;
@@ -77,6 +81,9 @@ export class DistNode {
   private readonly invalidations: InvalidationQueue;
   private readonly lookup: Lookup;
   private readonly refusals: Refusals;
+  private readonly freshness: Freshness;
+  /** The current masters but this node: whose word keeps our copies servable. */
+  private otherMasters: readonly string[] = [];
   private readonly transport: Transport;
   private readonly data: LocalData;
   private readonly log: Logger;
@@ -116,6 +123,16 @@ export class DistNode {
       (key, version) => this.refusals.version('entries', version, key),
     );
     this.membership = new Membership({ now, deadAfterMs: 3 * options.announceMs });
+    this.freshness = new Freshness({
+      now,
+      // As long as a silent master is still counted alive: its invalidations are not missed
+      // before it would be declared dead.
+      leaseMs: 3 * options.announceMs,
+      onRevalidate: (reason) => {
+        this.metrics.revalidations.inc({ reason });
+        this.log.info({ reason }, 'copies will be checked against the masters before served');
+      },
+    });
     this.mastership = new Mastership({
       selfId: this.id,
       membership: this.membership,
@@ -126,12 +143,18 @@ export class DistNode {
       phase: () => this.phase,
       refreshSelf: () => this.membership.heard(this.announcement()),
       announce: () => this.announce(),
+      onChange: (next) => {
+        this.otherMasters = next.ids.filter((id) => id !== this.id);
+        this.freshness.mastersChanged(next.ids);
+      },
+      // A re-send found a newer version on a master: ours is no longer served as current.
+      onNewer: (key, version) => this.store.invalidate(key, version, true),
     });
     this.replicas = new ReplicaBatcher({
       send: (http, entries) => this.peers.replicate(http, entries),
     });
-    this.invalidations = new InvalidationQueue((changes) =>
-      this.transport.multicast({ kind: 'invalidate', node: this.id, changes }),
+    this.invalidations = new InvalidationQueue((changes, seq) =>
+      this.transport.multicast({ kind: 'invalidate', node: this.id, seq, changes }),
     );
     this.lookup = new Lookup({
       timeoutMs: options.lookupTimeoutMs,
@@ -165,6 +188,7 @@ export class DistNode {
       store: this.store,
       lookup: this.lookup,
       refusals: this.refusals,
+      freshness: this.freshness,
       log: this.log,
       state: () => this.nodeState,
       announcement: () => this.announcement(),
@@ -185,10 +209,16 @@ export class DistNode {
     if (loaded > 0) this.log.info({ entries: loaded }, 'loaded entries from the data dir');
     this.membership.heard(this.announcement());
     this.transport.multicast({ kind: 'census' });
-    await new Promise((resolve) =>
-      this.clock.setTimeout(() => resolve(undefined), this.options.joinWindowMs),
-    );
+    await this.sleep(this.options.joinWindowMs);
     if (this.closed) return;
+    // Before it serves, a node that came back with entries learns which of them the masters
+    // hold newer versions of (its re-send's answer). A master that cannot be reached in time
+    // leaves those entries to be checked one by one as they are read.
+    const current =
+      loaded === 0 ||
+      (await Promise.race([this.mastership.resent(), this.sleep(RECONCILE_MS).then(() => false)]));
+    if (this.closed) return;
+    if (current) this.freshness.trustAll();
     this.phase = 'ready';
     this.membership.heard(this.announcement());
     if (this.mastership.set.epoch === 0) this.mastership.maybeElect();
@@ -250,6 +280,7 @@ export class DistNode {
 
   private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
     await this.data.keep(key, entry);
+    this.freshness.verified(key);
     if (this.isMaster) this.invalidateCopies(key, entry);
     if (local || this.options.writeAcks === 'local') {
       return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
@@ -273,9 +304,10 @@ export class DistNode {
   async read(key: string): Promise<Entry | undefined> {
     const local = this.store.get(key);
     const superseded = this.store.isSuperseded(key);
-    if (local && !superseded) return local.deleted ? undefined : local;
+    if (local && !superseded && this.current(key)) return local.deleted ? undefined : local;
     this.assertServing();
     const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
+    this.freshness.verified(key);
     if (found) {
       this.hybridClock.observe(found.version);
       // A primary entry known to be superseded is replaced by the newer version, kept as primary.
@@ -312,19 +344,22 @@ export class DistNode {
     // Where sender and master disagree (they were apart), the newer version is announced:
     // older copies elsewhere, the sender's own included, are dropped, as after a write.
     const newer: [string, Entry][] = [];
+    /** What the sender holds older than we do: it stops serving those (see Mastership). */
+    const newerHere: [string, string][] = [];
     const store = this.store;
     const noted = async function* () {
       for await (const [key, entry] of entries) {
         const held = store.get(key);
         const order = held ? compareVersions(held.version, entry.version) : 0;
         if (held && order !== 0) newer.push([key, order > 0 ? held : entry]);
+        if (held && order > 0) newerHere.push([key, formatVersion(held.version)]);
         yield [key, entry] as [string, Entry];
       }
     };
     const applied = await this.data.keepAll(noted());
     this.metrics.syncEntries.inc(applied);
     if (this.isMaster) for (const [key, entry] of newer) this.invalidateCopies(key, entry);
-    return { applied, ...this.masterView() };
+    return { applied, ...this.masterView(), newer: newerHere };
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -362,6 +397,16 @@ export class DistNode {
     this.store.close();
     this.peers.close();
     await this.transport.close();
+  }
+
+  /** Whether a copy of `key` held here may be served without asking the masters. */
+  private current(key: string): boolean {
+    // A master's entries are kept current by replication itself.
+    return this.isMaster || this.freshness.servable(key, this.otherMasters);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   private assertServing(): void {
@@ -412,6 +457,8 @@ export class DistNode {
     if (now - this.lastTick > 2 * this.options.announceMs) {
       this.log.warn({ stalledMs: now - this.lastTick }, 'process was stalled; keeping members');
       this.membership.pardon();
+      // Invalidations that came while we were stopped may have been dropped unread.
+      this.freshness.revalidate('stalled');
     }
     this.lastTick = now;
     this.membership.prune();
@@ -429,6 +476,7 @@ export class DistNode {
       epoch: this.mastership.set.epoch,
       masters: [...this.mastership.set.ids],
       quorum: this.mastership.set.quorum,
+      inv: this.invalidations.lastSeq,
       state: this.nodeState,
       boot: this.boot,
     };

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isValidHttpAddress, isValidNodeId, sameHost } from './address.js';
 import { hashValue } from './entry.js';
+import type { Freshness } from './freshness.js';
 import type { Lookup } from './lookup.js';
 import type { Mastership } from './mastership.js';
 import type { Membership } from './membership.js';
@@ -21,6 +22,7 @@ export interface PacketHandlerOptions {
   store: Store;
   lookup: Lookup;
   refusals: Refusals;
+  freshness: Freshness;
   log: Logger;
   /** The state this node announces (joining, ready, syncing, leaving). */
   state(): NodeState;
@@ -89,6 +91,8 @@ export class PacketHandler {
       refusals.packet('not-master', `invalidation from ${message.node}`, from);
       return;
     }
+    const boot = this.options.membership.get(message.node)?.boot ?? '';
+    this.options.freshness.heard(message.node, boot, message.seq, 'invalidation');
     for (const { keyHash, version } of message.changes) {
       if (!refusals.admits('invalidation', version, `from ${message.node}`)) continue;
       const key = store.keyForHash(keyHash);
@@ -178,6 +182,9 @@ export class PacketHandler {
       `announce from ${announce.node}`,
     );
     membership.heard(announce);
+    if (mastership.set.ids.includes(announce.node)) {
+      this.options.freshness.heard(announce.node, announce.boot, announce.inv, 'announce');
+    }
     if (announce.state === 'leaving') {
       log.info({ member: announce.node }, 'member left');
       mastership.maybeElect();

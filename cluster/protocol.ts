@@ -26,6 +26,11 @@ export interface ReplicaAck {
   masters: string[];
   /** The set has a quorum (see MasterSet); absent from a peer that predates it. */
   quorum?: boolean;
+  /**
+   * To a re-send (`sendEntries`): the keys whose version held there is newer than the one
+   * sent, with that version, so the sender stops serving its older one at once.
+   */
+  newer?: [key: string, version: string][];
 }
 
 /** A conditional write as forwarded to the deciding master. */

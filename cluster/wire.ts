@@ -19,6 +19,8 @@ export interface Announce {
   masters: string[];
   /** The master set has a quorum (see MasterSet in election.ts). */
   quorum: boolean;
+  /** Number of the last invalidation packet this node sent (0: none yet; see freshness.ts). */
+  inv: number;
   state: NodeState;
   boot: string;
   /** Unicast fallback: UDP endpoints (host:port) the sender sends to, so peers learn peers. */
@@ -40,7 +42,7 @@ export type Message =
     }
   | { kind: 'absent'; keyHash: string; node: string }
   /** A master applied these versions of keys: older copies elsewhere are stale. */
-  | { kind: 'invalidate'; node: string; changes: Change[] }
+  | { kind: 'invalidate'; node: string; seq: number; changes: Change[] }
   | { kind: 'census' }
   | Announce;
 
@@ -143,11 +145,17 @@ export class Wire {
       case 'invalidate':
         // One TXT record per key; the packet guard allows at most 16 records.
         return response(
-          message.changes.slice(0, CHANGES_PER_PACKET).map((change) => ({
+          message.changes.slice(0, CHANGES_PER_PACKET).map((change, i) => ({
             name: this.keyName(change.keyHash),
             type: 'TXT',
             ttl: 0,
-            data: [`n=${message.node}`, 'inv=1', `v=${formatVersion(change.version)}`],
+            // The packet's number once, in its first record: the packet must fit one frame.
+            data: [
+              `n=${message.node}`,
+              'inv=1',
+              ...(i === 0 ? [`s=${message.seq}`] : []),
+              `v=${formatVersion(change.version)}`,
+            ],
           })),
         );
       case 'announce':
@@ -162,6 +170,7 @@ export class Wire {
               `keys=${message.keys}`,
               `epoch=${message.epoch}`,
               `quorum=${message.quorum ? 1 : 0}`,
+              `lastinv=${message.inv}`,
               `state=${message.state}`,
               `boot=${message.boot}`,
               // One string per master: a TXT string holds at most 255 bytes.
@@ -210,6 +219,7 @@ export class Wire {
 
   /** Every answer of an invalidation is one changed key, all from the same node. */
   private decodeInvalidate(answers: Answer[], node: string): Message {
+    const seq = count(txtOf(answers[0] as Answer), 's');
     const changes = answers.map((answer) => {
       const fields = txtOf(answer);
       if (fields.get('inv') !== '1' || fields.get('n') !== node) {
@@ -219,7 +229,7 @@ export class Wire {
       if (!version) throw new WireError('malformed', 'bad version');
       return { keyHash: this.parseKeyName(answer.name), version };
     });
-    return { kind: 'invalidate', node, changes };
+    return { kind: 'invalidate', node, seq, changes };
   }
 
   private decodeAnnounce(answer: Answer): Announce {
@@ -234,6 +244,8 @@ export class Wire {
       epoch: count(fields, 'epoch'),
       masters: repeated(answer, 'master'),
       quorum: fields.get('quorum') === '1',
+      // Optional: a node that sent no invalidation yet has nothing to number.
+      inv: fields.has('lastinv') ? count(fields, 'lastinv') : 0,
       state,
       boot: required(fields, 'boot'),
     };

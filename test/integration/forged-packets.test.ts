@@ -110,12 +110,12 @@ describe('forged packets without a secret', () => {
     const newer = { wall: Date.now() + 1000, counter: 0, node: 'x' };
     const changes = [{ keyHash: keyHash(fleet.cluster, 'mine'), version: newer }];
     const notMaster = await dropped(member, 'not-master');
-    await send({ kind: 'invalidate', node: 'evil', changes });
+    await send({ kind: 'invalidate', seq: 1, node: 'evil', changes });
     await waitFor(async () => (await dropped(member, 'not-master')) > notMaster, 'the drop');
     // Claiming a master's id (possible here, where every node shares the attacker's address):
     // taken as news that a newer version exists, never as a reason to destroy data.
-    await send({ kind: 'invalidate', node: masters[0] as string, changes });
-    await send({ kind: 'invalidate', node: masters[1] as string, changes });
+    await send({ kind: 'invalidate', seq: 1, node: masters[0] as string, changes });
+    await send({ kind: 'invalidate', seq: 1, node: masters[1] as string, changes });
     await waitFor(
       async () => (await member.get('/get-local/mine')).status === 404,
       'the claimed invalidation to mark the entry',
@@ -135,6 +135,7 @@ describe('forged packets without a secret', () => {
         epoch: before.epoch,
         masters: before.ids,
         quorum: true,
+        inv: 0,
         state: 'ready',
         boot: 'b',
       });
@@ -148,6 +149,7 @@ describe('forged packets without a secret', () => {
       epoch: before.epoch + 10,
       masters: ['far-away'],
       quorum: true,
+      inv: 0,
       state: 'ready',
       boot: 'b',
     });

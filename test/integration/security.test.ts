@@ -64,6 +64,7 @@ describe('with --secret, cluster traffic is authenticated', () => {
       epoch: before.epoch + 100,
       masters: ['evil:1', 'evil:2'],
       quorum: true,
+      inv: 0,
       state: 'ready',
       boot: 'x',
     };

@@ -1,9 +1,12 @@
 import { pino } from 'pino';
+import type { DurableStore } from '../../cluster/durable-store.js';
+import type { Entry } from '../../cluster/entry.js';
 import { ManualClock } from '../../cluster/manual-clock.js';
 import { MemoryNetwork } from '../../cluster/memory-peers.js';
 import { MemoryBus } from '../../cluster/memory-transport.js';
 import { DistNode } from '../../cluster/node.js';
 import { localNodeOptions, type NodeOptions } from '../../cluster/node-options.js';
+import type { Message } from '../../cluster/wire.js';
 
 /** The nodes' logs, shown with DISTSTORE_TEST_LOG=info (as for the fleet's processes). */
 const silent = pino({ level: process.env.DISTSTORE_TEST_LOG ?? 'silent' });
@@ -36,19 +39,31 @@ export class InProcessCluster {
   private readonly nodes = new Map<string, DistNode>();
   /** Which side of a partition each node is on; none: everyone reaches everyone. */
   private sides: Map<string, number> | undefined;
+  /** Packets a test drops on their way (a lost invalidation, say). */
+  lose: (message: Message, from: string, to: string) => boolean = () => false;
 
   constructor(private readonly overrides: Partial<NodeOptions> = {}) {
-    this.bus.reachable = (from, to) => this.reaches(from, to);
+    this.bus.reachable = (from, to, message) =>
+      this.reaches(from, to) && !this.lose(message, from, to);
     this.network.reachable = (from, to) => this.reaches(idOf(from), idOf(to));
   }
 
   /** Builds and starts nodes (their join window passes in simulated time). */
-  async start(...ids: string[]): Promise<DistNode[]> {
+  start(...ids: string[]): Promise<DistNode[]> {
+    return this.startWith({}, ...ids);
+  }
+
+  /** Starts nodes with a durable store each (`durable(id)`), as after a restart. */
+  async startWith(
+    { durable }: { durable?: (id: string) => DurableStore },
+    ...ids: string[]
+  ): Promise<DistNode[]> {
     const nodes = ids.map((id) => {
       const options = localNodeOptions(id, this.overrides);
       const node = new DistNode(options, {
         transport: this.bus.transport(id),
         peers: this.network.peers(options.http),
+        durable: durable?.(id),
         logger: silent,
         clock: this.clock,
       });
@@ -56,9 +71,7 @@ export class InProcessCluster {
       this.nodes.set(id, node);
       return node;
     });
-    const started = Promise.all(nodes.map((node) => node.start()));
-    await this.clock.advance(localNodeOptions('').joinWindowMs);
-    await started;
+    await this.run(Promise.all(nodes.map((node) => node.start())), `${ids.join(', ')} joining`);
     return nodes;
   }
 
@@ -139,6 +152,29 @@ export class InProcessCluster {
   private reaches(from: string, to: string): boolean {
     return !this.sides || this.sides.get(from) === this.sides.get(to);
   }
+}
+
+/** A data dir in memory: what a node keeps across a restart in an in-process cluster. */
+export class MemoryDurableStore implements DurableStore {
+  private readonly stored = new Map<string, Entry>();
+
+  entries(): Iterable<[string, Entry]> {
+    return [...this.stored];
+  }
+
+  async put(key: string, entry: Entry): Promise<void> {
+    this.stored.set(key, entry);
+  }
+
+  async remove(key: string): Promise<void> {
+    this.stored.delete(key);
+  }
+
+  get count(): number {
+    return this.stored.size;
+  }
+
+  async close(): Promise<void> {}
 }
 
 /** A node's id from its in-process HTTP address (`<id>.invalid:1`). */

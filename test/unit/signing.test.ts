@@ -15,6 +15,7 @@ const announce = wire.encode({
   epoch: 7,
   masters: ['n1', 'n2'],
   quorum: true,
+  inv: 0,
   state: 'ready',
   boot: 'b',
 });

@@ -102,6 +102,7 @@ describe('Wire round trips', () => {
       'invalidate',
       {
         kind: 'invalidate',
+        seq: 1,
         node: '127.0.0.1:8181',
         changes: [
           {
@@ -125,6 +126,7 @@ describe('Wire round trips', () => {
         epoch: 7,
         masters: ['127.0.0.1:8181', '127.0.0.1:8182'],
         quorum: true,
+        inv: 0,
         state: 'ready',
         boot: 'b-1700000000000',
       },
@@ -139,6 +141,7 @@ describe('Wire round trips', () => {
         epoch: 0,
         masters: [],
         quorum: true,
+        inv: 0,
         state: 'joining',
         boot: 'b',
       },
@@ -153,6 +156,7 @@ describe('Wire round trips', () => {
         epoch: 1,
         masters: ['n2'],
         quorum: true,
+        inv: 0,
         state: 'syncing',
         boot: 'b',
       },
@@ -167,6 +171,7 @@ describe('Wire round trips', () => {
         epoch: 3,
         masters: ['n1', 'n2'],
         quorum: true,
+        inv: 0,
         state: 'leaving',
         boot: 'b',
       },
@@ -188,6 +193,7 @@ describe('Wire round trips', () => {
     epoch: 1,
     masters: [a, b],
     quorum: true,
+    inv: 0,
     state: 'ready',
     boot: 'b',
   });
@@ -210,6 +216,7 @@ describe('Wire: a full invalidation packet', () => {
     const node = '192.168.100.200:8181';
     const message: Message = {
       kind: 'invalidate',
+      seq: 1,
       node,
       changes: Array.from({ length: CHANGES_PER_PACKET + 3 }, (_, i) => ({
         keyHash: keyHash('diststore', `key ${i}`),
@@ -251,6 +258,7 @@ describe('Wire rejects packets it must not accept', () => {
       },
       {
         kind: 'invalidate',
+        seq: 1,
         node: 'n',
         changes: Array.from({ length: 8 }, (_, i) => ({
           keyHash: HASH,
@@ -265,6 +273,7 @@ describe('Wire rejects packets it must not accept', () => {
         epoch: 0,
         masters: [],
         quorum: true,
+        inv: 0,
         state: 'ready',
         boot: 'b',
       },
@@ -496,6 +505,7 @@ describe('createUdpTransport on loopback', () => {
           epoch: 1,
           masters: ['member'],
           quorum: true,
+          inv: 0,
           state: 'ready',
           boot: 'b',
         },
@@ -576,6 +586,7 @@ describe('createUdpTransport on loopback', () => {
         epoch: 99,
         masters: [id],
         quorum: true,
+        inv: 0,
         state: 'ready',
         boot: 'b',
       });
