@@ -31,6 +31,12 @@ export interface MastershipOptions {
   refreshSelf(): void;
   /** Tells the cluster this node's state and master set now. */
   announce(): void;
+  now(): number;
+  /**
+   * How long a master elected with no complete master left counts as syncing: the time for
+   * every node to adopt the new set and re-send what it holds (a few announce intervals).
+   */
+  gatherMs: number;
   /** Told of every change of the master set (invalidations from the new set are not ours). */
   onChange?(next: MasterSet): void;
   /** Told that a master holds a newer version of a key we re-sent it (found by the re-send). */
@@ -49,6 +55,8 @@ export class Mastership {
   /** The surviving master this node, a new master, still has to sync from. */
   private syncSource: string | undefined;
   private syncRunning = false;
+  /** Until when this master, elected with no complete master left, gathers re-sends. */
+  private gatheringUntil = 0;
   /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
   private resendTo = new Set<string>();
   /** The re-send under way, if any. */
@@ -66,7 +74,7 @@ export class Mastership {
 
   /** A new master still merging the surviving master's entries: it may lack keys. */
   get syncing(): boolean {
-    return this.syncSource !== undefined;
+    return this.syncSource !== undefined || this.options.now() < this.gatheringUntil;
   }
 
   /** A master's HTTP address, if it is known. */
@@ -148,11 +156,15 @@ export class Mastership {
         void this.syncFromSurvivor();
       } else {
         // Our sync source, if any, is gone and no complete master is left: every node re-sends
-        // what it holds to the new masters (below), so there is nothing more to wait for.
+        // what it holds to the new masters (below). Until they all had time to, this master
+        // is not complete: it says so (syncing), so that no node takes it for a survivor and
+        // leaves a later new master to sync from it what it has not gathered yet.
         this.syncSource = undefined;
+        if (previous.epoch > 0) this.gatheringUntil = this.options.now() + this.options.gatherMs;
       }
     } else if (!this.isMaster) {
       this.syncSource = undefined;
+      this.gatheringUntil = 0;
     }
     // No survivor (both masters lost, or a partition healed and the other side's set won),
     // or this node just joined, perhaps with entries from its data dir that the masters never

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { clusterLookup } from './cluster-lookup.js';
 import { type Condition, checkCondition, decider } from './conditional.js';
 import type { DurableStore } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone } from './entry.js';
 import { NotReadyError } from './errors.js';
 import { Freshness } from './freshness.js';
+import { IncomingEntries } from './incoming-entries.js';
 import { InvalidationQueue } from './invalidation-queue.js';
 import { LocalData } from './local-data.js';
-import { Lookup } from './lookup.js';
+import type { Lookup } from './lookup.js';
 import { Mastership, type NodePhase } from './mastership.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
@@ -22,7 +24,7 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { writeToMasters } from './replication.js';
 import { Store } from './store.js';
 import type { Transport } from './transport.js';
-import { compareVersions, formatVersion, HybridClock, isNewer, type Version } from './version.js';
+import { HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type NodeState } from './wire.js';
 
 export type { NodeOptions } from './node-options.js';
@@ -82,6 +84,7 @@ export class DistNode {
   private readonly lookup: Lookup;
   private readonly refusals: Refusals;
   private readonly freshness: Freshness;
+  private readonly incoming: IncomingEntries;
   /** The current masters but this node: whose word keeps our copies servable. */
   private otherMasters: readonly string[] = [];
   private readonly transport: Transport;
@@ -143,6 +146,8 @@ export class DistNode {
       phase: () => this.phase,
       refreshSelf: () => this.membership.heard(this.announcement()),
       announce: () => this.announce(),
+      now,
+      gatherMs: 3 * options.announceMs,
       onChange: (next) => {
         this.otherMasters = next.ids.filter((id) => id !== this.id);
         this.freshness.mastersChanged(next.ids);
@@ -156,27 +161,25 @@ export class DistNode {
     this.invalidations = new InvalidationQueue((changes, seq) =>
       this.transport.multicast({ kind: 'invalidate', node: this.id, seq, changes }),
     );
-    this.lookup = new Lookup({
+    this.lookup = clusterLookup({
+      selfId: this.id,
       timeoutMs: options.lookupTimeoutMs,
-      ask: (hash) => {
-        this.metrics.whoHasQueries.inc();
-        this.transport.multicast({ kind: 'who-has', keyHash: hash });
-      },
-      mastersToHear: () => this.mastersToHear(),
-      fetch: (answer, key) => this.fetchFrom(answer.http, answer.node, key),
-      fetchEarly: (key, hash) => {
-        // Spread over the ready masters by key; none when one is not ready (it may lack keys).
-        const masters = this.mastersToHear();
-        const from = masters?.[hash.charCodeAt(0) % masters.length];
-        const http = from && this.mastership.httpOf(from);
-        return from && http ? { from, entry: this.fetchFrom(http, from, key) } : undefined;
-      },
-      onOutcome: (outcome, ms) => {
-        this.metrics.lookups.inc({ outcome });
-        this.metrics.lookupSeconds.observe(ms / 1000);
-      },
-      setTimer: (fn, ms) => this.clock.setTimeout(fn, ms),
-      clearTimer: (timer) => this.clock.clearTimeout(timer),
+      transport: this.transport,
+      peers: this.peers,
+      mastership: this.mastership,
+      membership: this.membership,
+      refusals: this.refusals,
+      metrics: this.metrics,
+      log: this.log,
+      clock: this.clock,
+      state: () => this.nodeState,
+    });
+    this.incoming = new IncomingEntries({
+      data: this.data,
+      refusals: this.refusals,
+      metrics: this.metrics,
+      mastership: this.mastership,
+      invalidate: (key, entry) => this.invalidateCopies(key, entry),
     });
     const packets = new PacketHandler({
       selfId: this.id,
@@ -324,42 +327,13 @@ export class DistNode {
    * Applies a batch of entries replicated by other nodes' writes (LWW by version). A batch
    * with a version too far ahead of our clock is refused whole (VersionAheadError).
    */
-  async applyReplicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    // Read whole and checked before any is applied: a batch cut short or refused changes nothing.
-    const batch: [string, Entry][] = [];
-    for await (const item of entries) batch.push(item);
-    for (const [key, entry] of batch) this.refusals.admitOrThrow('replicate', entry.version, key);
-    const applied = await Promise.all(
-      batch.map(async ([key, entry]) => {
-        if (!(await this.data.keep(key, entry))) return 0;
-        if (this.isMaster) this.invalidateCopies(key, entry);
-        return 1;
-      }),
-    );
-    return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
+  applyReplicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+    return this.incoming.replicas(entries);
   }
 
   /** Applies a stream of entries (a re-send after both masters were lost, or after a heal). */
-  async applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    // Where sender and master disagree (they were apart), the newer version is announced:
-    // older copies elsewhere, the sender's own included, are dropped, as after a write.
-    const newer: [string, Entry][] = [];
-    /** What the sender holds older than we do: it stops serving those (see Mastership). */
-    const newerHere: [string, string][] = [];
-    const store = this.store;
-    const noted = async function* () {
-      for await (const [key, entry] of entries) {
-        const held = store.get(key);
-        const order = held ? compareVersions(held.version, entry.version) : 0;
-        if (held && order !== 0) newer.push([key, order > 0 ? held : entry]);
-        if (held && order > 0) newerHere.push([key, formatVersion(held.version)]);
-        yield [key, entry] as [string, Entry];
-      }
-    };
-    const applied = await this.data.keepAll(noted());
-    this.metrics.syncEntries.inc(applied);
-    if (this.isMaster) for (const [key, entry] of newer) this.invalidateCopies(key, entry);
-    return { applied, ...this.masterView(), newer: newerHere };
+  applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+    return this.incoming.resent(entries);
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -413,41 +387,9 @@ export class DistNode {
     if (this.phase !== 'ready') throw new NotReadyError(this.phase);
   }
 
-  private masterView() {
-    const { epoch, ids, quorum } = this.mastership.set;
-    return { epoch, masters: [...ids], quorum };
-  }
-
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
   private invalidateCopies(key: string, entry: Entry): void {
     this.invalidations.add(keyHash(this.options.cluster, key), entry.version);
-  }
-
-  /** Fetches a key from another node over HTTP, counted by result. */
-  private async fetchFrom(http: string, node: string, key: string): Promise<Entry | undefined> {
-    try {
-      const entry = await this.peers.fetch(http, key);
-      if (entry) this.refusals.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
-      this.metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
-      return entry;
-    } catch (error) {
-      this.metrics.fetches.inc({ result: 'error' });
-      this.log.warn({ peer: node, err: error }, 'fetch failed');
-      throw error;
-    }
-  }
-
-  /** Masters whose `absent` answers settle a miss (see Lookup). */
-  private mastersToHear(): string[] | undefined {
-    // A minority's masters (this side of a partition) lack what the majority wrote: their
-    // silence, or ours, is no miss.
-    if (!this.mastership.set.quorum) return undefined;
-    const others = this.mastership.set.ids.filter((id) => id !== this.id);
-    // A master still joining or syncing may lack keys: its silence settles nothing, and
-    // neither does ours alone while another master could hold what we lack.
-    if (others.some((id) => this.membership.get(id)?.state !== 'ready')) return undefined;
-    if (others.length === 0 && !(this.isMaster && this.nodeState === 'ready')) return undefined;
-    return others;
   }
 
   private tick(): void {
