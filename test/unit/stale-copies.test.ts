@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { DistNode } from '../../cluster/node.js';
 import { InProcessCluster, MemoryDurableStore } from '../support/in-process-cluster.js';
 
@@ -32,7 +32,8 @@ async function newestWithin(
   return cluster.clock.now() - since;
 }
 
-test('a lost invalidation is noticed at the next announcement and the copy is checked again', async (t) => {
+/** Masters a and b; c holds a copy of k = one, read through a. */
+async function withCopy(t: TestContext) {
   const cluster = new InProcessCluster();
   t.after(() => cluster.close());
   await cluster.start('a', 'b', 'c');
@@ -40,6 +41,11 @@ test('a lost invalidation is noticed at the next announcement and the copy is ch
   const [a, c] = [cluster.node('a'), cluster.node('c')];
   await cluster.run(a.write('k', Buffer.from('one'), 'text/plain'));
   assert.equal(await valueOn(cluster, c, 'k'), 'one', 'c keeps a copy');
+  return { cluster, a, c };
+}
+
+test('a lost invalidation is noticed at the next announcement and the copy is checked again', async (t) => {
+  const { cluster, a, c } = await withCopy(t);
 
   cluster.lose = (message, _from, to) => message.kind === 'invalidate' && to === 'c';
   await cluster.run(a.write('k', Buffer.from('two'), 'text/plain'));
@@ -51,13 +57,7 @@ test('a lost invalidation is noticed at the next announcement and the copy is ch
 });
 
 test('after a heal a node serves what was written meanwhile within an announce interval', async (t) => {
-  const cluster = new InProcessCluster();
-  t.after(() => cluster.close());
-  await cluster.start('a', 'b', 'c');
-  await cluster.until(() => cluster.agreed(), 'one master set');
-  const [a, c] = [cluster.node('a'), cluster.node('c')];
-  await cluster.run(a.write('k', Buffer.from('one'), 'text/plain'));
-  assert.equal(await valueOn(cluster, c, 'k'), 'one', 'c keeps a copy');
+  const { cluster, a, c } = await withCopy(t);
 
   cluster.partition(['a', 'b'], ['c']);
   await cluster.run(a.write('k', Buffer.from('two'), 'text/plain'));
