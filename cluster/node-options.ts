@@ -1,4 +1,10 @@
-import type { WriteAcks } from './protocol.js';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Condition } from './conditional.js';
+import type { DurableStore } from './durable-store.js';
+import type { Metrics } from './metrics.js';
+import type { Peers, WriteAcks } from './protocol.js';
+import type { Transport } from './transport.js';
 
 /** What a node needs to know about itself and its cluster. */
 export interface NodeOptions {
@@ -48,4 +54,29 @@ export function localNodeOptions(id: string, overrides: Partial<NodeOptions> = {
     joinWindowMs: 20,
     ...overrides,
   };
+}
+
+/** The parts a node is built from that tests replace: the network, the disk and time. */
+export interface NodeDeps {
+  /** Datagrams to and from the cluster (UDP multicast, or memory-transport.ts). */
+  transport: Transport;
+  /** Requests to other nodes (HTTP, peer-client.ts, or memory-peers.ts). */
+  peers: Peers;
+  /** Where primary entries and tombstones are persisted; none: memory only. */
+  durable?: DurableStore;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Wall clock and timers (default: the process's own; manual-clock.ts in tests). */
+  clock?: Clock;
+}
+
+export interface WriteOptions {
+  /** Store here only, not on the masters. */
+  local?: boolean;
+  /** Seconds until the entry is gone everywhere. */
+  ttlSeconds?: number | undefined;
+  /** Write only if the key is at this version, or absent; decided on a master. */
+  condition?: Condition | undefined;
+  /** Set on a conditional write another node forwarded to us as the decider. */
+  forwarded?: boolean;
 }

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { clusterLookup } from './cluster-lookup.js';
-import { type Condition, checkCondition, decider } from './conditional.js';
-import type { DurableStore } from './durable-store.js';
+import { checkCondition, decider } from './conditional.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone } from './entry.js';
 import { NotReadyError } from './errors.js';
@@ -15,7 +14,7 @@ import type { Lookup } from './lookup.js';
 import { Mastership, type NodePhase } from './mastership.js';
 import { Membership } from './membership.js';
 import { Metrics } from './metrics.js';
-import type { NodeOptions } from './node-options.js';
+import type { NodeDeps, NodeOptions, WriteOptions } from './node-options.js';
 import { nodeStatus } from './node-status.js';
 import { PacketHandler } from './packet-handler.js';
 import type { Peers, ReplicaAck, WriteResult } from './protocol.js';
@@ -27,32 +26,7 @@ import type { Transport } from './transport.js';
 import { HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type NodeState } from './wire.js';
 
-export type { NodeOptions } from './node-options.js';
-
-/** The parts a node is built from that tests replace: the network, the disk and time. */
-export interface NodeDeps {
-  /** Datagrams to and from the cluster (UDP multicast, or memory-transport.ts). */
-  transport: Transport;
-  /** Requests to other nodes (HTTP, peer-client.ts, or memory-peers.ts). */
-  peers: Peers;
-  /** Where primary entries and tombstones are persisted; none: memory only. */
-  durable?: DurableStore;
-  logger: Logger;
-  metrics?: Metrics;
-  /** Wall clock and timers (default: the process's own; manual-clock.ts in tests). */
-  clock?: Clock;
-}
-
-export interface WriteOptions {
-  /** Store here only, not on the masters. */
-  local?: boolean;
-  /** Seconds until the entry is gone everywhere. */
-  ttlSeconds?: number | undefined;
-  /** Write only if the key is at this version, or absent; decided on a master. */
-  condition?: Condition | undefined;
-  /** Set on a conditional write another node forwarded to us as the decider. */
-  forwarded?: boolean;
-}
+export type { NodeDeps, NodeOptions, WriteOptions } from './node-options.js';
 
 /** How long a node back with entries waits for the masters' word on them before serving. */
 const RECONCILE_MS = 5_000;
