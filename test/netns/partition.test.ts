@@ -11,7 +11,12 @@ import {
   write,
 } from './harness.js';
 
-const CONVERGE_WITHIN_MS = 2000;
+/**
+ * A bound on converging at all, not a speed target: the time is printed (FIGURE) and judged
+ * by the churn runs (docs/reliability.md). 2 s measured 953–1901 ms on an idle 2-core machine
+ * and 2458 ms under other tests' load, too close for an assertion that must not flake.
+ */
+const CONVERGE_WITHIN_MS = 10_000;
 
 /** The newest of two version strings. */
 function newest(a: string | undefined, b: string): string {
@@ -102,7 +107,7 @@ describe('partition and heal (network namespaces)', {
     let left: string[] = [];
     let convergeMs = Number.NaN;
     // Bounded: give up well after the limit, to report how long it took or what never came.
-    while (performance.now() - healed < 5 * CONVERGE_WITHIN_MS) {
+    while (performance.now() - healed < 2 * CONVERGE_WITHIN_MS) {
       left = await disagreements(f, expected);
       if (left.length === 0) {
         convergeMs = Math.round(performance.now() - healed);
