@@ -1,14 +1,4 @@
-/**
- * Whether this node may serve the copies it holds without asking the cluster (design.md,
- * reads). A copy held here is current only as long as every invalidation the masters sent
- * reached us. Each master numbers its invalidations and announces the last number it sent;
- * this node trusts its copies while
- * - it has heard from every current master within the lease (a master counts itself), and
- * - no invalidation went missing: no gap in a master's numbers, no master set change, no stall
- *   of this process since the copy was checked.
- * When either fails, a copy is served only after a lookup has checked it against the masters
- * (`verified`); the checks restart after every lapse (`revalidate`).
- */
+/** What Freshness needs: the clock, the lease, and whom to tell of a lapse. */
 export interface FreshnessOptions {
   now: () => number;
   /** How long a master's last word keeps our copies servable (a few announce intervals). */
@@ -27,6 +17,17 @@ interface MasterWord {
   heardAt: number;
 }
 
+/**
+ * Whether this node may serve the copies it holds without asking the cluster (design.md,
+ * reads). A copy held here is current only as long as every invalidation the masters sent
+ * reached us. Each master numbers its invalidations and announces the last number it sent;
+ * this node trusts its copies while
+ * - it has heard from every current master within the lease (a master counts itself), and
+ * - no invalidation went missing: no gap in a master's numbers, no master set change, no stall
+ *   of this process since the copy was checked.
+ * When either fails, a copy is served only after a lookup has checked it against the masters
+ * (`verified`); the checks restart after every lapse (`revalidate`).
+ */
 export class Freshness {
   private readonly masters = new Map<string, MasterWord>();
   /** Keys checked against the masters since the last lapse; undefined: no lapse yet. */
