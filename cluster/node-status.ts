@@ -43,5 +43,5 @@ export function nodeStatus(view: {
   };
 }
 
-/** The /status JSON document. */
+/** The JSON body of `GET /status`: the node, its master set, the members it knows, its store. */
 export type NodeStatus = ReturnType<typeof nodeStatus>;

@@ -7,9 +7,6 @@ import { checkKey, type Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
 
-/** The JSON body of `GET /status`: the node, its master set, the members it knows, its store. */
-export type NodeStatus = ReturnType<DistNode['status']>;
-
 /** The client API of design.md: form posts, gets, keys, status, health, metrics. */
 export function clientRoutes(node: DistNode, limits: Limits): Hono {
   const app = new Hono();

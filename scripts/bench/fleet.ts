@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { NodeStatus } from '../../server/client-routes.js';
+import type { NodeStatus } from '../../cluster/node-status.js';
 import { Fleet, type FleetOptions, type NodeProcess } from '../../test/support/fleet.js';
 import type { Watched } from './cpu.js';
 import { call, keepAliveAgent } from './http-client.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { NodeStatus } from '../../server/client-routes.js';
+import type { NodeStatus } from '../../cluster/node-status.js';
 import { NetnsFleet } from '../../test/netns/harness.js';
 
 /**

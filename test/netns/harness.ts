@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { NodeStatus } from '../../server/client-routes.js';
+import type { NodeStatus } from '../../cluster/node-status.js';
 import { agreedMasters } from '../support/fleet.js';
 import { skipUnless } from '../support/require-tool.js';
 import { waitFor } from '../support/wait-for.js';

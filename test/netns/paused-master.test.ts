@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NodeStatus } from '../../server/client-routes.js';
+import type { NodeStatus } from '../../cluster/node-status.js';
 import { type NetnsNode, netnsSkipReason, readVersion, useNetnsFleet, write } from './harness.js';
 
 const ANNOUNCE_MS = 200;

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { NodeStatus } from '../../server/client-routes.js';
+import type { NodeStatus } from '../../cluster/node-status.js';
 import { isReadyMessage, type ReadyMessage } from '../../server/ready-message.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
