@@ -314,7 +314,7 @@ export function useNetnsFleet(
   };
 }
 
-/** Reads a value and its version; undefined when the node answers 404. */
+/** Reads a value and its version; undefined when the node answers 404, `(503 <code>)` for both on a 503. */
 export async function readVersion(
   node: NetnsNode,
   route: '/get' | '/get-local',
@@ -324,6 +324,12 @@ export async function readVersion(
   if (response.status === 404) {
     await response.body?.cancel();
     return undefined;
+  }
+  if (response.status === 503) {
+    // Not settled yet (a lookup no master could answer, a node syncing): honest, and retried
+    // by the caller's poll like any answer that is not the one expected.
+    const { code } = (await response.json()) as { code?: string };
+    return { version: `(503 ${code})`, value: `(503 ${code})` };
   }
   if (!response.ok) throw new Error(`${route} ${key} on ${node.id}: HTTP ${response.status}`);
   const value = await response.text();
