@@ -8,8 +8,6 @@ import type { Message } from './wire.js';
 export class MemoryBus {
   private readonly members = new Map<number, { name: string; handlers: MessageHandler[] }>();
   private nextPort = 1;
-  /** When false, nothing is delivered (a partition of everyone). */
-  connected = true;
   /**
    * Whether a packet from one member (by name) reaches another: a partition cuts some pairs,
    * a test may drop some kinds of message.
@@ -23,7 +21,6 @@ export class MemoryBus {
     const member = { name: name ?? String(port), handlers: [] as MessageHandler[] };
     this.members.set(port, member);
     const deliver = (message: Message, targets: number[]) => {
-      if (!this.connected) return;
       for (const target of targets) {
         const receiver = this.members.get(target);
         if (!receiver || !this.reachable(member.name, receiver.name, message)) continue;
