@@ -70,6 +70,7 @@ export function clusterLookup(parts: ClusterLookupParts): Lookup {
       transport.multicast({ kind: 'who-has', keyHash: hash });
     },
     mastersToHear,
+    settles: (master) => membership.get(master)?.state === 'ready',
     fetch: (answer, key) => fetchFrom(answer.http, answer.node, key),
     fetchEarly: (key, hash) => {
       // Spread over the ready masters by key; none when one is not ready (it may lack keys).

@@ -16,6 +16,11 @@ export interface LookupOptions {
    * undefined when no master can settle it, so only answers or the timeout end the wait.
    */
   mastersToHear: () => readonly string[] | undefined;
+  /**
+   * Whether a master's `has` answer ends the wait (default: every master's). A master still
+   * syncing may answer with a version older than the other master's: it does not.
+   */
+  settles?: (master: string) => boolean;
   /** Fetches the value from the node that answered; undefined if it no longer has it. */
   fetch: (answer: HasAnswer, key: string) => Promise<Entry | undefined>;
   /**
@@ -104,7 +109,7 @@ export class Lookup {
       return;
     }
     pending.answers.push(answer);
-    if (answer.master) pending.done();
+    if (answer.master && (this.options.settles?.(answer.node) ?? true)) pending.done();
   }
 
   private async run(key: string, keyHash: string): Promise<Entry | undefined> {

@@ -88,6 +88,14 @@ export class Mastership {
     this.adopt({ ...set, ids: [...set.ids].sort() }, source);
   }
 
+  /**
+   * A member announced itself: a master still owed our re-send (one we had not heard from when
+   * we adopted its set, as after a partition heals) gets it now, not at the next tick.
+   */
+  heardFrom(id: string): void {
+    if (this.resendTo.has(id) && this.options.membership.isAlive(id)) void this.resendPrimaries();
+  }
+
   /** A master found dead by a failed write and a failed probe: forgotten until it announces. */
   forgetDead(id: string): void {
     this.options.membership.forget(id);

@@ -349,6 +349,9 @@ export class DistNode {
 
   /** Whether a copy of `key` held here may be served without asking the masters. */
   private current(key: string): boolean {
+    // A joining node has not yet heard what the masters hold (it may not even know them yet,
+    // so nothing looks out of date): what it loaded from disk waits until it is ready.
+    if (this.phase === 'joining') return false;
     // A master's entries are kept current by replication itself.
     return this.isMaster || this.freshness.servable(key, this.otherMasters);
   }

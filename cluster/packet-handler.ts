@@ -184,6 +184,7 @@ export class PacketHandler {
     membership.heard(announce);
     if (mastership.set.ids.includes(announce.node)) {
       this.options.freshness.heard(announce.node, announce.boot, announce.inv, 'announce');
+      mastership.heardFrom(announce.node);
     }
     if (announce.state === 'leaving') {
       log.info({ member: announce.node }, 'member left');

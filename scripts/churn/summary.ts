@@ -14,7 +14,7 @@ export function summaryTable(reports: Report[]): string {
     'reads ok/all',
     'lost (gone)',
     'false 404 in/out',
-    'stale in/out',
+    'stale in/≤1s after heal/else',
     'stale >1s after',
     '503 w/r',
     'agree ms',
@@ -26,7 +26,7 @@ export function summaryTable(reports: Report[]): string {
     `${r.reads.ok}/${r.reads.attempted}`,
     `${r.lostKeys} (${r.lostEverywhere})`,
     `${r.figures.falseMissInPartition}/${r.figures.falseMissOutsidePartition}`,
-    `${r.figures.staleInPartition}/${r.figures.staleOutsidePartition}`,
+    `${r.figures.staleInPartition}/${r.figures.staleJustAfterHeal}/${r.figures.staleOutsidePartition - r.figures.staleJustAfterHeal}`,
     String(r.figures.staleLateAfterFault),
     `${r.writes.unavailable}/${r.reads.unavailable}`,
     r.agreementMs === undefined

@@ -112,10 +112,24 @@ describe('churn checker', () => {
     assert.deepEqual(report.figures, {
       staleInPartition: 1,
       staleOutsidePartition: 1,
+      staleJustAfterHeal: 0,
       staleLateAfterFault: 1,
       falseMissInPartition: 0,
       falseMissOutsidePartition: 0,
     });
+  });
+
+  test('a stale read within 1 s after a heal is counted apart from other stale reads', () => {
+    const ops = [
+      write('a', 'value-10', 0, 10, 10),
+      write('a', 'value-50', 40, 50, 50),
+      read('a', 900, 910, 10), // 500 ms after the partition healed
+      read('a', 1500, 1510, 10), // 1.1 s after
+    ];
+    const report = check(history(ops, [partition], [round(3000, 3010, { a: [50, 50] })]));
+    assert.equal(report.figures.staleOutsidePartition, 2);
+    assert.equal(report.figures.staleJustAfterHeal, 1);
+    assert.equal(report.figures.staleLateAfterFault, 1);
   });
 
   test('a 404 after an acknowledged write is a false miss; before any, it is not', () => {

@@ -123,6 +123,27 @@ describe('Lookup', () => {
     assert.equal(timer.cleared, true, 'the timeout is cancelled');
   });
 
+  test('a master that does not settle (still syncing) does not end the wait: the newest answer wins', async () => {
+    const older = entryOf('older', { wall: 5, counter: 0, node: 'm2' });
+    const newer = entryOf('newer', { wall: 6, counter: 0, node: 'n1' });
+    const { lookup, fetches, timer } = harness({
+      held: { m2: older, n1: newer },
+      settles: (master) => master !== 'm2',
+    });
+    let settled = false;
+
+    const found = lookup.find(KEY, HASH).finally(() => {
+      settled = true;
+    });
+    lookup.answer(HASH, answerFor(older, 'm2', true));
+    await drainMicrotasks();
+    assert.equal(settled, false, 'the syncing master did not end it');
+    lookup.answer(HASH, answerFor(newer, 'n1', false));
+    timer.fire();
+    assert.equal(await found, newer);
+    assert.deepEqual(fetches, ['n1']);
+  });
+
   test('an answer from a non-master alone does not end the wait', async () => {
     const entry = entryOf('cached', { wall: 5, counter: 0, node: 'n1' });
     const { lookup, fetches, timer } = harness({ held: { n1: entry } });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
+import { NotReadyError } from '../../cluster/errors.js';
 import type { DistNode } from '../../cluster/node.js';
 import { InProcessCluster, MemoryDurableStore } from '../support/in-process-cluster.js';
 
@@ -83,7 +84,11 @@ test('a node restarted with older entries knows them superseded before it is rea
 
   // Not told by the masters' invalidations (lost): by the answer to its re-send.
   cluster.lose = (message, _from, to) => message.kind === 'invalidate' && to === 'c';
-  const [back] = (await cluster.startWith({ durable: () => disk }, 'c')) as [DistNode];
+  const joining = cluster.startWith({ durable: () => disk }, 'c');
+  // Its entries are loaded, but it has not heard from the masters yet: not ready, not its disk.
+  assert.equal(cluster.node('c').store.get('k')?.value.toString(), 'one');
+  await assert.rejects(cluster.node('c').read('k'), NotReadyError);
+  const [back] = (await joining) as [DistNode];
   assert.equal(back.nodeState, 'ready');
   assert.equal(back.store.get('k')?.value.toString(), 'one', 'its own entry, from disk');
   assert.ok(back.store.isSuperseded('k'), 'known superseded before serving');
