@@ -2,9 +2,10 @@ import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord } from './entry-codec.js';
-import { DiststoreError } from './errors.js';
+import { DiststoreError, StorageError } from './errors.js';
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
 export class DataDirError extends DiststoreError {
@@ -18,15 +19,30 @@ export class DataDirError extends DiststoreError {
 export interface DurableStore {
   /** Every stored entry (primary entries and tombstones), for loading at start. */
   entries(): Iterable<[string, Entry]>;
-  /** Persists an entry (replacing the key's previous one); resolves only after it is committed to disk. */
+  /**
+   * Persists an entry (replacing the key's previous one); resolves only after it is committed
+   * to disk. Rejects with StorageError when it cannot be stored (see `storage`).
+   */
   put(key: string, entry: Entry): Promise<void>;
   /** Removes a key (a collected tombstone, an expired entry). Resolves after commit. */
   remove(key: string): Promise<void>;
   /** Number of stored keys. */
   readonly count: number;
+  /** Whether writes can be stored: `full` until the disk has room again, `failed` for good. */
+  readonly storage: StorageState;
   /** Flushes and closes, releases the lock; safe to call twice. */
   close(): Promise<void>;
 }
+
+export type StorageState = 'ok' | 'full' | 'failed';
+
+/** Whether an unhandled rejection is lmdb's report of a failed commit (see LmdbDurableStore). */
+export function isLmdbCommitFailure(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Commit failed (see commitError');
+}
+
+/** How long close() waits for lmdb after a failed commit, when its close never returns. */
+const CLOSE_AFTER_FAILURE_MS = 1000;
 
 /** Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError. */
 export async function openDurableStore(dir: string): Promise<DurableStore> {
@@ -59,12 +75,19 @@ export async function openDurableStore(dir: string): Promise<DurableStore> {
 
 class LmdbDurableStore implements DurableStore {
   private closing: Promise<void> | undefined;
+  private readonly space: DiskSpace;
+  /** The last write was refused for want of room. */
+  private full = false;
+  /** Why lmdb failed a commit; after that it is not written to again (see DiskSpace). */
+  private failure: string | undefined;
 
   constructor(
     private readonly db: RootDatabase<Buffer, string>,
     private readonly dir: string,
     private readonly lockPath: string,
-  ) {}
+  ) {
+    this.space = new DiskSpace(dir);
+  }
 
   *entries(): Generator<[string, Entry]> {
     try {
@@ -76,14 +99,62 @@ class LmdbDurableStore implements DurableStore {
   }
 
   async put(key: string, entry: Entry): Promise<void> {
-    await this.db.put(key, encodeRecord(entry));
-    // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
-    await this.db.flushed;
+    const record = encodeRecord(entry);
+    this.admit(record.length);
+    try {
+      await this.db.put(key, record);
+      // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
+      await this.db.flushed;
+    } catch (error) {
+      throw this.failed(error);
+    }
   }
 
   async remove(key: string): Promise<void> {
-    await this.db.remove(key);
-    await this.db.flushed;
+    // A removal frees room in the end, but lmdb copies pages to do it: not on a full disk.
+    this.admit(0);
+    try {
+      await this.db.remove(key);
+      await this.db.flushed;
+    } catch (error) {
+      throw this.failed(error);
+    }
+  }
+
+  get storage(): StorageState {
+    if (this.failure) return 'failed';
+    if (this.full && this.space.hasRoom()) this.full = false;
+    return this.full ? 'full' : 'ok';
+  }
+
+  /** Throws StorageError unless lmdb may be asked to write `bytes` more. */
+  private admit(bytes: number): void {
+    if (this.failure) {
+      throw new StorageError(
+        'failed',
+        `the data dir ${this.dir} could not be written (${this.failure}); this node refuses writes until it is restarted`,
+      );
+    }
+    this.full = !this.space.take(bytes);
+    if (this.full) {
+      const free = (this.space.lastFree / 1024 / 1024).toFixed(1);
+      throw new StorageError(
+        'full',
+        `the disk of the data dir ${this.dir} is full (${free} MB free, 1 MB kept free): writes resume once space is freed there`,
+      );
+    }
+  }
+
+  private failed(error: unknown): StorageError {
+    // lmdb rejects the commit's own promise with the cause too; nobody else would handle it.
+    const commitError = (error as { commitError?: Promise<unknown> } | undefined)?.commitError;
+    commitError?.catch(noop);
+    this.failure ??= reason(error);
+    return new StorageError(
+      'failed',
+      `the data dir ${this.dir} could not be written (${this.failure}); this node refuses writes until it is restarted`,
+      { cause: error },
+    );
   }
 
   get count(): number {
@@ -93,7 +164,14 @@ class LmdbDurableStore implements DurableStore {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.db.close();
+      // After a failed commit lmdb-js's close() never returns: the lock is released anyway.
+      const closed = this.db.close();
+      if (this.failure) {
+        const given = new Promise((resolve) => setTimeout(resolve, CLOSE_AFTER_FAILURE_MS).unref());
+        await Promise.race([closed.catch(noop), given]);
+      } else {
+        await closed;
+      }
       await fs.unlink(this.lockPath).catch(noop);
     })();
     return this.closing;

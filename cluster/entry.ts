@@ -45,3 +45,10 @@ export function makeEntry(
 export function makeTombstone(version: Version): Entry {
   return makeEntry(Buffer.alloc(0), '', version, { deleted: true });
 }
+
+/** The same write under a later version; a TTL keeps its length from the new version. */
+export function restamp(entry: Entry, version: Version): Entry {
+  const expiresAt =
+    entry.expiresAt === undefined ? undefined : entry.expiresAt + version.wall - entry.version.wall;
+  return makeEntry(entry.value, entry.type, version, { deleted: entry.deleted, expiresAt });
+}

@@ -76,3 +76,20 @@ export class PeerError extends DiststoreError {
     return new PeerError(peer, operation, failure, detail, undefined, { cause: error });
   }
 }
+
+/**
+ * A write this node could not store: its data dir's disk is full (`full`: refused before lmdb
+ * was asked, nothing changed; writes resume once space is freed), or lmdb failed a commit
+ * (`failed`: writes stay refused until the node is restarted, reads go on).
+ */
+export class StorageError extends DiststoreError {
+  readonly code = 'insufficient_storage';
+
+  constructor(
+    readonly reason: 'full' | 'failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

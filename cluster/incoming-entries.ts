@@ -4,7 +4,7 @@ import type { Mastership } from './mastership.js';
 import type { Metrics } from './metrics.js';
 import type { ReplicaAck } from './protocol.js';
 import type { Refusals } from './refusals.js';
-import { compareVersions, formatVersion } from './version.js';
+import { compareVersions, formatVersion, isNewer } from './version.js';
 
 /** What applying other nodes' entries needs of the node. */
 export interface IncomingEntriesParts {
@@ -31,6 +31,13 @@ export class IncomingEntries {
     const batch: [string, Entry][] = [];
     for await (const item of entries) batch.push(item);
     for (const [key, entry] of batch) refusals.admitOrThrow('replicate', entry.version, key);
+    // Judged against what was held before this batch: two writes of one key in it are in order.
+    const held = new Map(batch.map(([key]) => [key, data.store.get(key)?.version]));
+    const behind: [string, string][] = [];
+    for (const [key, entry] of batch) {
+      const version = held.get(key);
+      if (version && isNewer(version, entry.version)) behind.push([key, formatVersion(version)]);
+    }
     const applied = await Promise.all(
       batch.map(async ([key, entry]) => {
         if (!(await data.keep(key, entry))) return 0;
@@ -38,7 +45,8 @@ export class IncomingEntries {
         return 1;
       }),
     );
-    return { applied: applied.reduce<number>((sum, one) => sum + one, 0), ...this.masterView() };
+    const count = applied.reduce<number>((sum, one) => sum + one, 0);
+    return { applied: count, ...this.masterView(), ...(behind.length > 0 ? { behind } : {}) };
   }
 
   /**

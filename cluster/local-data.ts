@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DurableStore } from './durable-store.js';
+import type { DurableStore, StorageState } from './durable-store.js';
 import type { Entry } from './entry.js';
 import type { Store } from './store.js';
 import type { HybridClock, Version } from './version.js';
@@ -16,7 +16,14 @@ export class LocalData {
     private readonly log: Logger,
     /** Told of every entry from outside refused for a version too far ahead (see keepAll). */
     private readonly onRefused: (key: string, version: Version) => void = () => {},
+    /** Told of every write the data dir could not store (a full disk, a failed commit). */
+    private readonly onStorageError: (error: unknown) => void = () => {},
   ) {}
+
+  /** Whether writes can be stored here ('memory': no data dir, nothing to run out of). */
+  get storage(): StorageState | 'memory' {
+    return this.durable?.storage ?? 'memory';
+  }
 
   /** Loads the data dir into memory at start; returns the number of entries. */
   load(): number {
@@ -41,14 +48,16 @@ export class LocalData {
    * Holds an entry as primary if it is newer than the primary entry held (Store.putPrimary),
    * and persists what is then held; resolves after the commit to disk, so nothing is
    * acknowledged before it is durable. Returns whether the primary entry changed; throws
-   * VersionAheadError, changing nothing, for a version too far ahead of our clock.
+   * VersionAheadError, changing nothing, for a version too far ahead of our clock, and
+   * StorageError, memory put back as it was, when the data dir cannot store it.
    */
   async keep(key: string, entry: Entry): Promise<boolean> {
     this.clock.check(entry.version);
     this.clock.observe(entry.version);
+    const undo = this.store.undoPoint(key);
     const kept = this.store.putPrimary(key, entry);
     if (!kept) return false;
-    await this.durable?.put(key, kept);
+    if (this.durable) await this.persist(key, kept, undo);
     return true;
   }
 
@@ -59,15 +68,25 @@ export class LocalData {
   async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
     let applied = 0;
     let writes: Promise<void>[] = [];
+    let refusal: unknown;
     for await (const [key, entry] of entries) {
+      // The disk is full: the rest would be refused too, and the sender will send them again.
+      if (refusal) throw refusal;
       if (!this.clock.observe(entry.version)) {
         this.onRefused(key, entry.version);
         continue;
       }
+      const undo = this.store.undoPoint(key);
       const kept = this.store.putPrimary(key, entry);
       if (!kept) continue;
       applied++;
-      if (this.durable) writes.push(this.durable.put(key, kept));
+      if (this.durable) {
+        const written = this.persist(key, kept, undo);
+        written.catch((error: unknown) => {
+          refusal ??= error;
+        });
+        writes.push(written);
+      }
       if (writes.length >= 10_000) {
         await Promise.all(writes);
         writes = [];
@@ -75,6 +94,16 @@ export class LocalData {
     }
     await Promise.all(writes);
     return applied;
+  }
+
+  private async persist(key: string, entry: Entry, undo: () => void): Promise<void> {
+    try {
+      await this.durable?.put(key, entry);
+    } catch (error) {
+      undo();
+      this.onStorageError(error);
+      throw error;
+    }
   }
 
   /** Drops expired entries and old tombstones, here and on disk. */

@@ -10,6 +10,8 @@ export interface Member {
   state: NodeState;
   boot: string;
   lastSeen: number;
+  /** Its wall clock minus ours when its announcement arrived (ms); undefined if it sent none. */
+  clockOffsetMs?: number | undefined;
 }
 
 export interface MembershipOptions {
@@ -26,6 +28,7 @@ export class Membership {
 
   /** Records an announcement (or census answer). */
   heard(announce: Announce): Member {
+    const now = this.options.now();
     const member: Member = {
       id: announce.node,
       http: announce.http,
@@ -34,7 +37,8 @@ export class Membership {
       masters: announce.masters,
       state: announce.state,
       boot: announce.boot,
-      lastSeen: this.options.now(),
+      lastSeen: now,
+      clockOffsetMs: announce.clock === undefined ? undefined : announce.clock - now,
     };
     this.members.set(member.id, member);
     return member;

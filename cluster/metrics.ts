@@ -141,6 +141,45 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly restamps = new Counter({
+    name: 'diststore_write_restamps_total',
+    help: 'Writes stamped anew because a master already held a newer version of the key (a clock behind, or a write elsewhere first)',
+    registers: [this.registry],
+  });
+  readonly storageErrors = new Counter({
+    name: 'diststore_storage_errors_total',
+    help: 'Writes the data dir could not store, by reason (full: disk full, refused before lmdb; failed: lmdb failed a commit)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Registers the storage state gauge (1 for the current state), read at scrape time. */
+  countStorage(read: () => string): void {
+    new Gauge({
+      name: 'diststore_storage_state',
+      help: 'Whether this node can store writes: ok, full (until space is freed), failed (until restarted), memory (no data dir)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = read();
+        for (const state of ['ok', 'full', 'failed', 'memory'])
+          this.set({ state }, state === now ? 1 : 0);
+      },
+    });
+  }
+
+  /** Registers the clock offset gauge, read at scrape time (undefined: no other node heard). */
+  countClockOffset(read: () => number | undefined): void {
+    new Gauge({
+      name: 'diststore_clock_offset_seconds',
+      help: "This node's wall clock minus the median of the cluster's clocks (its own included), from announcements",
+      registers: [this.registry],
+      collect() {
+        this.set(read() ?? 0);
+      },
+    });
+  }
+
   /** Counts one RESP command; `command` must come from a fixed set (the command table). */
   countRespCommand(command: string): void {
     this.respCalls.set(command, (this.respCalls.get(command) ?? 0) + 1);

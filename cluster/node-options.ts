@@ -31,6 +31,8 @@ export interface NodeOptions {
   allowAddressMismatch?: boolean;
   /** How far ahead of our clock a version from another node may be (default 60 s). */
   maxClockSkewMs?: number;
+  /** How far this node's clock may be from the cluster's median before it says so (default 1 s). */
+  maxClockOffsetMs?: number;
   /** Most members this node keeps track of (default 1024); more announcers are refused. */
   maxMembers?: number;
 }

@@ -1,3 +1,4 @@
+import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import type { Membership } from './membership.js';
 import type { Store } from './store.js';
@@ -19,11 +20,23 @@ export function nodeStatus(view: {
   masters: MasterSet;
   membership: Membership;
   store: Store;
+  /** Whether this node can store writes (see LocalData.storage). */
+  storage: StorageState | 'memory';
+  /** This node's clock minus the cluster's median (undefined: no other clock heard yet). */
+  clock: { offsetMs: number | undefined; maxOffsetMs: number; off: boolean };
   now: number;
 }) {
-  const { node, masters, membership, store, now } = view;
+  const { node, masters, membership, store, storage, clock, now } = view;
+  const seconds = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
+  const ours = clock.offsetMs ?? 0;
   return {
     node,
+    storage,
+    clock: {
+      offsetSeconds: seconds(clock.offsetMs),
+      maxOffsetSeconds: clock.maxOffsetMs / 1000,
+      off: clock.off,
+    },
     masters: { epoch: masters.epoch, ids: [...masters.ids], quorum: masters.quorum },
     members: membership.all().map((m) => ({
       id: m.id,
@@ -33,6 +46,11 @@ export function nodeStatus(view: {
       master: masters.ids.includes(m.id),
       alive: m.id === node.id || membership.isAlive(m.id),
       lastSeenMs: m.id === node.id ? 0 : now - m.lastSeen,
+      // Its clock minus the cluster's median: its offset from us plus ours.
+      clockOffsetSeconds:
+        m.id === node.id
+          ? seconds(clock.offsetMs)
+          : seconds(m.clockOffsetMs === undefined ? undefined : m.clockOffsetMs + ours),
     })),
     store: {
       primary: store.primaryCount,

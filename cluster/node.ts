@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { ClockOffsets } from './clock-offsets.js';
 import { clusterLookup } from './cluster-lookup.js';
 import { checkCondition, decider } from './conditional.js';
+import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
-import { type Entry, makeEntry, makeTombstone } from './entry.js';
-import { NotReadyError } from './errors.js';
+import { type Entry, makeEntry, makeTombstone, restamp } from './entry.js';
+import { NotReadyError, StorageError } from './errors.js';
 import { Freshness } from './freshness.js';
 import { IncomingEntries } from './incoming-entries.js';
 import { InvalidationQueue } from './invalidation-queue.js';
@@ -20,7 +22,7 @@ import { PacketHandler } from './packet-handler.js';
 import type { Peers, ReplicaAck, WriteResult } from './protocol.js';
 import { Refusals } from './refusals.js';
 import { ReplicaBatcher } from './replica-batcher.js';
-import { writeToMasters } from './replication.js';
+import { type ReplicationContext, WriteBehindError, writeToMasters } from './replication.js';
 import { Store } from './store.js';
 import type { Transport } from './transport.js';
 import { HybridClock, isNewer, type Version } from './version.js';
@@ -30,6 +32,8 @@ export type { NodeDeps, NodeOptions, WriteOptions } from './node-options.js';
 
 /** How long a node back with entries waits for the masters' word on them before serving. */
 const RECONCILE_MS = 5_000;
+/** Times a write is stamped anew above a master's newer version before it is given up (503). */
+const RESTAMPS = 3;
 
 /** When an entry written at `version` with a TTL expires. */
 function expiry(version: Version, ttlSeconds: number | undefined): number | undefined {
@@ -58,6 +62,9 @@ export class DistNode {
   private readonly lookup: Lookup;
   private readonly refusals: Refusals;
   private readonly freshness: Freshness;
+  private readonly clockOffsets: ClockOffsets;
+  /** How far our clock is behind the cluster's median (0 when not behind). */
+  private clockBehindMs = 0;
   private readonly incoming: IncomingEntries;
   /** The current masters but this node: whose word keeps our copies servable. */
   private otherMasters: readonly string[] = [];
@@ -82,7 +89,10 @@ export class DistNode {
     this.transport = deps.transport;
     this.peers = deps.peers;
     this.metrics = deps.metrics ?? new Metrics();
-    this.hybridClock = new HybridClock(this.id, now, options.maxClockSkewMs ?? 60_000);
+    // Versions follow the cluster's clock where ours is behind it (see tick): a node with a
+    // slow clock still writes, and admits, versions of the cluster's time.
+    const versionNow = () => now() + this.clockBehindMs;
+    this.hybridClock = new HybridClock(this.id, versionNow, options.maxClockSkewMs ?? 60_000);
     this.refusals = new Refusals(this.hybridClock, now, this.metrics, this.log);
     this.store = new Store({
       cacheTtlSeconds: options.cacheTtlSeconds,
@@ -98,7 +108,16 @@ export class DistNode {
       this.hybridClock,
       this.log,
       (key, version) => this.refusals.version('entries', version, key),
+      (error) => {
+        const reason = error instanceof StorageError ? error.reason : 'failed';
+        this.metrics.storageErrors.inc({ reason });
+        this.log.warn({ err: error }, 'a write could not be stored');
+      },
     );
+    this.clockOffsets = new ClockOffsets({
+      maxOffsetMs: options.maxClockOffsetMs ?? 1000,
+      log: this.log,
+    });
     this.membership = new Membership({ now, deadAfterMs: 3 * options.announceMs });
     this.freshness = new Freshness({
       now,
@@ -165,6 +184,7 @@ export class DistNode {
       store: this.store,
       lookup: this.lookup,
       refusals: this.refusals,
+      hybridClock: this.hybridClock,
       freshness: this.freshness,
       log: this.log,
       state: () => this.nodeState,
@@ -174,6 +194,11 @@ export class DistNode {
       maxMembers: options.maxMembers ?? 1024,
     });
     this.transport.onMessage((message, from) => packets.receive(message, from));
+    this.metrics.countStorage(() => this.data.storage);
+    this.metrics.countClockOffset(() => {
+      const offset = this.clockOffset();
+      return offset === undefined ? undefined : offset / 1000;
+    });
     this.metrics.countEntries(() => ({
       primary: { entries: this.store.primaryCount, bytes: this.store.bytes.primary },
       cached: { entries: this.store.cachedCount, bytes: this.store.bytes.cached },
@@ -196,6 +221,7 @@ export class DistNode {
       (await Promise.race([this.mastership.resent(), this.sleep(RECONCILE_MS).then(() => false)]));
     if (this.closed) return;
     if (current) this.freshness.trustAll();
+    this.followClusterClock();
     this.phase = 'ready';
     this.membership.heard(this.announcement());
     if (this.mastership.set.epoch === 0) this.mastership.maybeElect();
@@ -208,6 +234,11 @@ export class DistNode {
   /** Joining, ready, syncing (a new master merging the survivor's entries), or leaving. */
   get nodeState(): NodeState {
     return this.phase === 'ready' && this.mastership.syncing ? 'syncing' : this.phase;
+  }
+
+  /** Whether writes can be stored here: ok, full, failed, or memory (no data dir). */
+  get storage(): StorageState | 'memory' {
+    return this.data.storage;
   }
 
   get masterSet(): MasterSet {
@@ -255,26 +286,41 @@ export class DistNode {
     return this.commit(key, makeTombstone(this.hybridClock.next()));
   }
 
-  private async commit(key: string, entry: Entry, local = false): Promise<WriteResult> {
-    await this.data.keep(key, entry);
-    this.freshness.verified(key);
-    if (this.isMaster) this.invalidateCopies(key, entry);
-    if (local || this.options.writeAcks === 'local') {
-      return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
+  /**
+   * Stores a write here, then on the masters. A master that already holds a newer version
+   * (our clock is behind, or a write elsewhere came first) makes us stamp ours above it and
+   * write it again: the write answered last is the one that stays, whatever the clocks say.
+   */
+  private async commit(key: string, written: Entry, local = false): Promise<WriteResult> {
+    let entry = written;
+    for (let attempt = 1; ; attempt++) {
+      await this.data.keep(key, entry);
+      this.freshness.verified(key);
+      if (this.isMaster) this.invalidateCopies(key, entry);
+      if (local || this.options.writeAcks === 'local') {
+        return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
+      }
+      try {
+        return await writeToMasters(this.replicationContext, key, entry);
+      } catch (error) {
+        if (!(error instanceof WriteBehindError) || attempt === RESTAMPS) throw error;
+        this.metrics.restamps.inc();
+        this.hybridClock.observe(error.held);
+        entry = restamp(entry, this.hybridClock.next());
+      }
     }
-    return writeToMasters(
-      {
-        selfId: this.id,
-        writeAcks: this.options.writeAcks,
-        send: (http, key, entry) => this.replicas.add(http, key, entry),
-        probe: (http) => this.peers.probe(http),
-        metrics: this.metrics,
-        log: this.log,
-        mastership: this.mastership,
-      },
-      key,
-      entry,
-    );
+  }
+
+  private get replicationContext(): ReplicationContext {
+    return {
+      selfId: this.id,
+      writeAcks: this.options.writeAcks,
+      send: (http, key, entry) => this.replicas.add(http, key, entry),
+      probe: (http) => this.peers.probe(http),
+      metrics: this.metrics,
+      log: this.log,
+      mastership: this.mastership,
+    };
   }
 
   /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
@@ -324,6 +370,8 @@ export class DistNode {
       masters: this.mastership.set,
       membership: this.membership,
       store: this.store,
+      storage: this.data.storage,
+      clock: this.clockReport(),
       now: this.clock.now(),
     });
   }
@@ -381,9 +429,32 @@ export class DistNode {
     }
     this.lastTick = now;
     this.membership.prune();
+    this.followClusterClock();
     this.data.sweep();
     this.mastership.tick();
     this.announce();
+  }
+
+  /** Reports our clock if it is off the cluster's, and keeps versions up with it. */
+  private followClusterClock(): void {
+    const offset = this.clockOffset();
+    this.clockOffsets.check(offset);
+    this.clockBehindMs = Math.max(0, -(offset ?? 0));
+  }
+
+  private clockReport() {
+    const offsetMs = this.clockOffset();
+    const maxOffsetMs = this.options.maxClockOffsetMs ?? 1000;
+    return { offsetMs, maxOffsetMs, off: this.clockOffsets.isOff(offsetMs) };
+  }
+
+  /** This node's clock minus the cluster's median, in ms (see ClockOffsets). */
+  private clockOffset(): number | undefined {
+    const others = this.membership
+      .aliveMembers()
+      .filter((m) => m.id !== this.id && m.clockOffsetMs !== undefined)
+      .map((m) => m.clockOffsetMs as number);
+    return ClockOffsets.ours(others);
   }
 
   private announcement(): Announce {
@@ -398,6 +469,7 @@ export class DistNode {
       inv: this.invalidations.lastSeq,
       state: this.nodeState,
       boot: this.boot,
+      clock: this.clock.now(),
     };
   }
 

@@ -8,6 +8,7 @@ import type { Membership } from './membership.js';
 import type { Refusals } from './refusals.js';
 import type { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
+import type { HybridClock } from './version.js';
 import type { Announce, Message, NodeState } from './wire.js';
 
 /** What the packet handler needs of its node. */
@@ -22,6 +23,8 @@ export interface PacketHandlerOptions {
   store: Store;
   lookup: Lookup;
   refusals: Refusals;
+  /** Moved forward by other nodes' clocks, as by their versions. */
+  hybridClock: HybridClock;
   freshness: Freshness;
   log: Logger;
   /** The state this node announces (joining, ready, syncing, leaving). */
@@ -182,6 +185,14 @@ export class PacketHandler {
       `announce from ${announce.node}`,
     );
     membership.heard(announce);
+    // Clocks move forward together (a hybrid clock never runs behind what it has heard), but
+    // not to a clock past the skew bound: that one is refused, and counted.
+    if (announce.clock !== undefined) {
+      const clock = { wall: announce.clock, counter: 0, node: announce.node };
+      if (this.options.refusals.admits('announce', clock, `clock of ${announce.node}`)) {
+        this.options.hybridClock.observe(clock);
+      }
+    }
     if (mastership.set.ids.includes(announce.node)) {
       this.options.freshness.heard(announce.node, announce.boot, announce.inv, 'announce');
       mastership.heardFrom(announce.node);

@@ -31,6 +31,13 @@ export interface ReplicaAck {
    * sent, with that version, so the sender stops serving its older one at once.
    */
   newer?: [key: string, version: string][];
+  /**
+   * To replicated writes (`replicate`): the keys sent with a version older than the one this
+   * master already held, with that version. They were not applied; the writer stamps its
+   * write above it and sends it again (replication.ts), so the write acknowledged last wins
+   * whatever the writers' clocks say.
+   */
+  behind?: [key: string, version: string][];
 }
 
 /** A conditional write as forwarded to the deciding master. */

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { Entry } from './entry.js';
-import { DiststoreError } from './errors.js';
+import { DiststoreError, PeerError } from './errors.js';
 import type { Mastership } from './mastership.js';
 import type { Metrics } from './metrics.js';
 import type { ReplicaAck, WriteAcks, WriteResult } from './protocol.js';
+import { isNewer, parseVersion, type Version } from './version.js';
 
 /** A write the masters did not all acknowledge as `--write-acks` requires. */
 export class ReplicationError extends DiststoreError {
@@ -11,6 +12,39 @@ export class ReplicationError extends DiststoreError {
 
   constructor(readonly result: WriteResult) {
     super(`write of ${JSON.stringify(result.key)} was not acknowledged by the masters`);
+  }
+}
+
+/**
+ * A master already held a newer version of the key than the write's (the writer's clock is
+ * behind, or another write came first): the master did not apply it. The node stamps the
+ * write above `held` and writes it again (DistNode.commit).
+ */
+export class WriteBehindError extends DiststoreError {
+  readonly code = 'write_behind';
+
+  constructor(
+    readonly key: string,
+    readonly held: Version,
+  ) {
+    super(
+      `newer writes of ${JSON.stringify(key)} kept reaching the masters before this one; retry`,
+    );
+  }
+}
+
+/** A master could not store the write: its disk is full (it answered 507). */
+export class MasterStorageError extends DiststoreError {
+  readonly code = 'insufficient_storage';
+
+  constructor(
+    readonly result: WriteResult,
+    /** The masters that could not store it. */
+    readonly full: string[],
+  ) {
+    super(
+      `write of ${JSON.stringify(result.key)} was not stored: master ${full.join(', ')} has no room on its disk`,
+    );
   }
 }
 
@@ -44,6 +78,8 @@ export async function writeToMasters(
   const started = performance.now();
   const acked = new Set<string>();
   const lost: string[] = [];
+  const full = new Set<string>();
+  let behind: Version | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     if (ctx.mastership.set.ids.includes(ctx.selfId)) acked.add(ctx.selfId);
     const failed: string[] = [];
@@ -54,17 +90,22 @@ export async function writeToMasters(
           const http = ctx.mastership.httpOf(id);
           if (!http) throw new Error(`master ${id} is not a known member`);
           const ack = await ctx.send(http, key, entry);
-          acked.add(id);
           const set = { epoch: ack.epoch, ids: ack.masters, quorum: ack.quorum === true };
           ctx.mastership.consider(set, `ack from ${id}`);
+          const held = heldNewer(ack, key);
+          if (held) behind = behind && isNewer(behind, held) ? behind : held;
+          else acked.add(id);
         } catch (error) {
           ctx.metrics.replicationFailures.inc();
           ctx.log.warn({ master: id, err: error }, 'replication to master failed');
-          failed.push(id);
+          // A full disk is an answer: the master is alive, and the write must not count as stored.
+          if (error instanceof PeerError && error.status === 507) full.add(id);
+          else failed.push(id);
         }
       }),
     );
-    if (enoughAcks(ctx, acked)) break;
+    if (behind) throw new WriteBehindError(key, behind);
+    if (enoughAcks(ctx, acked) || full.size > 0) break;
     for (const id of failed) {
       const http = ctx.mastership.httpOf(id);
       if (http && (await ctx.probe(http))) continue;
@@ -77,8 +118,15 @@ export async function writeToMasters(
   ctx.metrics.replicationSeconds.observe((performance.now() - started) / 1000);
   const masters = ctx.mastership.set.ids.filter((id) => acked.has(id));
   const result = { key, version: entry.version, masters, lost };
+  if (full.size > 0 && !enoughAcks(ctx, acked)) throw new MasterStorageError(result, [...full]);
   if (!enoughAcks(ctx, acked)) throw new ReplicationError(result);
   return result;
+}
+
+/** The version a master said it already held, newer than the one sent (ReplicaAck.behind). */
+function heldNewer(ack: ReplicaAck, key: string): Version | undefined {
+  const said = ack.behind?.find(([k]) => k === key)?.[1];
+  return said === undefined ? undefined : parseVersion(said);
 }
 
 function enoughAcks(ctx: ReplicationContext, acked: Set<string>): boolean {

@@ -100,6 +100,26 @@ export class Store {
     return kept;
   }
 
+  /**
+   * A way back to the primary entry held for `key` now, for a change whose disk write then
+   * failed (LocalData.keep): memory must not hold what the disk refused.
+   */
+  undoPoint(key: string): () => void {
+    const before = this.primary.get(key);
+    return () => {
+      const now = this.primary.get(key);
+      if (now === undefined) return;
+      this.primaryBytesHeld -= valueLengthOf(now);
+      if (before === undefined) {
+        this.primary.delete(key);
+        this.unindex(key);
+      } else {
+        this.primary.set(key, before);
+        this.primaryBytesHeld += valueLengthOf(before);
+      }
+    };
+  }
+
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
   putCached(key: string, entry: Entry): boolean {
     const held = this.cache.peekPacked(key);

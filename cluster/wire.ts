@@ -23,6 +23,8 @@ export interface Announce {
   inv: number;
   state: NodeState;
   boot: string;
+  /** The sender's wall clock (ms) when it sent this; absent from a node that predates it. */
+  clock?: number;
   /** Unicast fallback: UDP endpoints (host:port) the sender sends to, so peers learn peers. */
   peers?: string[];
 }
@@ -173,6 +175,7 @@ export class Wire {
               `lastinv=${message.inv}`,
               `state=${message.state}`,
               `boot=${message.boot}`,
+              ...(message.clock === undefined ? [] : [`clock=${message.clock}`]),
               // One string per master: a TXT string holds at most 255 bytes.
               ...message.masters.map((id) => `master=${id}`),
               ...(message.peers ?? []).map((peer) => `peer=${peer}`),
@@ -249,6 +252,7 @@ export class Wire {
       state,
       boot: required(fields, 'boot'),
     };
+    if (fields.has('clock')) announce.clock = count(fields, 'clock');
     const peers = repeated(answer, 'peer');
     if (peers.length > 0) announce.peers = peers;
     return announce;

@@ -73,8 +73,9 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
   // Liveness: the process answers. Readiness: joined and synced, not stopping.
   app.get('/health', (c) => c.json({ ok: true, state: node.nodeState }));
   app.get('/ready', (c) => {
+    // Ready is about serving reads; a full disk (storage: full) refuses writes, not reads.
     const ready = node.nodeState === 'ready';
-    return c.json({ ready, state: node.nodeState }, ready ? 200 : 503);
+    return c.json({ ready, state: node.nodeState, storage: node.storage }, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
     const registry = node.metrics.registry;

@@ -41,6 +41,7 @@ export interface Config {
   multicast: boolean;
   /** Seconds a version from another node may be ahead of this node's clock. */
   maxClockSkewSeconds: number;
+  maxClockOffsetSeconds: number;
   /** Most cluster members a node keeps track of. */
   maxMembers: number;
   /** Cluster secret: signs multicast packets and /internal/ requests. */
@@ -180,6 +181,13 @@ function options(): Option[] {
       "how far ahead of this node's clock a version from another node may be",
     )
       .default(60)
+      .argParser(integer(1, 86_400)),
+    opt(
+      '--max-clock-offset <seconds>',
+      'MAX_CLOCK_OFFSET',
+      "how far this node's clock may be from the cluster's median before it reports itself off",
+    )
+      .default(1)
       .argParser(integer(1, 86_400)),
     // Far more nodes than one LAN segment holds; a flood of forged members stops here.
     opt('--max-members <n>', 'MAX_MEMBERS', 'most cluster members a node keeps track of')
@@ -406,12 +414,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     );
   }
   // Flags name their unit in the help (`--cache-ttl <seconds>`); the config names it in the key.
-  const { cacheTtl, tombstoneTtl, maxClockSkew, ...rest } = o;
+  const { cacheTtl, tombstoneTtl, maxClockSkew, maxClockOffset, ...rest } = o;
   return {
     ...rest,
     cacheTtlSeconds: cacheTtl,
     tombstoneTtlSeconds: tombstoneTtl,
     maxClockSkewSeconds: maxClockSkew,
+    maxClockOffsetSeconds: maxClockOffset,
     warnings,
     secret,
     clientToken,

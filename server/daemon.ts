@@ -116,6 +116,7 @@ export async function startDaemon(
       joinWindowMs: Math.min(500, config.announceMs),
       allowAddressMismatch: config.allowAddressMismatch,
       maxClockSkewMs: config.maxClockSkewSeconds * 1000,
+      maxClockOffsetMs: config.maxClockOffsetSeconds * 1000,
       maxMembers: config.maxMembers,
     },
     {

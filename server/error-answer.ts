@@ -1,7 +1,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConflictError } from '../cluster/conditional.js';
 import { DiststoreError, LookupIncompleteError } from '../cluster/errors.js';
-import { ReplicationError } from '../cluster/replication.js';
+import { MasterStorageError, ReplicationError } from '../cluster/replication.js';
 import { formatVersion, VersionAheadError } from '../cluster/version.js';
 import { HttpError } from './errors.js';
 import { writeResultJson } from './responses.js';
@@ -25,6 +25,10 @@ const STATUS: Record<string, ContentfulStatusCode> = {
   not_ready: 503,
   lookup_incomplete: 503,
   replication_failed: 503,
+  // A newer write of the key kept reaching the masters first (RESTAMPS times): ask again.
+  write_behind: 503,
+  // This node's disk, or a master's, has no room: nothing was stored as acknowledged.
+  insufficient_storage: 507,
   // The node this request needed (a conditional write's decider) did not answer in time.
   peer_failed: 503,
 };
@@ -36,6 +40,9 @@ function details(error: DiststoreError): Record<string, unknown> {
     return { current: error.current ? formatVersion(error.current) : null };
   }
   if (error instanceof ReplicationError) return writeResultJson(error.result);
+  if (error instanceof MasterStorageError) {
+    return { ...writeResultJson(error.result), full: error.full };
+  }
   if (error instanceof VersionAheadError) return { version: formatVersion(error.version) };
   return {};
 }

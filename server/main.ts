@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { pino } from 'pino';
+import { isLmdbCommitFailure } from '../cluster/durable-store.js';
 import { Metrics } from '../cluster/metrics.js';
 import { ConfigError, parseConfig } from './config.js';
 import { startDaemon } from './daemon.js';
@@ -20,6 +21,16 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = pino({ level: config.logLevel, base: { node: config.id } });
+  // lmdb-js rejects a promise of its own, which nobody can hold, when a commit fails: the
+  // write itself is answered (507) and the store refuses writes from then on (durable-store.ts).
+  // Any other unhandled rejection still ends the process, as Node's default does.
+  process.on('unhandledRejection', (reason) => {
+    if (isLmdbCommitFailure(reason)) {
+      log.error({ err: reason }, 'lmdb failed a commit');
+      return;
+    }
+    throw reason;
+  });
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
   let daemon: Awaited<ReturnType<typeof startDaemon>>;

@@ -1,7 +1,16 @@
 import type { Logger } from 'pino';
 import { ConflictError } from '../../cluster/conditional.js';
-import { DiststoreError, LookupIncompleteError, NotReadyError } from '../../cluster/errors.js';
-import { ReplicationError } from '../../cluster/replication.js';
+import {
+  DiststoreError,
+  LookupIncompleteError,
+  NotReadyError,
+  StorageError,
+} from '../../cluster/errors.js';
+import {
+  MasterStorageError,
+  ReplicationError,
+  WriteBehindError,
+} from '../../cluster/replication.js';
 import { formatVersion } from '../../cluster/version.js';
 
 /**
@@ -47,6 +56,12 @@ export function toRespError(error: unknown, log: Logger): RespError {
     );
   }
   if (error instanceof ConflictError) return err(error.message, 'conflict');
+  // Redis's own word for "no room": OOM (command not allowed when used memory > 'maxmemory').
+  if (error instanceof StorageError || error instanceof MasterStorageError) {
+    return new RespError('OOM', error.message, 'insufficient_storage');
+  }
+  if (error instanceof WriteBehindError)
+    return new RespError('TRYAGAIN', error.message, error.code);
   if (error instanceof LookupIncompleteError) {
     // TRYAGAIN is Redis Cluster's "retry this command shortly"; clients retry on it too.
     return new RespError('TRYAGAIN', error.message, 'lookup_incomplete');

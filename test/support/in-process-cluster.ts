@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import type { Clock } from '../../cluster/clock.js';
 import type { DurableStore } from '../../cluster/durable-store.js';
 import type { Entry } from '../../cluster/entry.js';
 import { ManualClock } from '../../cluster/manual-clock.js';
@@ -53,9 +54,15 @@ export class InProcessCluster {
     return this.startWith({}, ...ids);
   }
 
-  /** Starts nodes with a durable store each (`durable(id)`), as after a restart. */
+  /**
+   * Starts nodes with a durable store each (`durable(id)`), as after a restart, and with a
+   * wall clock `skewMs` off the cluster's (`skewMs(id)`, ms; timers keep the shared time).
+   */
   async startWith(
-    { durable }: { durable?: (id: string) => DurableStore },
+    {
+      durable,
+      skewMs,
+    }: { durable?: (id: string) => DurableStore; skewMs?: (id: string) => number },
     ...ids: string[]
   ): Promise<DistNode[]> {
     const nodes = ids.map((id) => {
@@ -65,7 +72,7 @@ export class InProcessCluster {
         peers: this.network.peers(options.http),
         durable: durable?.(id),
         logger: silent,
-        clock: this.clock,
+        clock: skewed(this.clock, skewMs?.(id) ?? 0),
       });
       this.network.register(node);
       this.nodes.set(id, node);
@@ -174,7 +181,21 @@ export class MemoryDurableStore implements DurableStore {
     return this.stored.size;
   }
 
+  readonly storage = 'ok';
+
   async close(): Promise<void> {}
+}
+
+/** The cluster's clock, its wall time moved by `skewMs` (a node whose clock is off). */
+function skewed(clock: ManualClock, skewMs: number): Clock {
+  if (skewMs === 0) return clock;
+  return {
+    now: () => clock.now() + skewMs,
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (timer) => clock.clearTimeout(timer),
+    setInterval: (fn, ms) => clock.setInterval(fn, ms),
+    clearInterval: (timer) => clock.clearInterval(timer),
+  };
 }
 
 /** A node's id from its in-process HTTP address (`<id>.invalid:1`). */
