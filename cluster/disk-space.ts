@@ -42,10 +42,10 @@ export class DiskSpace {
     return true;
   }
 
-  /** Whether there is room for a small write now (statfs asked again). */
-  hasRoom(): boolean {
+  /** Whether there is room for a record of `bytes` now (statfs asked again). */
+  hasRoom(bytes: number): boolean {
     this.check();
-    return this.free - PAGES_PER_WRITE >= RESERVE_BYTES;
+    return this.free - bytes - PAGES_PER_WRITE >= RESERVE_BYTES;
   }
 
   /** Bytes free on the file system at the last check. */

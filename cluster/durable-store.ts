@@ -76,8 +76,8 @@ export async function openDurableStore(dir: string): Promise<DurableStore> {
 class LmdbDurableStore implements DurableStore {
   private closing: Promise<void> | undefined;
   private readonly space: DiskSpace;
-  /** The last write was refused for want of room. */
-  private full = false;
+  /** The size of the last record refused for want of room; 0 when the last write had room. */
+  private refusedBytes = 0;
   /** Why lmdb failed a commit; after that it is not written to again (see DiskSpace). */
   private failure: string | undefined;
 
@@ -123,8 +123,9 @@ class LmdbDurableStore implements DurableStore {
 
   get storage(): StorageState {
     if (this.failure) return 'failed';
-    if (this.full && this.space.hasRoom()) this.full = false;
-    return this.full ? 'full' : 'ok';
+    // Full until a write like the one refused would fit again.
+    if (this.refusedBytes > 0 && this.space.hasRoom(this.refusedBytes)) this.refusedBytes = 0;
+    return this.refusedBytes > 0 ? 'full' : 'ok';
   }
 
   /** Throws StorageError unless lmdb may be asked to write `bytes` more. */
@@ -135,8 +136,8 @@ class LmdbDurableStore implements DurableStore {
         `the data dir ${this.dir} could not be written (${this.failure}); this node refuses writes until it is restarted`,
       );
     }
-    this.full = !this.space.take(bytes);
-    if (this.full) {
+    this.refusedBytes = this.space.take(bytes) ? 0 : Math.max(bytes, 1);
+    if (this.refusedBytes > 0) {
       const free = (this.space.lastFree / 1024 / 1024).toFixed(1);
       throw new StorageError(
         'full',

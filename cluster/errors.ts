@@ -93,3 +93,18 @@ export class StorageError extends DiststoreError {
     super(message, options);
   }
 }
+
+/**
+ * This node's clock is further ahead of the cluster's than the others admit (--max-clock-skew):
+ * its writes would be refused by the masters, or win over later writes once admitted, so it
+ * takes none until its clock is fixed.
+ */
+export class ClockAheadError extends DiststoreError {
+  readonly code = 'clock_ahead';
+
+  constructor(detail: string) {
+    super(
+      `this node's clock is ahead of the cluster's (${detail}, more than --max-clock-skew): it takes no writes until its clock is fixed (NTP)`,
+    );
+  }
+}

@@ -7,7 +7,7 @@ import { checkCondition, decider } from './conditional.js';
 import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone, restamp } from './entry.js';
-import { NotReadyError, StorageError } from './errors.js';
+import { ClockAheadError, NotReadyError, StorageError } from './errors.js';
 import { Freshness } from './freshness.js';
 import { IncomingEntries } from './incoming-entries.js';
 import { InvalidationQueue } from './invalidation-queue.js';
@@ -257,6 +257,7 @@ export class DistNode {
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     this.assertServing();
+    this.assertClockAdmitted();
     if (options.condition) {
       const deciding = decider(this.mastership.set.ids, (id) =>
         id === this.id ? this.nodeState === 'ready' : this.membership.get(id)?.state === 'ready',
@@ -283,6 +284,7 @@ export class DistNode {
   /** Deletes a key: a tombstone here and on the masters, which beats every older version. */
   async remove(key: string): Promise<WriteResult> {
     this.assertServing();
+    this.assertClockAdmitted();
     return this.commit(key, makeTombstone(this.hybridClock.next()));
   }
 
@@ -410,6 +412,13 @@ export class DistNode {
 
   private assertServing(): void {
     if (this.phase !== 'ready') throw new NotReadyError(this.phase);
+  }
+
+  /** Refuses writes while our clock is further ahead of the cluster's than it admits. */
+  private assertClockAdmitted(): void {
+    const offset = this.clockOffset() ?? 0;
+    const admitted = this.options.maxClockSkewMs ?? 60_000;
+    if (offset > admitted) throw new ClockAheadError(`${(offset / 1000).toFixed(1)} s ahead`);
   }
 
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */

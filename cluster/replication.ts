@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Entry } from './entry.js';
-import { DiststoreError, PeerError } from './errors.js';
+import { ClockAheadError, DiststoreError, PeerError } from './errors.js';
 import type { Mastership } from './mastership.js';
 import type { Metrics } from './metrics.js';
 import type { ReplicaAck, WriteAcks, WriteResult } from './protocol.js';
-import { isNewer, parseVersion, type Version } from './version.js';
+import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
 
 /** A write the masters did not all acknowledge as `--write-acks` requires. */
 export class ReplicationError extends DiststoreError {
@@ -79,6 +79,8 @@ export async function writeToMasters(
   const acked = new Set<string>();
   const lost: string[] = [];
   const full = new Set<string>();
+  /** Masters that refused the version as too far ahead of their clock (422 version_ahead). */
+  const ahead = new Set<string>();
   let behind: Version | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     if (ctx.mastership.set.ids.includes(ctx.selfId)) acked.add(ctx.selfId);
@@ -100,12 +102,13 @@ export async function writeToMasters(
           ctx.log.warn({ master: id, err: error }, 'replication to master failed');
           // A full disk is an answer: the master is alive, and the write must not count as stored.
           if (error instanceof PeerError && error.status === 507) full.add(id);
+          else if (error instanceof PeerError && error.status === 422) ahead.add(id);
           else failed.push(id);
         }
       }),
     );
     if (behind) throw new WriteBehindError(key, behind);
-    if (enoughAcks(ctx, acked) || full.size > 0) break;
+    if (enoughAcks(ctx, acked) || full.size > 0 || ahead.size > 0) break;
     for (const id of failed) {
       const http = ctx.mastership.httpOf(id);
       if (http && (await ctx.probe(http))) continue;
@@ -119,6 +122,11 @@ export async function writeToMasters(
   const masters = ctx.mastership.set.ids.filter((id) => acked.has(id));
   const result = { key, version: entry.version, masters, lost };
   if (full.size > 0 && !enoughAcks(ctx, acked)) throw new MasterStorageError(result, [...full]);
+  if (ahead.size > 0 && !enoughAcks(ctx, acked)) {
+    throw new ClockAheadError(
+      `master ${[...ahead].join(', ')} refused version ${formatVersion(entry.version)}`,
+    );
+  }
   if (!enoughAcks(ctx, acked)) throw new ReplicationError(result);
   return result;
 }

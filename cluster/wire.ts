@@ -252,7 +252,7 @@ export class Wire {
       state,
       boot: required(fields, 'boot'),
     };
-    if (fields.has('clock')) announce.clock = count(fields, 'clock');
+    if (fields.has('clock')) announce.clock = count(fields, 'clock', 15);
     const peers = repeated(answer, 'peer');
     if (peers.length > 0) announce.peers = peers;
     return announce;
@@ -307,9 +307,12 @@ function required(fields: Map<string, string>, name: string): string {
   return value;
 }
 
-function count(fields: Map<string, string>, name: string): number {
+/** A whole number field of at most `digits` digits (a wall clock in ms has 13). */
+function count(fields: Map<string, string>, name: string, digits = 12): number {
   const value = required(fields, name);
-  if (!/^\d{1,12}$/.test(value)) throw new WireError('malformed', `bad ${name}=${value}`);
+  if (value.length > digits || !/^\d+$/.test(value)) {
+    throw new WireError('malformed', `bad ${name}=${value}`);
+  }
   return Number(value);
 }
 

@@ -71,4 +71,6 @@ export interface History {
   rounds: Round[];
   /** Each node's master set (`epoch:id,id`) after the last round, or why it did not answer. */
   finalMasters: string[];
+  /** Wall-clock ms at time 0 of the history, to find its times in the nodes' logs. */
+  startedAt?: number;
 }

@@ -80,10 +80,13 @@ async function runAll(first: number, steps: number, runs: number, agreeMs: numbe
       seed,
       steps,
       log: (line) => console.log(`  ${line}`),
+      logsTo: `test-output/churn-${seed}-${steps}`,
     });
     const file = `test-output/churn-${seed}-${steps}.json`;
     writeFileSync(file, JSON.stringify({ report, history }, null, 1));
-    console.log(`${reportText(report, 5, history.finalMasters)}\n  (all of it in ${file})\n`);
+    console.log(
+      `${reportText(report, 5, history.finalMasters)}\n  (all of it in ${file}, the nodes' logs in test-output/churn-${seed}-${steps}-n<i>.log)\n`,
+    );
     reports.push(report);
     if (report.lostKeys > 0 || report.agreementMs === undefined || report.agreementMs > agreeMs) {
       failed = true;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreementProblems, check, type Report } from './checker.js';
@@ -27,6 +27,8 @@ export interface ChurnOptions {
   agreementTimeoutMs?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Each node's log (JSON lines) is written to `<logsTo>-n<i>.log` before the fleet goes. */
+  logsTo?: string;
 }
 
 export interface ChurnResult {
@@ -59,6 +61,7 @@ async function runSchedule({
   gapMs,
   agreementTimeoutMs = 30_000,
   log = () => {},
+  logsTo,
 }: ChurnOptions): Promise<ChurnResult> {
   const schedule = makeSchedule({ seed, steps, holdMs, gapMs });
   const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
@@ -67,6 +70,7 @@ async function runSchedule({
   try {
     fleet = await ChurnFleet.up({ count: nodes, dataRoot, secret: randomSecret(), announceMs });
     const t0 = performance.now();
+    const startedAt = Date.now();
     const now = () => Math.round((performance.now() - t0) * 10) / 10;
     const budget = schedule.reduce((sum, s) => sum + s.holdMs + s.gapMs + 40_000, 0);
     const workload = startWorkload({
@@ -115,9 +119,15 @@ async function runSchedule({
       quiet,
       rounds,
       finalMasters: await fleet.masterSets(),
+      startedAt,
     };
     return { history, report: check(history) };
   } finally {
+    if (fleet && logsTo) {
+      fleet.fleet.nodes.forEach((_, i) => {
+        writeFileSync(`${logsTo}-n${i}.log`, fleet?.fleet.log(i) ?? '');
+      });
+    }
     await fleet?.down();
     rmSync(dataRoot, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConflictError } from '../../cluster/conditional.js';
 import {
+  ClockAheadError,
   DiststoreError,
   LookupIncompleteError,
   NotReadyError,
@@ -60,6 +61,7 @@ export function toRespError(error: unknown, log: Logger): RespError {
   if (error instanceof StorageError || error instanceof MasterStorageError) {
     return new RespError('OOM', error.message, 'insufficient_storage');
   }
+  if (error instanceof ClockAheadError) return err(error.message, error.code);
   if (error instanceof WriteBehindError)
     return new RespError('TRYAGAIN', error.message, error.code);
   if (error instanceof LookupIncompleteError) {

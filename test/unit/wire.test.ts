@@ -129,6 +129,7 @@ describe('Wire round trips', () => {
         inv: 0,
         state: 'ready',
         boot: 'b-1700000000000',
+        clock: 1_796_069_910_250,
       },
     ],
     [
