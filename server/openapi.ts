@@ -34,7 +34,8 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'value over --max-value-bytes',
   414: 'key over --max-key-bytes',
   415: 'not a form (urlencoded or multipart)',
-  503: 'node not ready, or the masters did not acknowledge',
+  503: "node not ready, the masters did not acknowledge, a read not settled (retry), or this node's clock too far ahead to write",
+  507: 'no room on the data dir of this node or of a master (`full` names it)',
 };
 const rawValue = {
   description: 'The raw value with its content type; its version in x-diststore-version.',
@@ -94,14 +95,14 @@ export const openApiDocument = {
       post: {
         summary: 'Store a value here and on both masters',
         requestBody: writeForm(true),
-        responses: { 200: writeAnswer, ...errors(400, 409, 413, 414, 415, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 409, 413, 414, 415, 503, 507) },
       },
     },
     '/post-local': {
       post: {
         summary: 'Store a value on this node only',
         requestBody: writeForm(false),
-        responses: { 200: writeAnswer, ...errors(400, 413, 414, 415, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 413, 414, 415, 503, 507) },
       },
     },
     '/get/{key}': {
@@ -141,14 +142,14 @@ export const openApiDocument = {
       delete: {
         summary: 'Delete a key (key as ?key=)',
         parameters: [keyQuery],
-        responses: { 200: writeAnswer, ...errors(400, 414, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 414, 503, 507) },
       },
     },
     '/keys/{key}': {
       delete: {
         summary: 'Delete a key everywhere',
         parameters: [key],
-        responses: { 200: writeAnswer, ...errors(400, 414, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 414, 503, 507) },
       },
     },
     '/delete': {
@@ -166,7 +167,7 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { 200: writeAnswer, ...errors(400, 414, 415, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 414, 415, 503, 507) },
       },
     },
     '/status': {
@@ -193,7 +194,7 @@ export const openApiDocument = {
         summary: 'Original diststore: store the raw body as the value',
         parameters: [key],
         requestBody: { content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { 200: writeAnswer, ...errors(400, 413, 414, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 413, 414, 503, 507) },
       },
     },
     '/local/{key}': {
@@ -201,7 +202,7 @@ export const openApiDocument = {
         summary: 'Original diststore: store the raw body on this node only',
         parameters: [key],
         requestBody: { content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { 200: writeAnswer, ...errors(400, 413, 414, 503) },
+        responses: { 200: writeAnswer, ...errors(400, 413, 414, 503, 507) },
       },
     },
     '/getlocal/{key}': {

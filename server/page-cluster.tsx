@@ -2,6 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { DistNode } from '../cluster/node.js';
 import {
   badgeClass,
+  formatClockOffset,
   formatMasters,
   formatMemberCount,
   formatSeen,
@@ -49,6 +50,14 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
         <Tile label="Cached copies" id="store-cached">
           {formatTier(status.store.cached, status.store.cachedBytes)}
         </Tile>
+        <Tile label="Storage">
+          <Badge id="storage" word={status.storage} />
+        </Tile>
+        <Tile label="Clock vs. cluster">
+          <Badge id="clock-offset" word={status.clock.off ? 'off' : 'in-step'}>
+            {formatClockOffset(status.clock.offsetSeconds)}
+          </Badge>
+        </Tile>
       </dl>
       <table data-testid="members">
         <caption id="members-caption">{formatMemberCount(members.length)}</caption>
@@ -60,6 +69,9 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
             </th>
             <th scope="col">State</th>
             <th scope="col">Master</th>
+            <th scope="col" class="num">
+              Clock
+            </th>
             <th scope="col" class="num">
               Last seen
             </th>
@@ -82,6 +94,7 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
                   </Badge>
                 </td>
                 <td>{m.master ? 'master' : '–'}</td>
+                <td class="num">{formatClockOffset(m.clockOffsetSeconds)}</td>
                 <td class="num">{formatSeen(m.lastSeenMs, self)}</td>
               </tr>
             );

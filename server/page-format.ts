@@ -21,6 +21,12 @@ export function formatMemberCount(count: number): string {
   return `${count} ${count === 1 ? 'member' : 'members'}`;
 }
 
+/** A clock's offset from the cluster's median: "+0.2 s", "−3600.0 s"; null: not compared yet. */
+export function formatClockOffset(seconds: number | null): string {
+  if (seconds === null) return 'not compared yet';
+  return `${seconds < 0 ? '−' : '+'}${Math.abs(seconds).toFixed(1)} s`;
+}
+
 /** When a member was last heard from; this node's own row says so instead. */
 export function formatSeen(ms: number, self: boolean): string {
   return self ? 'this node' : `${(ms / 1000).toFixed(1)} s ago`;

@@ -80,9 +80,9 @@ tbody tr.self { background: var(--self); }
   display: inline-block; padding: 0.05rem 0.55rem; border-radius: 999px; font-size: 0.85rem;
   font-weight: 600; background: var(--code-bg); color: var(--muted);
 }
-.badge-ready { background: #d7f2e1; color: #17683a; }
+.badge-ready, .badge-ok, .badge-in-step { background: #d7f2e1; color: #17683a; }
 .badge-syncing, .badge-joining { background: #fff0c7; color: #7a5600; }
-.badge-leaving, .badge-silent { background: #fbdada; color: #9b1c1c; }
+.badge-leaving, .badge-silent, .badge-full, .badge-failed, .badge-off { background: #fbdada; color: #9b1c1c; }
 .badge-master { background: #dde7ff; color: #1d48a8; }
 .sign-out { margin-left: auto; }
 .sign-out button { margin-top: 0; }

@@ -14,7 +14,7 @@ describe('health, readiness, metrics, OpenAPI and CORS', () => {
     assert.equal((await node.get('/health')).status, 200);
     const ready = await node.get('/ready');
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { ready: true, state: 'ready' });
+    assert.deepEqual(await ready.json(), { ready: true, state: 'ready', storage: 'memory' });
   });
 
   test('/metrics has the families an operator graphs', async () => {
