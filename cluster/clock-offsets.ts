@@ -34,6 +34,15 @@ export class ClockOffsets {
     return median === 0 ? 0 : -median;
   }
 
+  /**
+   * Whether more than half of the cluster (us included) is behind us by more than `boundMs`:
+   * then it is our clock that is wrong. With two nodes, or a split, nobody can tell: false.
+   */
+  static aheadOfMajority(others: readonly number[], boundMs: number): boolean {
+    const behindUs = others.filter((offset) => offset < -boundMs).length;
+    return behindUs * 2 > others.length + 1;
+  }
+
   /** Whether an offset is past the bound. */
   isOff(offsetMs: number | undefined): boolean {
     return offsetMs !== undefined && Math.abs(offsetMs) > this.options.maxOffsetMs;

@@ -416,9 +416,10 @@ export class DistNode {
 
   /** Refuses writes while our clock is further ahead of the cluster's than it admits. */
   private assertClockAdmitted(): void {
-    const offset = this.clockOffset() ?? 0;
-    const admitted = this.options.maxClockSkewMs ?? 60_000;
-    if (offset > admitted) throw new ClockAheadError(`${(offset / 1000).toFixed(1)} s ahead`);
+    if (ClockOffsets.aheadOfMajority(this.otherClocks(), this.options.maxClockSkewMs ?? 60_000)) {
+      const offset = (this.clockOffset() ?? 0) / 1000;
+      throw new ClockAheadError(`${offset.toFixed(1)} s ahead of its median`);
+    }
   }
 
   /** A master tells the cluster a key changed, so nodes drop older cached copies at once. */
@@ -459,11 +460,15 @@ export class DistNode {
 
   /** This node's clock minus the cluster's median, in ms (see ClockOffsets). */
   private clockOffset(): number | undefined {
-    const others = this.membership
+    return ClockOffsets.ours(this.otherClocks());
+  }
+
+  /** The live members' clocks as offsets from ours (their clock minus ours, ms). */
+  private otherClocks(): number[] {
+    return this.membership
       .aliveMembers()
       .filter((m) => m.id !== this.id && m.clockOffsetMs !== undefined)
       .map((m) => m.clockOffsetMs as number);
-    return ClockOffsets.ours(others);
   }
 
   private announcement(): Announce {
