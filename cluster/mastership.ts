@@ -57,6 +57,14 @@ export class Mastership {
   private syncRunning = false;
   /** Until when this master, elected with no complete master left, gathers re-sends. */
   private gatheringUntil = 0;
+  /**
+   * Members whose re-send this master awaits, and until when (see awaitResend); those whose
+   * wait ran out, not awaited again before they say they owe nothing; and when each member's
+   * last re-send arrived.
+   */
+  private readonly awaited = new Map<string, number>();
+  private readonly gaveUp = new Set<string>();
+  private readonly resentAt = new Map<string, number>();
   /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
   private resendTo = new Set<string>();
   /** The re-send under way, if any. */
@@ -74,7 +82,48 @@ export class Mastership {
 
   /** A new master still merging the surviving master's entries: it may lack keys. */
   get syncing(): boolean {
-    return this.syncSource !== undefined || this.options.now() < this.gatheringUntil;
+    const now = this.options.now();
+    for (const [id, until] of this.awaited) {
+      if (until > now) continue;
+      this.awaited.delete(id);
+      this.gaveUp.add(id);
+    }
+    return this.syncSource !== undefined || now < this.gatheringUntil || this.awaited.size > 0;
+  }
+
+  /** Whether this node has primary entries to re-send to masters that lack them. */
+  get owesResend(): boolean {
+    return this.resendTo.size > 0;
+  }
+
+  /**
+   * A member says it owes the masters a re-send (`owes` in its announcement), or still
+   * announces a minority's master set: it is back from the other side of a partition, or
+   * restarted, and may hold writes acknowledged where we did not see them. Until its re-send
+   * arrives (at most `gatherMs`), this master says it is syncing, so that a read of such a key
+   * answers 503, not 404, and our answers alone do not end a lookup.
+   */
+  awaitResend(id: string): void {
+    const { now, phase, log } = this.options;
+    if (!this.isMaster || !this.masters.quorum || phase() !== 'ready') return;
+    if (this.awaited.has(id) || this.gaveUp.has(id)) return;
+    // Its announcement may come after its re-send, which was on its way first.
+    if (now() - (this.resentAt.get(id) ?? Number.NEGATIVE_INFINITY) < this.options.gatherMs) return;
+    this.awaited.set(id, now() + this.options.gatherMs);
+    log.info({ member: id }, 'awaiting the re-send of a member back from elsewhere');
+    this.options.announce();
+  }
+
+  /** A member says it owes nothing (any more): a later debt of its is awaited again. */
+  owesNothing(id: string): void {
+    this.gaveUp.delete(id);
+  }
+
+  /** A member's re-send of its primary entries arrived (see awaitResend). */
+  resentFrom(id: string): void {
+    if (!this.options.membership.get(id)) return; // only members: the map stays bounded
+    this.resentAt.set(id, this.options.now());
+    if (this.awaited.delete(id) && !this.syncing) this.options.announce();
   }
 
   /** A master's HTTP address, if it is known. */
@@ -244,7 +293,11 @@ export class Mastership {
       const member = membership.get(id);
       if (!member || !membership.isAlive(id)) continue;
       try {
-        const ack = await peers.sendEntries(member.http, data.store.primaryEntries());
+        const ack = await peers.sendEntries(
+          member.http,
+          data.store.primaryEntries(),
+          this.options.selfId,
+        );
         this.resendTo.delete(id);
         for (const [key, version] of ack.newer ?? []) {
           const parsed = parseVersion(version);

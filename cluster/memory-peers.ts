@@ -36,8 +36,8 @@ export class MemoryNetwork {
     return {
       replicate: async (peer, entries) =>
         (await to(peer, 'replicate')).applyReplicas(each(entries)),
-      sendEntries: async (peer, entries) =>
-        (await to(peer, 'send entries')).applyEntries(each(entries)),
+      sendEntries: async (peer, entries, from) =>
+        (await to(peer, 'send entries')).applyEntries(each(entries), from),
       conditional: async (peer, write) => forward(await to(peer, 'conditional write'), peer, write),
       fetch: async (peer, key) => (await to(peer, 'fetch')).store.get(key),
       sync: (peer) => this.sync(self, peer),

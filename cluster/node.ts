@@ -353,9 +353,14 @@ export class DistNode {
     return this.incoming.replicas(entries);
   }
 
-  /** Applies a stream of entries (a re-send after both masters were lost, or after a heal). */
-  applyEntries(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
-    return this.incoming.resent(entries);
+  /**
+   * Applies a stream of entries: `from`'s re-send after both masters were lost, after a heal
+   * or a restart.
+   */
+  async applyEntries(entries: AsyncIterable<[string, Entry]>, from?: string): Promise<ReplicaAck> {
+    const ack = await this.incoming.resent(entries);
+    if (from !== undefined) this.mastership.resentFrom(from);
+    return ack;
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -484,6 +489,7 @@ export class DistNode {
       state: this.nodeState,
       boot: this.boot,
       clock: this.clock.now(),
+      ...(this.mastership.owesResend ? { owes: true } : {}),
     };
   }
 

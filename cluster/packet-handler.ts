@@ -66,9 +66,15 @@ export class PacketHandler {
           return;
         }
         if (!refusals.admits('who-has', message.version, `answer from ${message.node}`)) return;
-        // Only a current master's answer ends the collection early.
+        // Only a current master's answer ends the collection early. A member's claim to be a
+        // master (a minority's, back from a partition) is an answer like any member's: it may
+        // hold the only copy of a write acknowledged over there. A stranger's is refused.
         if (message.master && !this.fromMaster(message.node, from)) {
-          refusals.packet('not-master', `has answer claiming m=1 from ${message.node}`, from);
+          if (this.options.membership.get(message.node)?.http !== message.http) {
+            refusals.packet('not-master', `has answer claiming m=1 from ${message.node}`, from);
+            return;
+          }
+          lookup.answer(message.keyHash, { ...message, master: false });
           return;
         }
         lookup.answer(message.keyHash, message);
@@ -185,6 +191,11 @@ export class PacketHandler {
       `announce from ${announce.node}`,
     );
     membership.heard(announce);
+    if (announce.owes || (announce.epoch > 0 && !announce.quorum)) {
+      mastership.awaitResend(announce.node);
+    } else {
+      mastership.owesNothing(announce.node);
+    }
     // Clocks move forward together (a hybrid clock never runs behind what it has heard), but
     // not to a clock past the skew bound: that one is refused, and counted.
     if (announce.clock !== undefined) {

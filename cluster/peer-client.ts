@@ -74,9 +74,15 @@ export class PeerClient implements Peers {
     return { key: write.key, version, masters: body.masters ?? [], lost: body.lost ?? [] };
   }
 
-  async sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck> {
+  async sendEntries(
+    peer: string,
+    entries: Iterable<[string, Entry]>,
+    from?: string,
+  ): Promise<ReplicaAck> {
     const frames = encodeEntries(entries);
-    const response = await this.exchange(peer, 'send entries', 'POST', '/internal/entries', {
+    // In the query, which the request's signature covers.
+    const path = `/internal/entries${from ? `?from=${encodeURIComponent(from)}` : ''}`;
+    const response = await this.exchange(peer, 'send entries', 'POST', path, {
       body: (nonce) =>
         Buffer.concat([...(this.auth && nonce ? this.auth.seal(nonce, frames) : frames)]),
       timeoutMs: 60_000,

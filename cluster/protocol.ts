@@ -58,8 +58,11 @@ export interface Peers {
   replicate(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck>;
   /** Forwards a conditional write to the deciding master. */
   conditional(peer: string, write: ForwardedWrite): Promise<WriteResult>;
-  /** Sends many entries at once (a re-send of every primary entry to new masters). */
-  sendEntries(peer: string, entries: Iterable<[string, Entry]>): Promise<ReplicaAck>;
+  /**
+   * Sends many entries at once: `from`'s re-send of every primary entry to new masters (see
+   * Mastership.minorityReturned for why the master wants to know whose it is).
+   */
+  sendEntries(peer: string, entries: Iterable<[string, Entry]>, from?: string): Promise<ReplicaAck>;
   /** A key's entry on that peer; undefined when it no longer holds one. */
   fetch(peer: string, key: string): Promise<Entry | undefined>;
   /** Every primary entry the peer holds, streamed (a new master's sync). */

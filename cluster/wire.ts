@@ -25,6 +25,8 @@ export interface Announce {
   boot: string;
   /** The sender's wall clock (ms) when it sent this; absent from a node that predates it. */
   clock?: number;
+  /** The sender has primary entries to re-send to masters that lack them (see Mastership). */
+  owes?: boolean;
   /** Unicast fallback: UDP endpoints (host:port) the sender sends to, so peers learn peers. */
   peers?: string[];
 }
@@ -176,6 +178,7 @@ export class Wire {
               `state=${message.state}`,
               `boot=${message.boot}`,
               ...(message.clock === undefined ? [] : [`clock=${message.clock}`]),
+              ...(message.owes ? ['owes=1'] : []),
               // One string per master: a TXT string holds at most 255 bytes.
               ...message.masters.map((id) => `master=${id}`),
               ...(message.peers ?? []).map((peer) => `peer=${peer}`),
@@ -253,6 +256,7 @@ export class Wire {
       boot: required(fields, 'boot'),
     };
     if (fields.has('clock')) announce.clock = count(fields, 'clock', 15);
+    if (fields.get('owes') === '1') announce.owes = true;
     const peers = repeated(answer, 'peer');
     if (peers.length > 0) announce.peers = peers;
     return announce;

@@ -141,7 +141,8 @@ export function internalRoutes(
 
   app.post('/entries', async (c) => {
     if (!c.req.raw.body) throw badRequest('missing_body', 'send the entries as the body');
-    return c.json(await node.applyEntries(entriesOf(c.req.raw.body, c.get('nonce'))));
+    const entries = entriesOf(c.req.raw.body, c.get('nonce'));
+    return c.json(await node.applyEntries(entries, c.req.query('from')));
   });
 
   app.get('/value', (c) => {

@@ -130,6 +130,7 @@ describe('Wire round trips', () => {
         state: 'ready',
         boot: 'b-1700000000000',
         clock: 1_796_069_910_250,
+        owes: true,
       },
     ],
     [
