@@ -65,6 +65,8 @@ export class Mastership {
   private readonly awaited = new Map<string, number>();
   private readonly gaveUp = new Set<string>();
   private readonly resentAt = new Map<string, number>();
+  /** When this node last came back from a minority's side to the majority's set. */
+  private rejoinedAt = Number.NEGATIVE_INFINITY;
   /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
   private resendTo = new Set<string>();
   /** The re-send under way, if any. */
@@ -131,6 +133,11 @@ export class Mastership {
     return this.options.membership.get(id)?.http;
   }
 
+  /** Whether this node came back from a minority's side less than `gatherMs` ago. */
+  private get justRejoined(): boolean {
+    return this.options.now() - this.rejoinedAt < this.options.gatherMs;
+  }
+
   /** Adopts a master set heard from another node if it is better than ours. */
   consider(set: MasterSet, source: string): void {
     if (set.epoch === 0 || !isBetterSet(set, this.masters)) return;
@@ -147,6 +154,7 @@ export class Mastership {
 
   /** A master found dead by a failed write and a failed probe: forgotten until it announces. */
   forgetDead(id: string): void {
+    if (this.justRejoined) return; // see maybeElect: our news of the master is older than theirs
     this.options.membership.forget(id);
   }
 
@@ -154,6 +162,10 @@ export class Mastership {
   maybeElect(): void {
     const { phase, membership, metrics, log } = this.options;
     if (phase() !== 'ready') return;
+    // Just back from a minority's side, our news of who is alive is old (requests to the
+    // majority's masters started during the partition fail for that): the majority's set
+    // stands, and our own election waits a few intervals.
+    if (this.justRejoined) return;
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
     const known = membership.knownCount();
@@ -197,6 +209,10 @@ export class Mastership {
           membership.get(id)?.state === 'ready',
     );
     const wasMaster = previous.ids.includes(selfId);
+    // Back from a minority's side to the majority's set (see maybeElect).
+    if (source !== 'election' && previous.epoch > 0 && !previous.quorum && next.quorum) {
+      this.rejoinedAt = this.options.now();
+    }
     this.masters = next;
     this.options.metrics.masterChanges.inc();
     const { epoch, ids, quorum } = next;

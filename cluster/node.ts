@@ -407,8 +407,10 @@ export class DistNode {
     // A joining node has not yet heard what the masters hold (it may not even know them yet,
     // so nothing looks out of date): what it loaded from disk waits until it is ready.
     if (this.phase === 'joining') return false;
-    // A master's entries are kept current by replication itself.
-    return this.isMaster || this.freshness.servable(key, this.otherMasters);
+    // A master's entries are kept current by replication itself, once it has synced: a new
+    // master's own older copies are checked like anyone's until then.
+    if (this.isMaster && !this.mastership.syncing) return true;
+    return this.freshness.servable(key, this.otherMasters);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -154,6 +154,33 @@ test("a node cut off alone elects itself, and on its return the majority's maste
   );
 });
 
+test('a node back from a minority does not elect on failures of its requests from before', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const before = cluster.node('a').masterSet;
+  const returning = ['a', 'b', 'c', 'd', 'e'].find((id) => !before.ids.includes(id)) as string;
+  const others = ['a', 'b', 'c', 'd', 'e'].filter((id) => id !== returning);
+  cluster.partition([returning], others);
+  await cluster.until(
+    () => cluster.node(returning).masterSet.ids.join() === returning,
+    `${returning} electing itself`,
+  );
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), `${returning} back under the majority set`);
+
+  // Its first write after the heal fails on a master, and so does the probe, as a request and a
+  // probe started across the partition would: that is no news of the master's death.
+  const [master] = before.ids as [string];
+  cluster.network.failNext(cluster.node(master).http, 'replicate');
+  cluster.network.failNext(cluster.node(master).http, 'probe');
+  await cluster.run(cluster.node(returning).write('k', Buffer.from('v'), 'text/plain'));
+  await cluster.advance(200);
+  assert.deepEqual(cluster.node(returning).masterSet, before, 'no election of its own');
+  assert.deepEqual(cluster.node(master).masterSet, before);
+});
+
 test('a master cut off alone is replaced, and does not take its place back on return', async (t) => {
   const cluster = new InProcessCluster();
   t.after(() => cluster.close());
