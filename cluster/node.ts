@@ -65,6 +65,8 @@ export class DistNode {
   private readonly clockOffsets: ClockOffsets;
   /** How far our clock is behind the cluster's median (0 when not behind). */
   private clockBehindMs = 0;
+  /** Ticks to come whose view of other clocks is stale (after a stall). */
+  private clockStaleTicks = 0;
   private readonly incoming: IncomingEntries;
   /** The current masters but this node: whose word keeps our copies servable. */
   private otherMasters: readonly string[] = [];
@@ -443,10 +445,13 @@ export class DistNode {
       this.membership.pardon();
       // Invalidations that came while we were stopped may have been dropped unread.
       this.freshness.revalidate('stalled');
+      // Announcements queued while we were stopped are read late: their clocks look behind.
+      this.clockStaleTicks = 2;
     }
     this.lastTick = now;
     this.membership.prune();
-    this.followClusterClock();
+    if (this.clockStaleTicks > 0) this.clockStaleTicks--;
+    else this.followClusterClock();
     this.data.sweep();
     this.mastership.tick();
     this.announce();
