@@ -152,10 +152,16 @@ export class Mastership {
     if (this.resendTo.has(id) && this.options.membership.isAlive(id)) void this.resendPrimaries();
   }
 
-  /** A master found dead by a failed write and a failed probe: forgotten until it announces. */
-  forgetDead(id: string): void {
-    if (this.justRejoined) return; // see maybeElect: our news of the master is older than theirs
-    this.options.membership.forget(id);
+  /**
+   * A master found dead by a failed write and a failed probe: forgotten until it announces.
+   * Not when it announced itself after `since` (when the write began: the request failed for
+   * another reason, such as a partition it was sent across), nor just after we rejoined the
+   * majority (see maybeElect). Returns whether it was forgotten.
+   */
+  forgetDead(id: string, since: number): boolean {
+    const heard = this.options.membership.get(id)?.lastSeen ?? Number.NEGATIVE_INFINITY;
+    if (heard > since || this.justRejoined) return false;
+    return this.options.membership.forget(id);
   }
 
   /** Elects a new set if a master is missing (dead, left) or there are too few. */

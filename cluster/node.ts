@@ -321,6 +321,7 @@ export class DistNode {
       writeAcks: this.options.writeAcks,
       send: (http, key, entry) => this.replicas.add(http, key, entry),
       probe: (http) => this.peers.probe(http),
+      now: () => this.clock.now(),
       metrics: this.metrics,
       log: this.log,
       mastership: this.mastership,

@@ -56,6 +56,8 @@ export interface ReplicationContext {
   send(http: string, key: string, entry: Entry): Promise<ReplicaAck>;
   /** One direct health probe of a master. */
   probe(http: string): Promise<boolean>;
+  /** The node's wall clock. */
+  now(): number;
   metrics: Metrics;
   log: Logger;
   /**
@@ -76,6 +78,8 @@ export async function writeToMasters(
   entry: Entry,
 ): Promise<WriteResult> {
   const started = performance.now();
+  /** When the write began, on the clock announcements are timed by (see forgetDead). */
+  const sentAt = ctx.now();
   const acked = new Set<string>();
   const lost: string[] = [];
   const full = new Set<string>();
@@ -112,9 +116,10 @@ export async function writeToMasters(
     for (const id of failed) {
       const http = ctx.mastership.httpOf(id);
       if (http && (await ctx.probe(http))) continue;
-      lost.push(id);
-      ctx.log.warn({ master: id }, 'master confirmed dead by probe');
-      ctx.mastership.forgetDead(id);
+      if (ctx.mastership.forgetDead(id, sentAt)) {
+        lost.push(id);
+        ctx.log.warn({ master: id }, 'master confirmed dead by probe');
+      }
     }
     ctx.mastership.maybeElect();
   }
