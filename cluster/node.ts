@@ -63,6 +63,7 @@ export class DistNode {
   private readonly refusals: Refusals;
   private readonly freshness: Freshness;
   private readonly clockOffsets: ClockOffsets;
+  private readonly replicationContext: ReplicationContext;
   /** How far our clock is behind the cluster's median (0 when not behind). */
   private clockBehindMs = 0;
   /** Ticks to come whose view of other clocks is stale (after a stall). */
@@ -153,6 +154,17 @@ export class DistNode {
     this.replicas = new ReplicaBatcher({
       send: (http, entries) => this.peers.replicate(http, entries),
     });
+    // Built once: every write goes through it.
+    this.replicationContext = {
+      selfId: this.id,
+      writeAcks: options.writeAcks,
+      send: (http, key, entry) => this.replicas.add(http, key, entry),
+      probe: (http) => this.peers.probe(http),
+      now,
+      metrics: this.metrics,
+      log: this.log,
+      mastership: this.mastership,
+    };
     this.invalidations = new InvalidationQueue((changes, seq) =>
       this.transport.multicast({ kind: 'invalidate', node: this.id, seq, changes }),
     );
@@ -313,19 +325,6 @@ export class DistNode {
         entry = restamp(entry, this.hybridClock.next());
       }
     }
-  }
-
-  private get replicationContext(): ReplicationContext {
-    return {
-      selfId: this.id,
-      writeAcks: this.options.writeAcks,
-      send: (http, key, entry) => this.replicas.add(http, key, entry),
-      probe: (http) => this.peers.probe(http),
-      now: () => this.clock.now(),
-      metrics: this.metrics,
-      log: this.log,
-      mastership: this.mastership,
-    };
   }
 
   /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
