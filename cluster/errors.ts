@@ -23,6 +23,15 @@ export class NotReadyError extends DiststoreError {
   }
 }
 
+/** A question only a master may answer (CopyCheck's) was sent to a node that is not one. */
+export class NotMasterError extends DiststoreError {
+  readonly code = 'not_master';
+
+  constructor() {
+    super('node is not a master');
+  }
+}
+
 /**
  * A read of a key this node lacks that the cluster did not settle: no master said the key is
  * absent in time (none reachable, one still syncing, packets lost), or every holder that

@@ -30,8 +30,10 @@ interface MasterWord {
  */
 export class Freshness {
   private readonly masters = new Map<string, MasterWord>();
-  /** Keys checked against the masters since the last lapse; undefined: no lapse yet. */
+  /** Keys checked against the masters since the last lapse; undefined: none to check. */
   private verifiedKeys: Set<string> | undefined;
+  /** Lapses so far: a check of every copy counts only if no lapse came while it ran. */
+  private lapses = 0;
 
   constructor(private readonly options: FreshnessOptions) {}
 
@@ -61,7 +63,23 @@ export class Freshness {
   /** Invalidations may have been lost while we looked away (a stall, a lapse we noticed). */
   revalidate(reason: RevalidationReason): void {
     this.verifiedKeys = new Set();
+    this.lapses++;
     this.options.onRevalidate?.(reason);
+  }
+
+  /** The lapse copies wait to be checked after, to hand to `checkedAll`; undefined: none. */
+  get pendingLapse(): number | undefined {
+    return this.verifiedKeys ? this.lapses : undefined;
+  }
+
+  /**
+   * Every copy held was checked against the masters after `lapse` (CopyCheck): all are
+   * current, unless another lapse came in the meantime, whose losses the check may have missed.
+   */
+  checkedAll(lapse: number): boolean {
+    if (lapse !== this.lapses) return false;
+    this.verifiedKeys = undefined;
+    return true;
   }
 
   /** Every copy held here is known current (a rejoin reconciled with the masters). */

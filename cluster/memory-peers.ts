@@ -40,6 +40,7 @@ export class MemoryNetwork {
         (await to(peer, 'send entries')).applyEntries(each(entries), from),
       conditional: async (peer, write) => forward(await to(peer, 'conditional write'), peer, write),
       fetch: async (peer, key) => (await to(peer, 'fetch')).store.get(key),
+      newerThan: async (peer, held) => (await to(peer, 'check copies')).newerThan(held),
       sync: (peer) => this.sync(self, peer),
       probe: async (peer) => {
         try {

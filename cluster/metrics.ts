@@ -77,6 +77,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly copyChecks = new Counter({
+    name: 'diststore_copy_checks_total',
+    help: 'Checks of every copy held against the masters after a revalidation, by outcome (current, overtaken by another lapse, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   readonly versionsRefused = new Counter({
     name: 'diststore_versions_refused_total',

@@ -4,10 +4,11 @@ import { type Clock, systemClock, type TimerHandle } from './clock.js';
 import { ClockOffsets } from './clock-offsets.js';
 import { clusterLookup } from './cluster-lookup.js';
 import { checkCondition, decider } from './conditional.js';
+import { CopyCheck } from './copy-check.js';
 import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone, restamp } from './entry.js';
-import { ClockAheadError, NotReadyError, StorageError } from './errors.js';
+import { ClockAheadError, NotMasterError, NotReadyError, StorageError } from './errors.js';
 import { Freshness } from './freshness.js';
 import { IncomingEntries } from './incoming-entries.js';
 import { InvalidationQueue } from './invalidation-queue.js';
@@ -19,7 +20,7 @@ import { Metrics } from './metrics.js';
 import type { NodeDeps, NodeOptions, WriteOptions } from './node-options.js';
 import { nodeStatus } from './node-status.js';
 import { PacketHandler } from './packet-handler.js';
-import type { Peers, ReplicaAck, WriteResult } from './protocol.js';
+import type { HeldVersion, Peers, ReplicaAck, WriteResult } from './protocol.js';
 import { Refusals } from './refusals.js';
 import { ReplicaBatcher } from './replica-batcher.js';
 import { type ReplicationContext, WriteBehindError, writeToMasters } from './replication.js';
@@ -62,6 +63,7 @@ export class DistNode {
   private readonly lookup: Lookup;
   private readonly refusals: Refusals;
   private readonly freshness: Freshness;
+  private readonly copyCheck: CopyCheck;
   private readonly clockOffsets: ClockOffsets;
   private readonly replicationContext: ReplicationContext;
   /** How far our clock is behind the cluster's median (0 when not behind). */
@@ -130,7 +132,19 @@ export class DistNode {
       onRevalidate: (reason) => {
         this.metrics.revalidations.inc({ reason });
         this.log.info({ reason }, 'copies will be checked against the masters before served');
+        // After the change that caused it (a new master set) has been taken in.
+        queueMicrotask(() => this.copyCheck.run());
       },
+    });
+    this.copyCheck = new CopyCheck({
+      store: this.store,
+      freshness: this.freshness,
+      peers: this.peers,
+      masters: () => this.copyCheckMasters(),
+      refusals: this.refusals,
+      metrics: this.metrics,
+      log: this.log,
+      now,
     });
     this.mastership = new Mastership({
       selfId: this.id,
@@ -242,6 +256,7 @@ export class DistNode {
     this.lastTick = this.clock.now();
     this.ticker = this.clock.setInterval(() => this.tick(), this.options.announceMs);
     this.announce();
+    this.copyCheck.run();
     this.log.info({ masters: this.mastership.set }, 'joined cluster');
   }
 
@@ -365,6 +380,21 @@ export class DistNode {
     return ack;
   }
 
+  /**
+   * Of the keys and versions another node holds, those this master holds a newer version of
+   * (tombstones too), with that version: that node's copy check (CopyCheck).
+   */
+  newerThan(held: readonly HeldVersion[]): HeldVersion[] {
+    if (this.nodeState !== 'ready') throw new NotReadyError(this.nodeState);
+    if (!this.isMaster) throw new NotMasterError();
+    const newer: HeldVersion[] = [];
+    for (const [key, version] of held) {
+      const entry = this.store.get(key);
+      if (entry && isNewer(entry.version, version)) newer.push([key, entry.version]);
+    }
+    return newer;
+  }
+
   /** The JSON view of this node and the cluster, for /status. */
   status() {
     return nodeStatus({
@@ -415,6 +445,14 @@ export class DistNode {
     return this.freshness.servable(key, this.otherMasters);
   }
 
+  /** The masters a copy check asks: see CopyCheckOptions.masters. */
+  private copyCheckMasters(): string[] | undefined {
+    if (this.phase !== 'ready' || this.isMaster) return undefined;
+    const https = this.otherMasters.map((id) => this.mastership.httpOf(id));
+    if (https.length === 0 || https.some((http) => http === undefined)) return undefined;
+    return https as string[];
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
@@ -454,6 +492,8 @@ export class DistNode {
     else this.followClusterClock();
     this.data.sweep();
     this.mastership.tick();
+    // A check that failed (a master out of reach) is tried again each tick.
+    this.copyCheck.run();
     this.announce();
   }
 

@@ -8,6 +8,9 @@ import {
   entryFromHeaders,
   type ForwardedWrite,
   forwardedWriteHeaders,
+  type HeldVersion,
+  heldVersionsFromJson,
+  heldVersionsToJson,
   type Peers,
   type ReplicaAck,
   type WriteResult,
@@ -116,6 +119,21 @@ export class PeerClient implements Peers {
     } catch (error) {
       throw PeerError.from(peer, 'sync', error);
     }
+  }
+
+  async newerThan(peer: string, held: readonly HeldVersion[]): Promise<HeldVersion[]> {
+    const body = Buffer.from(JSON.stringify({ held: heldVersionsToJson(held) }));
+    const response = await this.exchange(peer, 'check copies', 'POST', '/internal/newer', {
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    if (response.status !== 200) throw PeerError.status(peer, 'check copies', response.status);
+    const newer = heldVersionsFromJson(
+      json<{ newer?: unknown }>(response, peer, 'check copies').newer,
+    );
+    if (!newer)
+      throw new PeerError(peer, 'check copies', 'bad_answer', 'no list of newer versions');
+    return newer;
   }
 
   async probe(peer: string): Promise<boolean> {

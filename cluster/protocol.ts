@@ -67,11 +67,19 @@ export interface Peers {
   fetch(peer: string, key: string): Promise<Entry | undefined>;
   /** Every primary entry the peer holds, streamed (a new master's sync). */
   sync(peer: string): AsyncIterable<[string, Entry]>;
+  /**
+   * Of the keys and versions held here, those the peer holds a newer version of, with that
+   * version (a copy check after lost invalidations, CopyCheck).
+   */
+  newerThan(peer: string, held: readonly HeldVersion[]): Promise<HeldVersion[]>;
   /** One direct health probe: true when the peer answers. */
   probe(peer: string): Promise<boolean>;
   /** Releases connections; safe to call twice. */
   close(): void;
 }
+
+/** A key and the version of it held. */
+export type HeldVersion = [key: string, version: Version];
 
 export const VERSION_HEADER = 'x-diststore-version';
 /** Wall-clock ms at which a value with a per-key TTL expires. */
@@ -117,4 +125,22 @@ export function entryFromHeaders(
   const deleted = header(DELETED_HEADER) === '1';
   const type = deleted ? '' : (header('content-type') ?? 'application/octet-stream');
   return makeEntry(value, type, version, { deleted, expiresAt });
+}
+
+/** Held versions as they cross the wire: `[[key, version], ...]`. */
+export function heldVersionsToJson(held: readonly HeldVersion[]): [string, string][] {
+  return held.map(([key, version]) => [key, formatVersion(version)]);
+}
+
+/** Held versions from the wire; undefined when anything in it is not a key and a version. */
+export function heldVersionsFromJson(value: unknown): HeldVersion[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const held: HeldVersion[] = [];
+  for (const pair of value) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') return undefined;
+    const version = typeof pair[1] === 'string' ? parseVersion(pair[1]) : undefined;
+    if (!version) return undefined;
+    held.push([pair[0], version]);
+  }
+  return held;
 }

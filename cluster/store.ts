@@ -185,6 +185,15 @@ export class Store {
     return removed;
   }
 
+  /** Every key held here with its version, primary and cached, tombstones included. */
+  *versions(): Generator<[string, Version]> {
+    for (const [key, packed] of this.primary) yield [key, this.packer.versionOf(packed)];
+    for (const key of this.cache.keys()) {
+      const packed = this.cache.peekPacked(key);
+      if (packed !== undefined) yield [key, this.packer.versionOf(packed)];
+    }
+  }
+
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
     const keys: string[] = [];

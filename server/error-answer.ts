@@ -23,6 +23,8 @@ const STATUS: Record<string, ContentfulStatusCode> = {
   conflict: 409,
   version_ahead: 422,
   not_ready: 503,
+  // Masters changed since the asker last heard: it asks the new ones.
+  not_master: 409,
   lookup_incomplete: 503,
   replication_failed: 503,
   // A newer write of the key kept reaching the masters first (RESTAMPS times): ask again.

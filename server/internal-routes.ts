@@ -3,7 +3,13 @@ import { type Context, Hono } from 'hono';
 import { type Entry, isStorableType } from '../cluster/entry.js';
 import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
-import { IF_ABSENT_HEADER, IF_VERSION_HEADER, TTL_HEADER } from '../cluster/protocol.js';
+import {
+  heldVersionsFromJson,
+  heldVersionsToJson,
+  IF_ABSENT_HEADER,
+  IF_VERSION_HEADER,
+  TTL_HEADER,
+} from '../cluster/protocol.js';
 import {
   ANSWER_AUTH_HEADER,
   AUTH_HEADER,
@@ -20,6 +26,9 @@ import { parseTtl } from './form.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
 import { valueResponse, writeResultJson } from './responses.js';
+
+/** Most bytes of one copy check: CopyCheck sends its keys in chunks well under this. */
+const MAX_CHECK_BYTES = 4 * 1024 * 1024;
 
 /** What the auth middleware learnt of a signed request: its nonce and its body's digest. */
 type Signed = { nonce: string | undefined; digest: string | undefined };
@@ -105,6 +114,16 @@ export function internalRoutes(
     },
   });
   const valueLimit = valueBodyLimit(limits.maxValueBytes);
+  const newerLimit = bodyLimit({
+    maxSize: MAX_CHECK_BYTES,
+    onError: () => {
+      throw new HttpError(
+        413,
+        'body_too_large',
+        `a copy check is at most ${MAX_CHECK_BYTES} bytes`,
+      );
+    },
+  });
   const entriesOf = (
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     nonce: string | undefined,
@@ -145,6 +164,14 @@ export function internalRoutes(
     return c.json(await node.applyEntries(entries, c.req.query('from')));
   });
 
+  // Which of a node's copies this master holds newer versions of (CopyCheck, after lost
+  // invalidations). Only a ready master answers: its word is what makes a copy current.
+  app.post('/newer', newerLimit, async (c) => {
+    const held = heldVersionsFromJson(parseJson(await readBody(c))?.held);
+    if (!held) throw badRequest('bad_versions', 'send {"held": [[key, version], ...]}');
+    return c.json({ newer: heldVersionsToJson(node.newerThan(held)) });
+  });
+
   app.get('/value', (c) => {
     const entry = node.store.get(requestKey(c, '/value', limits));
     if (!entry) throw notFound('no value for that key');
@@ -165,6 +192,18 @@ export function internalRoutes(
 
   app.get('/health', (c) => c.json({ id: node.id, boot: node.boot, state: node.nodeState }));
   return app;
+}
+
+/** A JSON body as an object; undefined when it is not one. */
+function parseJson(body: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(body).toString());
+    return value !== null && typeof value === 'object'
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The entries of a request body in entry-codec frames; a bad or oversized frame is a 400. */

@@ -93,21 +93,30 @@ async function runSchedule({
         faults.push(fault);
         if (!last) await sleep(step.gapMs);
       }
-    } finally {
+    } catch (error) {
       await workload.stop();
+      throw error;
     }
+    const stopping = workload.stop();
     const lastHeal = faults.at(-1)?.end ?? now();
-    const quiet = now();
-    log(
-      `last heal at ${(lastHeal / 1000).toFixed(1)} s, quiet at ${(quiet / 1000).toFixed(1)} s; ${workload.ops.length} operations`,
-    );
+    // Polled from the heal on, while operations sent before it still finish (a read or write
+    // sent into the partition may wait seconds for its answer): agreement is judged against
+    // every acknowledged write once they all have their answers, and not before.
+    let quiet: number | undefined;
+    const drained = stopping.then(() => {
+      quiet = now();
+    });
     const rounds: Round[] = [];
     const partial = { nodeCount: nodes, keys, ops: workload.ops };
-    while (now() - quiet < agreementTimeoutMs) {
+    while (now() - lastHeal < agreementTimeoutMs) {
       const round = await pollRound(fleet.urls, keys, now);
       rounds.push(round);
-      if (agreementProblems(round, partial).length === 0) break;
+      if (quiet !== undefined && agreementProblems(round, partial).length === 0) break;
     }
+    await drained;
+    log(
+      `last heal at ${(lastHeal / 1000).toFixed(1)} s, quiet at ${((quiet ?? now()) / 1000).toFixed(1)} s; ${workload.ops.length} operations`,
+    );
     const history: History = {
       seed,
       steps,
@@ -116,7 +125,7 @@ async function runSchedule({
       ops: workload.ops,
       faults,
       lastHeal,
-      quiet,
+      quiet: quiet ?? now(),
       rounds,
       finalMasters: await fleet.masterSets(),
       startedAt,

@@ -94,3 +94,28 @@ test('a node restarted with older entries knows them superseded before it is rea
   assert.ok(back.store.isSuperseded('k'), 'known superseded before serving');
   assert.equal(await valueOn(cluster, back, 'k'), 'two');
 });
+
+test('after a lapse every copy is checked at once: the stale one dropped unread, the rest served without a lookup', async (t) => {
+  const { cluster, a, c } = await withCopy(t);
+  await cluster.run(a.write('j', Buffer.from('same'), 'text/plain'));
+  assert.equal(await valueOn(cluster, c, 'j'), 'same', 'c keeps a copy of j too');
+
+  const currentChecks = async () =>
+    (await c.metrics.copyChecks.get()).values.find((v) => v.labels.outcome === 'current')?.value ??
+    0;
+  const checksBefore = await currentChecks();
+  cluster.lose = (message, _from, to) => message.kind === 'invalidate' && to === 'c';
+  await cluster.run(a.write('k', Buffer.from('two'), 'text/plain'));
+  cluster.lose = () => false;
+  assert.equal(c.store.get('k')?.value.toString(), 'one', 'the invalidation was lost');
+  // Nobody reads: the gap in the next announcement starts the check of every copy.
+  await cluster.until(() => c.store.get('k') === undefined, 'the stale copy of k dropped');
+  await cluster.advance(1);
+  assert.ok((await currentChecks()) > checksBefore, 'a check that ended current');
+  const lookups = async () =>
+    (await c.metrics.lookups.get()).values.reduce((sum, v) => sum + v.value, 0);
+  const before = await lookups();
+  assert.equal(await valueOn(cluster, c, 'j'), 'same');
+  assert.equal(await lookups(), before, 'j was served from the copy, checked in bulk');
+  assert.equal(await valueOn(cluster, c, 'k'), 'two');
+});
