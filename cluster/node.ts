@@ -381,6 +381,15 @@ export class DistNode {
   }
 
   /**
+   * Whether a who-has query for `hash` could get an answer from this node: a master answers
+   * each one (absent too), another node only for keys it holds. Whatever else decides the
+   * answer (state, the entry) is decided by the packet handler for the queries this lets by.
+   */
+  mayAnswerWhoHas(hash: string): boolean {
+    return this.isMaster || this.store.keyForHash(hash) !== undefined;
+  }
+
+  /**
    * Of the keys and versions another node holds, those this master holds a newer version of
    * (tombstones too), with that version: that node's copy check (CopyCheck).
    */

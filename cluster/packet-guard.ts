@@ -19,14 +19,14 @@ export function isPlausibleDns(message: Buffer): boolean {
 
 /**
  * The socket as multicast-dns sees it: the same socket, but its 'message' listeners only get
- * datagrams that pass `accept`; the others go to `reject`, except those `skip` names, which
- * are dropped without a word.
+ * datagrams that pass `accept`; the others go to `reject`, except those `skip` takes (our own
+ * queries, queries we have nothing to answer to), which go no further.
  */
 export function guardSocket(
   socket: dgram.Socket,
   accept: (message: Buffer) => boolean,
   reject: (message: Buffer, rinfo: dgram.RemoteInfo) => void,
-  skip: (rinfo: dgram.RemoteInfo) => boolean = () => false,
+  skip: (message: Buffer, rinfo: dgram.RemoteInfo) => boolean = () => false,
 ): dgram.Socket {
   return new Proxy(socket, {
     get(target, property) {
@@ -34,7 +34,7 @@ export function guardSocket(
         return (event: string, listener: (...args: unknown[]) => void) => {
           if (event !== 'message') return target.on(event, listener);
           return target.on(event, (message: Buffer, rinfo: dgram.RemoteInfo) => {
-            if (skip(rinfo)) return;
+            if (skip(message, rinfo)) return;
             if (accept(message)) listener(message, rinfo);
             else reject(message, rinfo);
           });

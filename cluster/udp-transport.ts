@@ -26,6 +26,13 @@ export interface UdpTransportOptions {
   onDrop: (reason: DropReason | Rejection, detail: string, from?: string) => void;
   /** Called for every packet sent and accepted, for the metrics. */
   onPacket?: (direction: 'in' | 'out', kind: Message['kind']) => void;
+  /**
+   * Whether this node could answer a who-has query for a key hash (see
+   * DistNode.mayAnswerWhoHas). Queries it could not are counted and dropped from their raw
+   * bytes, before any decoding or signature check: most queries a node hears are others'
+   * misses, and a fleet's nodes each hear all of them.
+   */
+  mayAnswerWhoHas?: (keyHash: string) => boolean;
 }
 
 /** How long after a query its answers are taken (longer than any lookup waits). */
@@ -97,10 +104,22 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const ownAddresses = new Set(['127.0.0.1', iface]);
   const ownQuery = (rinfo: dgram.RemoteInfo) =>
     rinfo.port === ownPort && ownAddresses.has(rinfo.address);
-  const mdnsOn = (socket: dgram.Socket, skip?: (rinfo: dgram.RemoteInfo) => boolean) =>
-    makeMdns({ ...common, socket: guardSocket(socket, isPlausibleDns, implausible, skip) });
-  const listener = listenerSocket && mdnsOn(listenerSocket, ownQuery);
-  const unicast = unicastSocket && mdnsOn(unicastSocket);
+  const { mayAnswerWhoHas } = options;
+  /** A who-has query this node has nothing to say to: counted as received, read no further. */
+  const unanswerable = (message: Buffer) => {
+    const hash = mayAnswerWhoHas && wire.whoHasHash(message);
+    if (!hash || mayAnswerWhoHas(hash)) return false;
+    onPacket?.('in', 'who-has');
+    return true;
+  };
+  const mdnsOn = (
+    socket: dgram.Socket,
+    skip?: (message: Buffer, rinfo: dgram.RemoteInfo) => boolean,
+  ) => makeMdns({ ...common, socket: guardSocket(socket, isPlausibleDns, implausible, skip) });
+  const listener =
+    listenerSocket &&
+    mdnsOn(listenerSocket, (message, rinfo) => ownQuery(rinfo) || unanswerable(message));
+  const unicast = unicastSocket && mdnsOn(unicastSocket, unanswerable);
   const query = mdnsOn(querySocket);
   /** Key hashes of who-has queries sent, and when their answers stop being taken. */
   const asked = new Map<string, number>();

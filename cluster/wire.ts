@@ -80,10 +80,13 @@ export class WireError extends DiststoreError {
 const SERVICE = '_diststore.local';
 const NODE_STATES: readonly NodeState[] = ['joining', 'ready', 'syncing', 'leaving'];
 
+/** Characters of a key hash. */
+const HASH_CHARS = 26;
+
 /** `H(key)`: the first 26 base32 characters of sha256(cluster name + key). */
 export function keyHash(cluster: string, key: string): string {
   const digest = createHash('sha256').update(cluster).update(key).digest();
-  return base32(digest, 26);
+  return base32(digest, HASH_CHARS);
 }
 
 const BASE32 = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1');
@@ -108,12 +111,53 @@ function base32(bytes: Buffer, chars: number): string {
   return out.toString('latin1', 0, at);
 }
 
+/** DNS type SRV: what a who-has query asks for. */
+const SRV = 33;
+/** Bytes of a DNS header; a who-has question's name starts right after it. */
+const HEADER_BYTES = 12;
+
+/** A name in DNS wire form: each label behind its length, then the root's 0. */
+function nameBytes(name: string): Buffer {
+  const labels = name.split('.').map((label) => Buffer.from(label, 'latin1'));
+  return Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), l]), Buffer.from([0])]);
+}
+
 /** Encodes and decodes the messages of one cluster. */
 export class Wire {
   private readonly suffix: string;
+  /** `key.<cluster>._diststore.local` in wire form: what follows a who-has query's hash. */
+  private readonly keyNameTail: Buffer;
 
   constructor(cluster: string) {
     this.suffix = `${cluster}.${SERVICE}`;
+    this.keyNameTail = nameBytes(`key.${this.suffix}`);
+  }
+
+  /**
+   * The key hash of a who-has query of this cluster, read from the datagram's bytes without
+   * decoding it; undefined for any other datagram (which then takes the full decode). Lets a
+   * node drop, for the cost of a few comparisons, the queries it has nothing to answer to.
+   */
+  whoHasHash(datagram: Buffer): string | undefined {
+    const tail = this.keyNameTail;
+    const end = HEADER_BYTES + 1 + HASH_CHARS + tail.length;
+    if (
+      datagram.length < end + 4 ||
+      (datagram[2] as number) & 0x80 || // a response, not a query
+      datagram.readUInt16BE(4) !== 1 || // one question
+      datagram.readUInt16BE(6) !== 0 || // no answers
+      datagram[HEADER_BYTES] !== HASH_CHARS ||
+      datagram.readUInt16BE(end) !== SRV ||
+      datagram.compare(tail, 0, tail.length, end - tail.length, end) !== 0
+    ) {
+      return undefined;
+    }
+    for (let i = HEADER_BYTES + 1; i < HEADER_BYTES + 1 + HASH_CHARS; i++) {
+      const c = datagram[i] as number;
+      // [a-z2-7], as parseKeyName checks
+      if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x32 && c <= 0x37))) return undefined;
+    }
+    return datagram.toString('latin1', HEADER_BYTES + 1, HEADER_BYTES + 1 + HASH_CHARS);
   }
 
   encode(message: Message): Packet {

@@ -79,6 +79,7 @@ export async function startDaemon(
   const id = config.id ?? http;
   const logDrop = dropLog(log);
   let transport: Awaited<ReturnType<typeof createUdpTransport>>;
+  let node: DistNode | undefined;
   try {
     transport = await createUdpTransport({
       cluster: config.cluster,
@@ -94,13 +95,15 @@ export async function startDaemon(
         logDrop(reason, detail, from);
       },
       onPacket: (direction, kind) => metrics.packets.inc({ direction, kind }),
+      // Until the node exists, every query is decoded (it answers none while joining anyway).
+      mayAnswerWhoHas: (hash) => node?.mayAnswerWhoHas(hash) ?? true,
     });
   } catch (error) {
     server.close();
     await durable?.close();
     throw error;
   }
-  const node = new DistNode(
+  node = new DistNode(
     {
       id,
       http,

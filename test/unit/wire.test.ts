@@ -23,6 +23,7 @@ const GROUP = '239.255.49.83';
 const SUFFIX = `${CLUSTER}._diststore.local`;
 const HASH = keyHash(CLUSTER, 'some key');
 const KEY_NAME = `${HASH}.key.${SUFFIX}`;
+const V = { wall: 1_700_000_000_000, counter: 0, node: 'n' };
 
 /** What a receiver decodes after the message crossed the network as DNS bytes. */
 function overTheWire(message: Message, from = new Wire(CLUSTER), to = new Wire(CLUSTER)): Message {
@@ -363,6 +364,49 @@ describe('Wire rejects packets it must not accept', () => {
   });
 });
 
+describe('Wire.whoHasHash: a who-has query read from its bytes', () => {
+  const wire = new Wire(CLUSTER);
+  const bytes = (message: Message) => packet.encode(wire.encode(message));
+
+  test('names the hash of a who-has query, signed or not, as the full decode does', () => {
+    const query = bytes({ kind: 'who-has', keyHash: HASH });
+    assert.equal(wire.whoHasHash(query), HASH);
+    const signed = packet.encode(
+      new PacketSigner('s'.repeat(32)).sign(wire.encode({ kind: 'who-has', keyHash: HASH })),
+    );
+    assert.equal(wire.whoHasHash(signed), HASH);
+    assert.deepEqual(wire.decode(packet.decode(signed)), { kind: 'who-has', keyHash: HASH });
+  });
+
+  test('is undefined for every other message, another cluster and bad bytes', () => {
+    const others: Message[] = [
+      { kind: 'census' },
+      { kind: 'absent', keyHash: HASH, node: 'n' },
+      { kind: 'invalidate', node: 'n', seq: 1, changes: [{ keyHash: HASH, version: V }] },
+      {
+        kind: 'has',
+        keyHash: HASH,
+        node: 'n',
+        http: '127.0.0.1:1',
+        version: V,
+        master: false,
+        valueHash: 'h',
+        deleted: false,
+      },
+    ];
+    for (const message of others) assert.equal(wire.whoHasHash(bytes(message)), undefined);
+    const foreign = packet.encode(new Wire('other').encode({ kind: 'who-has', keyHash: HASH }));
+    assert.equal(wire.whoHasHash(foreign), undefined, 'another cluster');
+    const query = bytes({ kind: 'who-has', keyHash: HASH });
+    assert.equal(wire.whoHasHash(query.subarray(0, query.length - 3)), undefined, 'truncated');
+    const upper = Buffer.from(query);
+    upper[13] = 0x41; // 'A': not base32 as keyHash writes it
+    assert.equal(wire.whoHasHash(upper), undefined, 'a bad hash');
+    const aaaa = packet.encode({ type: 'query', questions: [{ name: KEY_NAME, type: 'AAAA' }] });
+    assert.equal(wire.whoHasHash(aaaa), undefined, 'another question type');
+  });
+});
+
 describe('keyHash', () => {
   test('is 26 lowercase base32 characters', () => {
     for (const key of ['a', 'some key', 'ключ/🙂', '.', 'x'.repeat(1024)]) {
@@ -491,6 +535,40 @@ describe('createUdpTransport on loopback', () => {
     assert.equal(kinds(holder).includes('has'), false, 'the reply is unicast to the asker only');
     assert.equal(kinds(asker).includes('who-has'), false, 'the asker skips its own query');
     assert.deepEqual([...asker.drops, ...holder.drops], []);
+  });
+
+  test('a who-has this node could not answer is counted and goes no further: not decoded, not checked', async (t) => {
+    const { nodes, port, cluster } = await startNodes(t, 1);
+    const [asker] = nodes as [TestNode];
+    const wanted = keyHash(cluster, 'held here');
+    const received: Message[] = [];
+    const counted: string[] = [];
+    const drops: string[] = [];
+    const bystander = await createUdpTransport({
+      cluster,
+      group: GROUP,
+      port,
+      interface: '127.0.0.1',
+      ttl: 0,
+      // With a secret: the asker's unsigned queries would be refused, if they were read.
+      secret: 's'.repeat(32),
+      onDrop: (reason) => drops.push(reason),
+      onPacket: (direction, kind) => counted.push(`${direction} ${kind}`),
+      mayAnswerWhoHas: (hash) => hash === wanted,
+    });
+    t.after(() => bystander.close());
+    bystander.onMessage((message) => received.push(message));
+
+    for (let i = 0; i < 20; i++) {
+      asker.transport.multicast({ kind: 'who-has', keyHash: keyHash(cluster, `absent ${i}`) });
+    }
+    asker.transport.multicast({ kind: 'who-has', keyHash: wanted });
+
+    await waitFor(() => drops.length === 1, 'the query it could answer, read and refused');
+    assert.deepEqual(drops, ['unsigned']);
+    await waitFor(() => counted.length === 20, 'the unanswerable queries counted as received');
+    assert.deepEqual(new Set(counted), new Set(['in who-has']));
+    assert.deepEqual(received, [], 'nothing unsigned handed on');
   });
 
   test('a census is answered by unicast announce', async (t) => {
