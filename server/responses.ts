@@ -43,9 +43,11 @@ export function isPassiveType(type: string): boolean {
  * if opened directly), and active types as attachments.
  */
 export function valueResponse(entry: Entry): Response {
-  const headers = new Headers(entryHeaders(entry));
-  headers.set('x-content-type-options', 'nosniff');
-  headers.set('content-security-policy', 'sandbox');
-  if (!isPassiveType(entry.type)) headers.set('content-disposition', 'attachment');
+  // A plain object, not a Headers: @hono/node-server writes a plain object's headers as they
+  // are, and converts a Headers first (a measurable share of a get-local hit).
+  const headers = entryHeaders(entry);
+  headers['x-content-type-options'] = 'nosniff';
+  headers['content-security-policy'] = 'sandbox';
+  if (!isPassiveType(entry.type)) headers['content-disposition'] = 'attachment';
   return new Response(entry.value as Uint8Array<ArrayBuffer>, { headers });
 }

@@ -48,6 +48,11 @@ export class BenchNode {
     return this.node.id;
   }
 
+  /** Its process id, to watch its CPU time. */
+  get pid(): number | undefined {
+    return this.child.process.pid;
+  }
+
   async status(): Promise<NodeStatus> {
     const answer = await call(this.agent, this.port, '/status');
     return JSON.parse(answer.body) as NodeStatus;

@@ -130,7 +130,14 @@ async function measureRound(
     const remoteReads = await step('first remote reads', () =>
       firstRemoteReads(writer, reader, watched, settings),
     );
-    const absent = await step('absent keys', () => absentReads(reader, watched, settings));
+    // One more member, for the absent step only: it holds none of the keys asked for, so what
+    // it spends per query is what every node of a larger fleet spends on others' misses.
+    const bystander = await step('start a bystander', () => fleet.add());
+    const absent = await step('absent keys', async () => {
+      await fleet.settled();
+      return absentReads(reader, [...watched, { label: 'bystander', pid: bystander.pid }], settings);
+    });
+    await step('stop the bystander', () => bystander.child.stop());
     const outcomes = await lookupOutcomes(reader);
     const misses = await step('concurrent misses', () =>
       concurrentMisses(writer, reader, settings),

@@ -140,6 +140,23 @@ function cpuRow(cpu: CpuPerRequest): Row {
   };
 }
 
+/** What others' misses cost: a member that holds none of the keys, and each master. */
+function missCostRow(cpu: CpuPerRequest): Row {
+  const bystander = cpu.bystander ?? 0;
+  const masters = Object.entries(cpu).filter(([label]) => label.startsWith('master'));
+  const worstMaster = Math.max(...masters.map(([, value]) => value));
+  return {
+    measurement: '  CPU per miss of another node: a bystander, the costlier master',
+    result: `bystander ${us(bystander)} · master ${us(worstMaster)}`,
+    target: 'bystander ≤ 10 µs, master ≤ 100 µs',
+    verdict: verdict(bystander <= 0.01 && worstMaster <= 0.1),
+  };
+}
+
+function us(ms: number): string {
+  return `${(ms * 1000).toFixed(1)} µs`;
+}
+
 function latency(l: Latency): string {
   return `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · max ${ms(l.maxMs)}`;
 }
@@ -206,6 +223,7 @@ export function rows(r: BenchResults): Row[] {
       verdict: verdict(r.absent.p99Ms <= 5),
     },
     cpuRow(r.absent.cpu),
+    ...(r.absent.cpu.bystander === undefined ? [] : [missCostRow(r.absent.cpu)]),
     {
       measurement: '  lookups on the reader so far, by outcome',
       // timeout is always shown: a lookup that waited out --lookup-timeout-ms is a finding.
