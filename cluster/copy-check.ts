@@ -51,6 +51,9 @@ export class CopyCheck {
       })
       .finally(() => {
         this.running = false;
+        // A lapse that came while this check ran asked for a check then, and was turned away.
+        const next = this.options.freshness.pendingLapse;
+        if (next !== undefined && next !== lapse) this.run();
       });
   }
 
@@ -73,9 +76,12 @@ export class CopyCheck {
     // from the cluster, or written through the masters, so it is current without a check.
     for (const held of store.versions()) {
       chunk.push(held);
-      if (chunk.length === CHUNK) await send();
+      if (chunk.length < CHUNK) continue;
+      await send();
+      // Another lapse came: this check can no longer vouch for the copies; the next one will.
+      if (freshness.pendingLapse !== lapse) break;
     }
-    if (chunk.length > 0) await send();
+    if (chunk.length > 0 && freshness.pendingLapse === lapse) await send();
     if (!freshness.checkedAll(lapse)) {
       metrics.copyChecks.inc({ outcome: 'overtaken' });
       return;
