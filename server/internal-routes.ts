@@ -21,7 +21,7 @@ import {
 } from '../cluster/request-auth.js';
 import { parseVersion } from '../cluster/version.js';
 import { bodyLimit, valueBodyLimit } from './body-limit.js';
-import { badRequest, HttpError, notFound } from './errors.js';
+import { badRequest, HttpError } from './errors.js';
 import { parseTtl } from './form.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
@@ -174,7 +174,9 @@ export function internalRoutes(
 
   app.get('/value', (c) => {
     const entry = node.store.get(requestKey(c, '/value', limits));
-    if (!entry) throw notFound('no value for that key');
+    // Answered, not thrown: a miss's early fetch from a master ends here for every absent
+    // key, and an Error with its stack trace costs more than the answer.
+    if (!entry) return c.json({ error: 'no value for that key', code: 'not_found' }, 404);
     return valueResponse(entry);
   });
 
