@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import packet, { type Answer, type Packet } from 'dns-packet';
+import packet, { type Answer, type Packet, type TxtData } from 'dns-packet';
 
 /**
  * Authenticated cluster traffic. Every multicast or unicast packet carries, as its last
@@ -9,6 +9,11 @@ import packet, { type Answer, type Packet } from 'dns-packet';
  */
 
 const SIG_NAME = 'sig._diststore.local';
+/** SIG_NAME in DNS wire form, as dns-packet writes it (no compression). */
+const SIG_NAME_BYTES = Buffer.from('\x03sig\x0a_diststore\x05local\x00', 'latin1');
+/** A record's type, class, TTL and data length: the bytes between its name and its data. */
+const RECORD_FIXED_BYTES = 10;
+const HEADER_BYTES = 12;
 
 /**
  * Why a packet was refused. `clock-skew`: authentic, but stamped further from our clock than
@@ -34,8 +39,13 @@ export class PacketSigner {
     return { ...message, additionals: [...(message.additionals ?? []), sig] };
   }
 
-  /** The packet without its signature if it is authentic and fresh, else why not. */
-  verify(received: Packet): { packet: Packet } | { rejected: Rejection } {
+  /**
+   * The packet without its signature if it is authentic and fresh, else why not. Given the
+   * datagram it was decoded from, the MAC is taken over those bytes (the signature record cut
+   * off, the header's count of additional records one less): what the sender encoded and
+   * signed, without encoding the packet again here.
+   */
+  verify(received: Packet, datagram?: Buffer): { packet: Packet } | { rejected: Rejection } {
     const additionals = received.additionals ?? [];
     const sig = additionals[additionals.length - 1];
     if (!sig || sig.name !== SIG_NAME || sig.type !== 'TXT') return { rejected: 'unsigned' };
@@ -48,7 +58,11 @@ export class PacketSigner {
     const t = fields.get('t') ?? '';
     const mac = fields.get('mac') ?? '';
     const unsigned = { ...received, additionals: additionals.slice(0, -1) };
-    const expected = Buffer.from(this.mac(t, unsigned));
+    const computed = datagram
+      ? this.macOfDatagram(t, datagram, sigRecordBytes(sig.data))
+      : this.mac(t, unsigned);
+    if (computed === undefined) return { rejected: 'forged' };
+    const expected = Buffer.from(computed);
     const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { rejected: 'forged' };
@@ -68,10 +82,41 @@ export class PacketSigner {
     return createHmac('sha256', this.secret).update(t).update(bytes).digest('base64url');
   }
 
+  /** The MAC of a datagram whose last `sigBytes` are its signature record (see verify). */
+  private macOfDatagram(t: string, datagram: Buffer, sigBytes: number): string | undefined {
+    const end = datagram.length - sigBytes;
+    if (
+      end < HEADER_BYTES ||
+      datagram.compare(
+        SIG_NAME_BYTES,
+        0,
+        SIG_NAME_BYTES.length,
+        end,
+        end + SIG_NAME_BYTES.length,
+      ) !== 0
+    ) {
+      return undefined; // not laid out as a signer writes it: it was not signed as it is
+    }
+    const header = Buffer.from(datagram.subarray(0, HEADER_BYTES));
+    header.writeUInt16BE(header.readUInt16BE(10) - 1, 10);
+    return createHmac('sha256', this.secret)
+      .update(t)
+      .update(header)
+      .update(datagram.subarray(HEADER_BYTES, end))
+      .digest('base64url');
+  }
+
   private prune(now: number): void {
     for (const [mac, at] of this.seen) {
       if (Math.abs(now - at) <= this.windowMs) break; // insertion order is roughly time order
       this.seen.delete(mac);
     }
   }
+}
+
+/** Bytes of a signature record as the signer writes it: name, fixed fields, TXT strings. */
+function sigRecordBytes(txt: TxtData): number {
+  let data = 0;
+  for (const item of Array.isArray(txt) ? txt : [txt]) data += 1 + Buffer.byteLength(item);
+  return SIG_NAME_BYTES.length + RECORD_FIXED_BYTES + data;
 }

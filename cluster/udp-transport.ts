@@ -112,10 +112,20 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     onPacket?.('in', 'who-has');
     return true;
   };
+  /**
+   * The datagram multicast-dns is decoding: it decodes and emits the packet synchronously in
+   * the socket's 'message' event, so the receiver below still sees the same datagram here and
+   * can check the signature on its bytes rather than encode the packet again.
+   */
+  let datagram: Buffer | undefined;
+  const plausible = (message: Buffer) => {
+    datagram = message;
+    return isPlausibleDns(message);
+  };
   const mdnsOn = (
     socket: dgram.Socket,
     skip?: (message: Buffer, rinfo: dgram.RemoteInfo) => boolean,
-  ) => makeMdns({ ...common, socket: guardSocket(socket, isPlausibleDns, implausible, skip) });
+  ) => makeMdns({ ...common, socket: guardSocket(socket, plausible, implausible, skip) });
   const listener =
     listenerSocket &&
     mdnsOn(listenerSocket, (message, rinfo) => ownQuery(rinfo) || unanswerable(message));
@@ -152,7 +162,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
         onDrop('unsolicited', `${message.kind} packet on the ${socket} socket`, from);
         return;
       }
-      const verdict = signer?.verify(packet);
+      const verdict = signer?.verify(packet, datagram);
+      datagram = undefined;
       if (verdict && 'rejected' in verdict) {
         onDrop(verdict.rejected, `${message.kind} packet`, from);
         return;

@@ -135,7 +135,11 @@ async function measureRound(
     const bystander = await step('start a bystander', () => fleet.add());
     const absent = await step('absent keys', async () => {
       await fleet.settled();
-      return absentReads(reader, [...watched, { label: 'bystander', pid: bystander.pid }], settings);
+      return absentReads(
+        reader,
+        [...watched, { label: 'bystander', pid: bystander.pid }],
+        settings,
+      );
     });
     await step('stop the bystander', () => bystander.child.stop());
     const outcomes = await lookupOutcomes(reader);

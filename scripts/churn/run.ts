@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreementProblems, check, type Report } from './checker.js';
 import { ChurnFleet, randomSecret } from './churn-fleet.js';
-import type { Fault, History, Observation, Round } from './history.js';
+import type { Fault, History, Round } from './history.js';
+import { Poller } from './poll.js';
 import { chooseSide, chooseTarget, type FaultStep, makeSchedule } from './schedule.js';
-import { startWorkload, why } from './workload.js';
+import { startWorkload } from './workload.js';
 
 /**
  * One churn run: a 5-node namespace fleet with data dirs, the seeded fault schedule applied
@@ -108,10 +109,15 @@ async function runSchedule({
     });
     const rounds: Round[] = [];
     const partial = { nodeCount: nodes, keys, ops: workload.ops };
-    while (now() - lastHeal < agreementTimeoutMs) {
-      const round = await pollRound(fleet.urls, keys, now);
-      rounds.push(round);
-      if (quiet !== undefined && agreementProblems(round, partial).length === 0) break;
+    const poller = new Poller(fleet.urls);
+    try {
+      while (now() - lastHeal < agreementTimeoutMs) {
+        const round = await poller.round(keys, now);
+        rounds.push(round);
+        if (quiet !== undefined && agreementProblems(round, partial).length === 0) break;
+      }
+    } finally {
+      poller.close();
     }
     await drained;
     log(
@@ -181,28 +187,6 @@ async function applyFault(
 }
 
 /** Every node's /get of every key, once (all at the same time). */
-async function pollRound(urls: string[], keys: string[], now: () => number): Promise<Round> {
-  const start = now();
-  const observations = await Promise.all(
-    urls.flatMap((base, node) =>
-      keys.map(async (key): Promise<Observation> => {
-        try {
-          const response = await fetch(`${base}/get?key=${encodeURIComponent(key)}`, {
-            signal: AbortSignal.timeout(5000),
-          });
-          const value = await response.text();
-          if (response.status !== 200) return { node, key, status: response.status };
-          const version = response.headers.get('x-diststore-version') ?? undefined;
-          return { node, key, status: 200, version, value };
-        } catch (error) {
-          return { node, key, status: 0, value: why(error) };
-        }
-      }),
-    ),
-  );
-  return { start, end: now(), observations };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

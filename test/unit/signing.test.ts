@@ -53,6 +53,51 @@ describe('PacketSigner', () => {
   });
 });
 
+describe('PacketSigner on the datagram bytes', () => {
+  test('checks the bytes as sent, without encoding the packet again', () => {
+    let now = 1_000_000;
+    const signer = new PacketSigner(SECRET, 10_000, () => now);
+    const bytes = packet.encode(signer.sign(announce));
+    const verdict = signer.verify(packet.decode(bytes), bytes);
+    assert.ok('packet' in verdict);
+    assert.deepEqual(wire.decode(verdict.packet), wire.decode(announce));
+    assert.deepEqual(signer.verify(packet.decode(bytes), bytes), { rejected: 'replayed' });
+
+    const stranger = new PacketSigner('another-secret-entirely', 10_000, () => now);
+    const forged = packet.encode(stranger.sign(announce));
+    assert.deepEqual(signer.verify(packet.decode(forged), forged), { rejected: 'forged' });
+
+    // One byte of the signed part changed (inside a TXT string, so it still decodes).
+    now += 1; // not a replay of the first
+    const sent = packet.encode(signer.sign(announce));
+    const tampered = Buffer.from(sent);
+    const at = tampered.indexOf('epoch=7') + 6;
+    tampered[at] = '9'.charCodeAt(0);
+    assert.deepEqual(signer.verify(packet.decode(tampered), tampered), { rejected: 'forged' });
+    assert.ok('packet' in signer.verify(packet.decode(sent), sent), 'the untouched one passes');
+
+    now += 10_001;
+    const old = packet.encode(new PacketSigner(SECRET, 10_000, () => now - 10_001).sign(announce));
+    assert.deepEqual(signer.verify(packet.decode(old), old), { rejected: 'clock-skew' });
+  });
+
+  test('a signature record not where the signer writes it is refused', () => {
+    const signer = new PacketSigner(SECRET, 10_000, () => 1_000_000);
+    const signed = signer.sign(announce);
+    // The same records, the signature moved before another additional record.
+    const extra = { name: 'x._diststore.local', type: 'TXT' as const, ttl: 0, data: ['x=1'] };
+    const moved = packet.encode({
+      ...signed,
+      additionals: [
+        ...(signed.additionals ?? []).slice(0, -1),
+        extra,
+        ...(signed.additionals ?? []).slice(-1),
+      ],
+    });
+    assert.deepEqual(signer.verify(packet.decode(moved), moved), { rejected: 'forged' });
+  });
+});
+
 describe('request authentication', () => {
   const PATH = '/internal/replicate?key=a';
   const TARGET = '127.0.0.1:8181';
