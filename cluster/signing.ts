@@ -14,6 +14,11 @@ const SIG_NAME_BYTES = Buffer.from('\x03sig\x0a_diststore\x05local\x00', 'latin1
 /** A record's type, class, TTL and data length: the bytes between its name and its data. */
 const RECORD_FIXED_BYTES = 10;
 const HEADER_BYTES = 12;
+/** Where a DNS header counts its additional records. */
+const ADDITIONALS_AT = 10;
+/** DNS type TXT and class IN, as a signature record carries them. */
+const TXT = 16;
+const IN = 1;
 
 /**
  * Why a packet was refused. `clock-skew`: authentic, but stamped further from our clock than
@@ -37,6 +42,18 @@ export class PacketSigner {
     const mac = this.mac(t, message);
     const sig: Answer = { name: SIG_NAME, type: 'TXT', ttl: 0, data: [`t=${t}`, `mac=${mac}`] };
     return { ...message, additionals: [...(message.additionals ?? []), sig] };
+  }
+
+  /**
+   * The bytes of `sign(message)`, made without encoding the packet twice: the message is
+   * encoded once, its MAC taken over those bytes, and the signature record appended to them.
+   */
+  signedBytes(message: Packet): Buffer {
+    const t = String(this.now());
+    const bytes = packet.encode({ ...message, additionals: message.additionals ?? [] });
+    const mac = createHmac('sha256', this.secret).update(t).update(bytes).digest('base64url');
+    bytes.writeUInt16BE(bytes.readUInt16BE(ADDITIONALS_AT) + 1, ADDITIONALS_AT);
+    return Buffer.concat([bytes, sigRecord([`t=${t}`, `mac=${mac}`])]);
   }
 
   /**
@@ -98,7 +115,7 @@ export class PacketSigner {
       return undefined; // not laid out as a signer writes it: it was not signed as it is
     }
     const header = Buffer.from(datagram.subarray(0, HEADER_BYTES));
-    header.writeUInt16BE(header.readUInt16BE(10) - 1, 10);
+    header.writeUInt16BE(header.readUInt16BE(ADDITIONALS_AT) - 1, ADDITIONALS_AT);
     return createHmac('sha256', this.secret)
       .update(t)
       .update(header)
@@ -119,4 +136,17 @@ function sigRecordBytes(txt: TxtData): number {
   let data = 0;
   for (const item of Array.isArray(txt) ? txt : [txt]) data += 1 + Buffer.byteLength(item);
   return SIG_NAME_BYTES.length + RECORD_FIXED_BYTES + data;
+}
+
+/** A signature record in wire form, as dns-packet encodes a TXT answer with TTL 0. */
+function sigRecord(strings: string[]): Buffer {
+  const data = Buffer.concat(
+    strings.flatMap((text) => [Buffer.from([Buffer.byteLength(text)]), Buffer.from(text)]),
+  );
+  const fixed = Buffer.alloc(RECORD_FIXED_BYTES);
+  fixed.writeUInt16BE(TXT, 0);
+  fixed.writeUInt16BE(IN, 2);
+  fixed.writeUInt32BE(0, 4);
+  fixed.writeUInt16BE(data.length, 8);
+  return Buffer.concat([SIG_NAME_BYTES, fixed, data]);
 }

@@ -1,13 +1,11 @@
 import dgram from 'node:dgram';
-import type { Packet } from 'dns-packet';
+import dnsPacket from 'dns-packet';
 import makeMdns from 'multicast-dns';
 import { guardSocket, isPlausibleDns } from './packet-guard.js';
 import { PacketSigner, type Rejection } from './signing.js';
 import type { MessageHandler, Peer, Transport } from './transport.js';
 import { UnicastPeers } from './unicast-peers.js';
 import { type DropReason, type Message, Wire, WireError } from './wire.js';
-
-type MdnsSend = { send(packet: Packet, to: Peer, callback: () => void): void };
 
 export interface UdpTransportOptions {
   cluster: string;
@@ -187,15 +185,17 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     mdns.on('error', (error: Error) => onDrop('malformed', `socket error: ${error.message}`));
   }
 
-  const send = (mdns: makeMdns.MulticastDNS, message: Message, targets: Peer[]) => {
+  /** Encodes (and signs) once, and sends the bytes from `socket` to every target. */
+  const send = (socket: dgram.Socket, message: Message, targets: Peer[]) => {
     if (closed || targets.length === 0) return;
     onPacket?.('out', message.kind);
     const withPeers =
       message.kind === 'announce' && peers.active ? { ...message, peers: peers.report() } : message;
     const encoded = wire.encode(withPeers);
-    const signed = signer ? signer.sign(encoded) : encoded;
-    // `send` is multicast-dns's general sender (query/respond wrap it); its typings omit it.
-    for (const to of targets) (mdns as unknown as MdnsSend).send(signed, { ...to }, () => {});
+    const bytes = signer ? signer.signedBytes(encoded) : dnsPacket.encode(encoded);
+    // With a callback, a failed send is passed to it instead of emitted: nothing to do then
+    // (UDP makes no promise either way).
+    for (const to of targets) socket.send(bytes, to.port, to.address, () => {});
   };
 
   /** Notes a query about to leave the query socket, so its answers are taken. */
@@ -216,14 +216,14 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       const toGroup = useMulticast ? [{ address: group, port }] : [];
       if (message.kind === 'who-has' || message.kind === 'census') {
         expectAnswers(message);
-        send(query, message, [...toGroup, ...peers.all()]);
+        send(querySocket, message, [...toGroup, ...peers.all()]);
         return;
       }
-      if (listener) send(listener, message, toGroup);
-      if (unicast) send(unicast, message, peers.all());
+      if (listenerSocket) send(listenerSocket, message, toGroup);
+      if (unicastSocket) send(unicastSocket, message, peers.all());
     },
     unicast(message, to) {
-      send((unicast ?? listener) as makeMdns.MulticastDNS, message, [to]);
+      send((unicastSocket ?? listenerSocket) as dgram.Socket, message, [to]);
     },
     onMessage(handler) {
       handlers.push(handler);

@@ -81,6 +81,14 @@ describe('PacketSigner on the datagram bytes', () => {
     assert.deepEqual(signer.verify(packet.decode(old), old), { rejected: 'clock-skew' });
   });
 
+  test('signedBytes are the bytes of the signed packet, made with one encoding', () => {
+    const signer = new PacketSigner(SECRET, 10_000, () => 1_000_000);
+    const bytes = signer.signedBytes(announce);
+    assert.deepEqual(bytes, packet.encode(signer.sign(announce)));
+    const receiver = new PacketSigner(SECRET, 10_000, () => 1_000_000);
+    assert.ok('packet' in receiver.verify(packet.decode(bytes), bytes));
+  });
+
   test('a signature record not where the signer writes it is refused', () => {
     const signer = new PacketSigner(SECRET, 10_000, () => 1_000_000);
     const signed = signer.sign(announce);
