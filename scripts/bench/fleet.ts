@@ -113,6 +113,11 @@ export class BenchFleet {
     return new BenchNode(node, child);
   }
 
+  /** The UDP port of the fleet's multicast group. */
+  get multicastPort(): number {
+    return this.fleet.multicastPort;
+  }
+
   /** The node started `index`-th. */
   node(index: number): BenchNode {
     const node = this.nodes[index];

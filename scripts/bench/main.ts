@@ -18,7 +18,7 @@ import { type BenchResults, type Round, renderHeader, renderTable, rows } from '
 import { respVsRedis } from './resp.js';
 import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
-import { baseline, getLocalHits, replicatedPosts } from './throughput.js';
+import { baseline, getLocalHits, replicatedPosts, udpSink } from './throughput.js';
 import { wrkVersion } from './wrk.js';
 
 const USAGE = 'usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE]';
@@ -133,15 +133,21 @@ async function measureRound(
     // One more member, for the absent step only: it holds none of the keys asked for, so what
     // it spends per query is what every node of a larger fleet spends on others' misses.
     const bystander = await step('start a bystander', () => fleet.add());
+    // Beside it, a bare node:dgram socket in the same group: the floor under that cost.
+    const sink = await step('start a bare UDP receiver', () => udpSink(fleet.multicastPort));
     const absent = await step('absent keys', async () => {
       await fleet.settled();
       return absentReads(
         reader,
-        [...watched, { label: 'bystander', pid: bystander.pid }],
+        [
+          ...watched,
+          { label: 'bystander', pid: bystander.pid },
+          { label: 'bare UDP receiver', pid: sink.process.pid },
+        ],
         settings,
       );
     });
-    await step('stop the bystander', () => bystander.child.stop());
+    await step('stop the bystander', () => Promise.all([bystander.child.stop(), sink.stop()]));
     const outcomes = await lookupOutcomes(reader);
     const misses = await step('concurrent misses', () =>
       concurrentMisses(writer, reader, settings),

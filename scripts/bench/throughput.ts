@@ -3,7 +3,7 @@ import { freePort } from '../../test/support/free-port.js';
 import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call } from './http-client.js';
-import { forkReady } from './processes.js';
+import { type Child, forkReady } from './processes.js';
 import type { Settings } from './settings.js';
 import { type Throughput, wrk } from './wrk.js';
 
@@ -57,6 +57,12 @@ export async function baseline(
   } finally {
     await server.stop();
   }
+}
+
+/** A bare UDP receiver in a bench fleet's multicast group (see servers/udp-sink.ts). */
+export function udpSink(multicastPort: number): Promise<Child> {
+  const script = fileURLToPath(new URL('./servers/udp-sink.ts', import.meta.url));
+  return forkReady('udp-sink', script, [String(multicastPort)], ['--import', 'tsx']);
 }
 
 /** GET /get-local of a key the node holds, with 50 keep-alive connections. */
