@@ -103,27 +103,9 @@ export function internalRoutes(
       throw refuse('forged', `${c.req.method} ${c.req.path}`);
     return body;
   };
-  const replicateLimit = bodyLimit({
-    maxSize: MAX_BATCH_BYTES,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'body_too_large',
-        `a replicate batch is at most ${MAX_BATCH_BYTES} bytes`,
-      );
-    },
-  });
+  const replicateLimit = sizeLimit(MAX_BATCH_BYTES, 'a replicate batch');
   const valueLimit = valueBodyLimit(limits.maxValueBytes);
-  const newerLimit = bodyLimit({
-    maxSize: MAX_CHECK_BYTES,
-    onError: () => {
-      throw new HttpError(
-        413,
-        'body_too_large',
-        `a copy check is at most ${MAX_CHECK_BYTES} bytes`,
-      );
-    },
-  });
+  const newerLimit = sizeLimit(MAX_CHECK_BYTES, 'a copy check');
   const entriesOf = (
     body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
     nonce: string | undefined,
@@ -194,6 +176,16 @@ export function internalRoutes(
 
   app.get('/health', (c) => c.json({ id: node.id, boot: node.boot, state: node.nodeState }));
   return app;
+}
+
+/** A 413 for a body over `maxSize` bytes, naming what it was. */
+function sizeLimit(maxSize: number, what: string) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError(413, 'body_too_large', `${what} is at most ${maxSize} bytes`);
+    },
+  });
 }
 
 /** A JSON body as an object; undefined when it is not one. */
