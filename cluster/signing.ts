@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import packet, { type Answer, type Packet, type TxtData } from 'dns-packet';
+import { HEADER_BYTES, nameBytes } from './wire.js';
 
 /**
  * Authenticated cluster traffic. Every multicast or unicast packet carries, as its last
@@ -9,11 +10,9 @@ import packet, { type Answer, type Packet, type TxtData } from 'dns-packet';
  */
 
 const SIG_NAME = 'sig._diststore.local';
-/** SIG_NAME in DNS wire form, as dns-packet writes it (no compression). */
-const SIG_NAME_BYTES = Buffer.from('\x03sig\x0a_diststore\x05local\x00', 'latin1');
+const SIG_NAME_BYTES = nameBytes(SIG_NAME);
 /** A record's type, class, TTL and data length: the bytes between its name and its data. */
 const RECORD_FIXED_BYTES = 10;
-const HEADER_BYTES = 12;
 /** Where a DNS header counts its additional records. */
 const ADDITIONALS_AT = 10;
 /** DNS type TXT and class IN, as a signature record carries them. */

@@ -114,10 +114,10 @@ function base32(bytes: Buffer, chars: number): string {
 /** DNS type SRV: what a who-has query asks for. */
 const SRV = 33;
 /** Bytes of a DNS header; a who-has question's name starts right after it. */
-const HEADER_BYTES = 12;
+export const HEADER_BYTES = 12;
 
-/** A name in DNS wire form: each label behind its length, then the root's 0. */
-function nameBytes(name: string): Buffer {
+/** A name in DNS wire form, as dns-packet writes it: each label behind its length, then 0. */
+export function nameBytes(name: string): Buffer {
   const labels = name.split('.').map((label) => Buffer.from(label, 'latin1'));
   return Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), l]), Buffer.from([0])]);
 }

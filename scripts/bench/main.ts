@@ -14,7 +14,14 @@ import { medianOf } from './median.js';
 import { loadedNodeMemory } from './memory.js';
 import { childrenOutput, killAllOnExit, run } from './processes.js';
 import { redisBenchmarkVersion } from './redis-benchmark.js';
-import { type BenchResults, type Round, renderHeader, renderTable, rows } from './report.js';
+import {
+  type BenchResults,
+  type Round,
+  renderHeader,
+  renderTable,
+  rows,
+  UDP_FLOOR,
+} from './report.js';
 import { respVsRedis } from './resp.js';
 import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
@@ -142,7 +149,7 @@ async function measureRound(
         [
           ...watched,
           { label: 'bystander', pid: bystander.pid },
-          { label: 'bare UDP receiver', pid: sink.process.pid },
+          { label: UDP_FLOOR, pid: sink.process.pid },
         ],
         settings,
       );

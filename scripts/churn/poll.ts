@@ -16,7 +16,12 @@ export class Poller {
 
   constructor(private readonly urls: string[]) {
     this.agents = urls.map(
-      () => new Agent({ keepAlive: true, maxSockets: SOCKETS_PER_NODE, maxFreeSockets: 8 }),
+      () =>
+        new Agent({
+          keepAlive: true,
+          maxSockets: SOCKETS_PER_NODE,
+          maxFreeSockets: SOCKETS_PER_NODE,
+        }),
     );
   }
 

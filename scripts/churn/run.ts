@@ -107,6 +107,8 @@ async function runSchedule({
     const drained = stopping.then(() => {
       quiet = now();
     });
+    // Awaited after the polling; until then a failure must not count as unhandled.
+    drained.catch(() => {});
     const rounds: Round[] = [];
     const partial = { nodeCount: nodes, keys, ops: workload.ops };
     const poller = new Poller(fleet.urls);
