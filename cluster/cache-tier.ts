@@ -1,6 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Entry } from './entry.js';
-import type { EntryPacker } from './packed-entry.js';
+import { EntryPacker } from './packed-entry.js';
 
 export interface CacheTierOptions {
   /** Seconds a cached copy is kept. */
@@ -9,8 +9,6 @@ export interface CacheTierOptions {
   maxKeys: number;
   /** Most value bytes held at once (0: no limit). */
   maxBytes: number;
-  /** Packs the copies; its owner (the store) reads their packed form with it too. */
-  packer: EntryPacker;
   /** Called when a copy leaves the tier: expired, evicted, deleted or replaced by a newer one. */
   onRemove: (key: string) => void;
 }
@@ -22,6 +20,7 @@ export interface CacheTierOptions {
  */
 export class CacheTier {
   private readonly cache: NodeCache;
+  private readonly packer = new EntryPacker();
   /** Key → value bytes, in order of last use (oldest first; a Map keeps insertion order). */
   private readonly recency = new Map<string, number>();
   private bytesHeld = 0;
@@ -44,18 +43,13 @@ export class CacheTier {
       this.recency.delete(key);
       this.recency.set(key, bytes);
     }
-    return packed === undefined ? undefined : this.options.packer.unpackEntry(packed);
+    return packed === undefined ? undefined : this.packer.unpackEntry(packed);
   }
 
   /** The copy without counting a use (for merging versions). */
   peek(key: string): Entry | undefined {
-    const packed = this.peekPacked(key);
-    return packed === undefined ? undefined : this.options.packer.unpackEntry(packed);
-  }
-
-  /** The copy in its packed form, without counting a use. */
-  peekPacked(key: string): string | undefined {
-    return this.cache.get<string>(key);
+    const packed = this.cache.get<string>(key);
+    return packed === undefined ? undefined : this.packer.unpackEntry(packed);
   }
 
   /** Holds a copy for `ttlSeconds` (at most the tier's TTL), evicting to stay in bounds. */
@@ -72,7 +66,7 @@ export class CacheTier {
       if (oldest === undefined) break;
       this.delete(oldest);
     }
-    this.cache.set(key, this.options.packer.packEntry(entry), ttlSeconds);
+    this.cache.set(key, this.packer.packEntry(entry), ttlSeconds);
     this.recency.set(key, entry.value.length);
     this.bytesHeld += entry.value.length;
   }

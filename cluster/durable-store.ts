@@ -6,6 +6,8 @@ import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
+import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
+import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
 export class DataDirError extends DiststoreError {
@@ -13,23 +15,17 @@ export class DataDirError extends DiststoreError {
 }
 
 /**
- * The durable tier: primary entries and tombstones in lmdb, each key's value its entry's
- * record (entry-codec.ts); writes resolve once on disk.
+ * The primary tier in lmdb (a data dir): each key's value is its entry's record
+ * (entry-codec.ts), read from the mapped pages when asked, so the heap holds none of them.
+ * Beside the entries, under keys no client key can be (lmdb orders numbers and arrays before
+ * every string): the who-has index, [HASH, hash] → key, and one META record with the count,
+ * the value bytes and the newest version, committed in the same batch as every change.
  */
-export interface DurableStore {
-  /** Every stored entry (primary entries and tombstones), for loading at start. */
-  entries(): Iterable<[string, Entry]>;
-  /**
-   * Persists an entry (replacing the key's previous one); resolves only after it is committed
-   * to disk. Rejects with StorageError when it cannot be stored (see `storage`).
-   */
-  put(key: string, entry: Entry): Promise<void>;
-  /** Removes a key (a collected tombstone, an expired entry). Resolves after commit. */
-  remove(key: string): Promise<void>;
-  /** Number of stored keys. */
-  readonly count: number;
+export interface DurableStore extends PrimaryTier {
   /** Whether writes can be stored: `full` until the disk has room again, `failed` for good. */
   readonly storage: StorageState;
+  /** The data file's size and the map's, for /status. */
+  readonly disk: { fileBytes: number; mapBytes: number };
   /** Flushes and closes, releases the lock; safe to call twice. */
   close(): Promise<void>;
 }
@@ -43,9 +39,24 @@ export function isLmdbCommitFailure(error: unknown): boolean {
 
 /** How long close() waits for lmdb after a failed commit, when its close never returns. */
 const CLOSE_AFTER_FAILURE_MS = 1000;
+/** The record of counts (see DurableStore); a number, so never a client's key. */
+const META = 0;
+/** First element of a who-has index key, [HASH, hash]. */
+const HASH = 1;
+/** Keys an expiry sweep reads at a time: 10 M keys are walked in 500 announce intervals. */
+const SWEEP_SLICE = 20_000;
 
-/** Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError. */
-export async function openDurableStore(dir: string): Promise<DurableStore> {
+type Key = string | number | [number, string];
+
+/**
+ * Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError.
+ * `hashKey` is the key's hash as who-has queries name it (the index is built again when the
+ * data dir comes from a cluster of another name, or from a release without the index).
+ */
+export async function openDurableStore(
+  dir: string,
+  hashKey: (key: string) => string,
+): Promise<DurableStore> {
   try {
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await fs.access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
@@ -60,13 +71,20 @@ export async function openDurableStore(dir: string): Promise<DurableStore> {
     // an lmdb file, so the files are checked here before lmdb sees them.
     await checkLmdbFiles(dir);
     // noSubdir: lmdb would otherwise treat a dir named like `node.1` as a file name.
-    const db = open<Buffer, string>({ path: dir, encoding: 'binary', noSubdir: false });
+    const db = open<Buffer, Key>({ path: dir, encoding: 'binary', noSubdir: false });
     // lmdb creates its files under the umask (0644 as a rule); the values are the operator's.
     await privateFiles(dir).catch(async (error) => {
       await db.close();
       throw error;
     });
-    return new LmdbDurableStore(db, dir, lockPath);
+    const store = new LmdbDurableStore(db, dir, lockPath, hashKey);
+    try {
+      await store.readMeta();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
   } catch (error) {
     await fs.unlink(lockPath).catch(noop);
     throw error instanceof DataDirError ? error : failure(`cannot open the data in ${dir}`, error);
@@ -80,45 +98,195 @@ class LmdbDurableStore implements DurableStore {
   private refusedBytes = 0;
   /** Why lmdb failed a commit; after that it is not written to again (see DiskSpace). */
   private failure: string | undefined;
+  /**
+   * Changes not committed yet (null: a removal): lmdb shows a write to readers only once its
+   * batch commits, and `get` must see it at once.
+   */
+  private readonly pending = new Map<string, Entry | null>();
+  /** Who-has hashes of the keys first written by a change in `pending`. */
+  private readonly pendingByHash = new Map<string, string>();
+  private countHeld = 0;
+  private bytesHeld = 0;
+  private newestHeld: Version | undefined;
+  /** Where the next sweep slice starts ('' : at the first key). */
+  private sweepFrom = '';
 
   constructor(
-    private readonly db: RootDatabase<Buffer, string>,
+    private readonly db: RootDatabase<Buffer, Key>,
     private readonly dir: string,
     private readonly lockPath: string,
+    private readonly hashKey: (key: string) => string,
   ) {
     this.space = new DiskSpace(dir);
   }
 
+  /**
+   * Reads the META record; builds it and the who-has index again, in one pass over the
+   * entries, when it is missing (a data dir of an earlier release) or names another index.
+   */
+  async readMeta(): Promise<void> {
+    const meta = this.db.getBinary(META);
+    const index = this.hashKey('');
+    if (meta) {
+      const held = JSON.parse(meta.toString()) as MetaRecord;
+      if (held.index === index) {
+        this.countHeld = held.count;
+        this.bytesHeld = held.bytes;
+        this.newestHeld = held.newest === undefined ? undefined : parseVersion(held.newest);
+        return;
+      }
+    }
+    await this.db.transaction(() => {
+      for (const key of this.db.getKeys({ end: '' })) if (key !== META) this.db.remove(key);
+      this.countHeld = this.bytesHeld = 0;
+      this.newestHeld = undefined;
+      for (const [key, entry] of this.entries()) {
+        this.countHeld++;
+        this.bytesHeld += entry.value.length;
+        if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
+        this.db.put([HASH, this.hashKey(key)], Buffer.from(key));
+      }
+      this.db.put(META, this.meta());
+    });
+  }
+
+  get(key: string): Entry | undefined {
+    const held = this.pending.get(key);
+    if (held !== undefined) return held ?? undefined;
+    // The fast read's buffer is lmdb's, reused by the next read: decodeRecord copies the value.
+    const record = this.db.getBinaryFast(key);
+    return record === undefined ? undefined : loadRecord(key, record);
+  }
+
+  put(key: string, entry: Entry): Promise<void> {
+    const record = encodeRecord(entry);
+    try {
+      this.admit(record.length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const before = this.get(key);
+    this.pending.set(key, entry);
+    if (before === undefined) this.countHeld++;
+    this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
+    if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
+    // Committed in one batch with META, whose promise settle() awaits; these fail with it.
+    this.db.put(key, record).catch(noop);
+    let hash: string | undefined;
+    if (before === undefined) {
+      hash = this.hashKey(key);
+      this.pendingByHash.set(hash, key);
+      this.db.put([HASH, hash], Buffer.from(key)).catch(noop);
+    }
+    return this.settle(key, entry, this.db.put(META, this.meta()), hash);
+  }
+
+  remove(key: string): Promise<void> {
+    const before = this.get(key);
+    if (before === undefined) return Promise.resolve();
+    try {
+      // A removal frees room in the end, but lmdb copies pages to do it: not on a full disk.
+      this.admit(0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.pending.set(key, null);
+    this.countHeld--;
+    this.bytesHeld -= before.value.length;
+    this.db.remove(key).catch(noop);
+    this.db.remove([HASH, this.hashKey(key)]).catch(noop);
+    return this.settle(key, null, this.db.put(META, this.meta()));
+  }
+
+  /** Waits for a change's commit and fsync; it is then read from lmdb, not `pending`. */
+  private async settle(
+    key: string,
+    change: Entry | null,
+    committed: Promise<boolean>,
+    hash?: string,
+  ): Promise<void> {
+    try {
+      await committed;
+      // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
+      await this.db.flushed;
+    } catch (error) {
+      throw this.failed(error);
+    } finally {
+      // A later change of the key is its own to settle.
+      if (this.pending.get(key) === change) this.pending.delete(key);
+      if (hash !== undefined) this.pendingByHash.delete(hash);
+    }
+  }
+
+  keyForHash(hash: string): string | undefined {
+    const key = this.pendingByHash.get(hash) ?? this.db.getBinaryFast([HASH, hash])?.toString();
+    // A removal being committed: gone already for every reader.
+    return key === undefined || this.pending.get(key) === null ? undefined : key;
+  }
+
   *entries(): Generator<[string, Entry]> {
     try {
-      for (const { key, value } of this.db.getRange()) yield [key, loadRecord(key, value)];
+      for (const { key, value } of this.db.getRange({ start: '' })) {
+        if (!this.pending.has(key as string))
+          yield [key as string, loadRecord(key as string, value)];
+      }
+      // Changes not committed yet: a copy, as they settle while the caller walks.
+      for (const [key, entry] of [...this.pending]) if (entry) yield [key, entry];
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
     }
   }
 
-  async put(key: string, entry: Entry): Promise<void> {
-    const record = encodeRecord(entry);
-    this.admit(record.length);
-    try {
-      await this.db.put(key, record);
-      // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
-      await this.db.flushed;
-    } catch (error) {
-      throw this.failed(error);
+  dueKeys(rule: SweepRule): string[] {
+    const due: string[] = [];
+    let walked = 0;
+    let last = this.sweepFrom;
+    for (const { key, value } of this.db.getRange({ start: this.sweepFrom, limit: SWEEP_SLICE })) {
+      walked++;
+      last = key as string;
+      const entry = loadRecord(last, value);
+      if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt)) due.push(last);
     }
+    // The slice's last key starts the next one (read twice; simpler than its successor).
+    this.sweepFrom = walked < SWEEP_SLICE ? '' : last;
+    for (const [key, entry] of this.pending) {
+      if (entry && isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
+        due.push(key);
+    }
+    return due;
   }
 
-  async remove(key: string): Promise<void> {
-    // A removal frees room in the end, but lmdb copies pages to do it: not on a full disk.
-    this.admit(0);
-    try {
-      await this.db.remove(key);
-      await this.db.flushed;
-    } catch (error) {
-      throw this.failed(error);
-    }
+  get count(): number {
+    return this.countHeld;
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  get newest(): Version | undefined {
+    return this.newestHeld;
+  }
+
+  get disk(): { fileBytes: number; mapBytes: number } {
+    // getStats is typed `{}`; lmdb reports the map's size and its last used page.
+    const stats = this.db.getStats() as {
+      mapSize: number;
+      pageSize: number;
+      lastPageNumber: number;
+    };
+    return { fileBytes: (stats.lastPageNumber + 1) * stats.pageSize, mapBytes: stats.mapSize };
+  }
+
+  private meta(): Buffer {
+    const record: MetaRecord = {
+      count: this.countHeld,
+      bytes: this.bytesHeld,
+      newest: this.newestHeld && formatVersion(this.newestHeld),
+      index: this.hashKey(''),
+    };
+    return Buffer.from(JSON.stringify(record));
   }
 
   get storage(): StorageState {
@@ -158,11 +326,6 @@ class LmdbDurableStore implements DurableStore {
     );
   }
 
-  get count(): number {
-    // getStats is typed `{}` but reports the main db's entry count without a scan.
-    return (this.db.getStats() as { entryCount: number }).entryCount;
-  }
-
   close(): Promise<void> {
     this.closing ??= (async () => {
       // After a failed commit lmdb-js's close() never returns: the lock is released anyway.
@@ -177,6 +340,15 @@ class LmdbDurableStore implements DurableStore {
     })();
     return this.closing;
   }
+}
+
+/** What the META record holds. */
+interface MetaRecord {
+  count: number;
+  bytes: number;
+  newest?: string | undefined;
+  /** The hash of '' under the index's hash: another value means another cluster's index. */
+  index: string;
 }
 
 /** The entry a stored record holds; a record that cannot be decoded stops the load. */

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { DurableStore, StorageState } from './durable-store.js';
 import type { Entry } from './entry.js';
 import type { Store } from './store.js';
-import type { HybridClock, Version } from './version.js';
+import { formatVersion, type HybridClock, type Version } from './version.js';
 
 /**
- * This node's entries: the in-memory store and, with a data dir, its durable copy. Every
- * change of a primary entry goes through here so that memory and disk never disagree.
+ * This node's entries: the store, whose primary tier is the data dir when there is one. Every
+ * change of a primary entry goes through here: it is answered only once stored.
  */
 export class LocalData {
   constructor(
@@ -25,18 +25,18 @@ export class LocalData {
     return this.durable?.storage ?? 'memory';
   }
 
-  /** Loads the data dir into memory at start; returns the number of entries. */
+  /**
+   * Readies the entries at start: the clock moves past the newest version stored (so this
+   * node's next write is newer than any it holds), and what ran out while stopped is swept.
+   * Nothing is read into memory: with a data dir, entries are read from it when asked.
+   * Returns the number of entries held.
+   */
   load(): number {
-    if (!this.durable) return 0;
-    let ahead = 0;
-    for (const [key, entry] of this.durable.entries()) {
-      // An entry stored from before the skew bound existed is kept, but never moves the clock.
-      if (!this.clock.observe(entry.version)) ahead++;
-      this.store.putPrimary(key, entry);
-    }
-    if (ahead > 0) {
+    const newest = this.store.newestPrimary;
+    // A version stored from before the skew bound existed is kept, but never moves the clock.
+    if (newest && !this.clock.observe(newest)) {
       this.log.warn(
-        { entries: ahead },
+        { newest: formatVersion(newest) },
         'entries in the data dir are versioned ahead of this clock; they do not move it',
       );
     }
@@ -54,10 +54,9 @@ export class LocalData {
   async keep(key: string, entry: Entry): Promise<boolean> {
     this.clock.check(entry.version);
     this.clock.observe(entry.version);
-    const undo = this.store.undoPoint(key);
-    const kept = this.store.putPrimary(key, entry);
-    if (!kept) return false;
-    if (this.durable) await this.persist(key, kept, undo);
+    const held = this.store.putPrimary(key, entry);
+    if (!held) return false;
+    await this.stored(held.stored);
     return true;
   }
 
@@ -76,17 +75,14 @@ export class LocalData {
         this.onRefused(key, entry.version);
         continue;
       }
-      const undo = this.store.undoPoint(key);
-      const kept = this.store.putPrimary(key, entry);
-      if (!kept) continue;
+      const held = this.store.putPrimary(key, entry);
+      if (!held) continue;
       applied++;
-      if (this.durable) {
-        const written = this.persist(key, kept, undo);
-        written.catch((error: unknown) => {
-          refusal ??= error;
-        });
-        writes.push(written);
-      }
+      const written = this.stored(held.stored);
+      written.catch((error: unknown) => {
+        refusal ??= error;
+      });
+      writes.push(written);
       if (writes.length >= 10_000) {
         await Promise.all(writes);
         writes = [];
@@ -96,11 +92,11 @@ export class LocalData {
     return applied;
   }
 
-  private async persist(key: string, entry: Entry, undo: () => void): Promise<void> {
+  /** Waits for a change to be stored; a failure is reported, then thrown. */
+  private async stored(storing: Promise<void>): Promise<void> {
     try {
-      await this.durable?.put(key, entry);
+      await storing;
     } catch (error) {
-      undo();
       this.onStorageError(error);
       throw error;
     }
@@ -108,12 +104,10 @@ export class LocalData {
 
   /** Drops expired entries and old tombstones, here and on disk. */
   sweep(): void {
-    for (const key of this.store.sweep()) this.forget(key);
-  }
-
-  private forget(key: string): void {
-    this.durable?.remove(key).catch((error) => {
-      this.log.error({ key, err: error }, 'cannot remove an entry from the data dir');
-    });
+    for (const [key, removed] of this.store.sweep()) {
+      removed.catch((error) => {
+        this.log.error({ key, err: error }, 'cannot remove an entry from the data dir');
+      });
+    }
   }
 }

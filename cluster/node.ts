@@ -99,14 +99,17 @@ export class DistNode {
     const versionNow = () => now() + this.clockBehindMs;
     this.hybridClock = new HybridClock(this.id, versionNow, options.maxClockSkewMs ?? 60_000);
     this.refusals = new Refusals(this.hybridClock, now, this.metrics, this.log);
-    this.store = new Store({
-      cacheTtlSeconds: options.cacheTtlSeconds,
-      cacheMaxKeys: options.cacheMaxKeys,
-      cacheMaxBytes: options.cacheMaxBytes,
-      tombstoneTtlSeconds: options.tombstoneTtlSeconds,
-      hashKey: (key) => keyHash(options.cluster, key),
-      now,
-    });
+    this.store = new Store(
+      {
+        cacheTtlSeconds: options.cacheTtlSeconds,
+        cacheMaxKeys: options.cacheMaxKeys,
+        cacheMaxBytes: options.cacheMaxBytes,
+        tombstoneTtlSeconds: options.tombstoneTtlSeconds,
+        hashKey: (key) => keyHash(options.cluster, key),
+        now,
+      },
+      deps.durable,
+    );
     this.data = new LocalData(
       this.store,
       deps.durable,
@@ -235,8 +238,8 @@ export class DistNode {
 
   /** Joins the cluster: census, a short wait for answers, then adopt the best set or elect. */
   async start(): Promise<void> {
-    const loaded = this.data.load();
-    if (loaded > 0) this.log.info({ entries: loaded }, 'loaded entries from the data dir');
+    const held = this.data.load();
+    if (held > 0) this.log.info({ entries: held }, 'entries held in the data dir');
     this.membership.heard(this.announcement());
     this.transport.multicast({ kind: 'census' });
     await this.sleep(this.options.joinWindowMs);
@@ -245,7 +248,7 @@ export class DistNode {
     // hold newer versions of (its re-send's answer). A master that cannot be reached in time
     // leaves those entries to be checked one by one as they are read.
     const current =
-      loaded === 0 ||
+      held === 0 ||
       (await Promise.race([this.mastership.resent(), this.sleep(RECONCILE_MS).then(() => false)]));
     if (this.closed) return;
     if (current) this.freshness.trustAll();

@@ -1,7 +1,7 @@
 import { CacheTier } from './cache-tier.js';
 import type { Entry } from './entry.js';
 import { KeyIndex } from './key-index.js';
-import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
+import { isDue, MemoryPrimary, type PrimaryTier } from './primary-tier.js';
 import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
@@ -20,18 +20,13 @@ export interface StoreOptions {
 
 /**
  * The node's two tiers: primary entries (written here, or held as a master, tombstones
- * included) never expire unless given a per-key TTL; cached copies fetched from the cluster
- * expire after the cache TTL. Both merge by version. Entries are held packed (see
- * packed-entry.ts); the Entry objects handed out are made on each read.
+ * included; see primary-tier.ts for where they live) never expire unless given a per-key TTL;
+ * cached copies fetched from the cluster expire after the cache TTL. Both merge by version.
  */
 export class Store {
-  /** Key → packed entry. */
-  private readonly primary = new Map<string, string>();
   private readonly cache: CacheTier;
-  /** Packs the entries of both tiers: the cache's packed strings are read here too. */
-  private readonly packer = new EntryPacker();
-  private readonly byHash: KeyIndex;
-  private primaryBytesHeld = 0;
+  /** Who-has hashes of the cached copies (the primary tier indexes its own). */
+  private readonly cachedByHash: KeyIndex;
   /**
    * Primary entries a master said are superseded (an invalidation), with the version that
    * superseded them. They are kept, on disk too, until the newer version is held: an
@@ -39,29 +34,30 @@ export class Store {
    */
   private readonly superseded = new Map<string, Version>();
 
-  constructor(private readonly options: StoreOptions) {
-    this.byHash = new KeyIndex(options.hashKey);
+  constructor(
+    private readonly options: StoreOptions,
+    private readonly primary: PrimaryTier = new MemoryPrimary(options.hashKey),
+  ) {
+    this.cachedByHash = new KeyIndex(options.hashKey);
     this.cache = new CacheTier({
       ttlSeconds: options.cacheTtlSeconds,
       maxKeys: options.cacheMaxKeys,
       maxBytes: options.cacheMaxBytes,
-      packer: this.packer,
-      onRemove: (key) => this.unindex(key),
+      onRemove: (key) => this.cachedByHash.remove(key),
     });
   }
 
   /** The key a who-has hash names, if this node holds it. */
   keyForHash(hash: string): string | undefined {
-    return this.byHash.find(hash);
+    return this.primary.keyForHash(hash) ?? this.cachedByHash.find(hash);
   }
 
   /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
-    const packed = this.primary.get(key);
-    if (packed !== undefined)
-      return this.expired(packed) ? undefined : this.packer.unpackEntry(packed);
+    const primary = this.primary.get(key);
+    if (primary !== undefined) return this.expired(primary) ? undefined : primary;
     const cached = this.cache.get(key);
-    return cached && !this.expiredEntry(cached) ? cached : undefined;
+    return cached && !this.expired(cached) ? cached : undefined;
   }
 
   /** The value a client may read here: not deleted, not expired, not known to be superseded. */
@@ -80,52 +76,33 @@ export class Store {
    * decides that: a node asked to hold a version it has only cached (fetched before it became
    * a master, say) must hold it as primary (on disk, in syncs and re-sends), or the write is
    * lost with the cache. The cached copy is folded in: a newer one is promoted in the entry's
-   * place. Returns the entry now held as primary, or undefined when nothing changed.
+   * place. Returns the entry now held as primary and the promise of its storage (see
+   * PrimaryTier.put), or undefined when nothing changed.
    */
-  putPrimary(key: string, entry: Entry): Entry | undefined {
+  putPrimary(key: string, entry: Entry): { kept: Entry; stored: Promise<void> } | undefined {
     const replaced = this.primary.get(key);
-    if (replaced !== undefined && !isNewer(entry.version, this.packer.versionOf(replaced)))
-      return undefined;
-    const cached = this.cache.peekPacked(key);
-    const kept =
-      cached !== undefined && isNewer(this.packer.versionOf(cached), entry.version)
-        ? this.packer.unpackEntry(cached)
-        : entry;
-    this.byHash.add(key);
-    this.primaryBytesHeld += kept.value.length - (replaced ? valueLengthOf(replaced) : 0);
-    this.primary.set(key, kept === entry ? this.packer.packEntry(entry) : (cached as string));
+    if (replaced !== undefined && !isNewer(entry.version, replaced.version)) return undefined;
+    const cached = this.cache.peek(key);
+    const kept = cached !== undefined && isNewer(cached.version, entry.version) ? cached : entry;
+    const stored = this.primary.put(key, kept);
     this.cache.delete(key);
     const mark = this.superseded.get(key);
-    if (mark && !isNewer(mark, kept.version)) this.superseded.delete(key);
-    return kept;
-  }
-
-  /**
-   * A way back to the primary entry held for `key` now, for a change whose disk write then
-   * failed (LocalData.keep): memory must not hold what the disk refused.
-   */
-  undoPoint(key: string): () => void {
-    const before = this.primary.get(key);
-    return () => {
-      const now = this.primary.get(key);
-      if (now === undefined) return;
-      this.primaryBytesHeld -= valueLengthOf(now);
-      if (before === undefined) {
-        this.primary.delete(key);
-        this.unindex(key);
-      } else {
-        this.primary.set(key, before);
-        this.primaryBytesHeld += valueLengthOf(before);
-      }
-    };
+    if (mark && !isNewer(mark, kept.version)) {
+      this.superseded.delete(key);
+      // Not stored after all: what is held again is still superseded.
+      stored.catch(() => {
+        if (!this.superseded.has(key)) this.superseded.set(key, mark);
+      });
+    }
+    return { kept, stored };
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */
   putCached(key: string, entry: Entry): boolean {
-    const held = this.cache.peekPacked(key);
+    const held = this.cache.peek(key);
     if (
-      this.primary.has(key) ||
-      (held !== undefined && !isNewer(entry.version, this.packer.versionOf(held)))
+      this.primary.get(key) !== undefined ||
+      (held !== undefined && !isNewer(entry.version, held.version))
     ) {
       return false;
     }
@@ -139,7 +116,7 @@ export class Store {
     this.cache.set(key, entry, ttlSeconds);
     // Indexed after set: replacing an older copy un-indexes the key on the way.
     if (!this.cache.has(key)) return false; // larger than the whole tier
-    this.byHash.add(key);
+    this.cachedByHash.add(key);
     return true;
   }
 
@@ -149,13 +126,13 @@ export class Store {
    * removed. Returns the tier that was affected.
    */
   invalidate(key: string, version: Version, primaryToo: boolean): 'primary' | 'cached' | undefined {
-    const cached = this.cache.peekPacked(key);
-    if (cached !== undefined && isNewer(version, this.packer.versionOf(cached))) {
+    const cached = this.cache.peek(key);
+    if (cached !== undefined && isNewer(version, cached.version)) {
       this.cache.delete(key);
       return 'cached';
     }
-    const primary = this.primary.get(key);
-    if (primaryToo && primary !== undefined && isNewer(version, this.packer.versionOf(primary))) {
+    const primary = primaryToo ? this.primary.get(key) : undefined;
+    if (primary !== undefined && isNewer(version, primary.version)) {
       if (isNewer(version, this.superseded.get(key))) this.superseded.set(key, version);
       return 'primary';
     }
@@ -164,50 +141,47 @@ export class Store {
 
   /**
    * Removes what has run out: primary entries past their per-key TTL and tombstones older
-   * than the tombstone TTL. Returns the keys removed.
+   * than the tombstone TTL (with a data dir, those of the next slice of the keys). Returns
+   * each key removed with the promise of its removal from the tier.
    */
-  sweep(): string[] {
+  sweep(): Array<[string, Promise<void>]> {
     const now = this.options.now();
-    const tombstoneCutoff = now - this.options.tombstoneTtlSeconds * 1000;
-    const removed: string[] = [];
-    for (const [key, packed] of this.primary) {
-      if (
-        this.expired(packed) ||
-        (isTombstone(packed) && this.packer.wallOf(packed) < tombstoneCutoff)
-      ) {
-        this.primary.delete(key);
-        this.superseded.delete(key);
-        this.primaryBytesHeld -= valueLengthOf(packed);
-        this.unindex(key);
-        removed.push(key);
-      }
+    const rule = { now, tombstoneCutoff: now - this.options.tombstoneTtlSeconds * 1000 };
+    const removed: Array<[string, Promise<void>]> = [];
+    for (const key of this.primary.dueKeys(rule)) {
+      // Read again: a slice read from lmdb does not see a write still being committed.
+      const entry = this.primary.get(key);
+      if (!entry || !isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
+        continue;
+      this.superseded.delete(key);
+      removed.push([key, this.primary.remove(key)]);
     }
     return removed;
   }
 
   /** Every key held here with its version, primary and cached, tombstones included. */
   *versions(): Generator<[string, Version]> {
-    for (const [key, packed] of this.primary) yield [key, this.packer.versionOf(packed)];
+    for (const [key, entry] of this.primary.entries()) yield [key, entry.version];
     for (const key of this.cache.keys()) {
-      const packed = this.cache.peekPacked(key);
-      if (packed !== undefined) yield [key, this.packer.versionOf(packed)];
+      const cached = this.cache.peek(key);
+      if (cached !== undefined) yield [key, cached.version];
     }
   }
 
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
     const keys: string[] = [];
-    const readable = (packed: string | undefined) =>
-      packed !== undefined && !isTombstone(packed) && !this.expired(packed);
-    for (const [key, packed] of this.primary) if (readable(packed)) keys.push(key);
+    const readable = (entry: Entry | undefined) =>
+      entry !== undefined && !entry.deleted && !this.expired(entry);
+    for (const [key, entry] of this.primary.entries()) if (readable(entry)) keys.push(key);
     // peek, not get: listing is not a use, and get would reorder the map being iterated.
-    for (const key of this.cache.keys()) if (readable(this.cache.peekPacked(key))) keys.push(key);
+    for (const key of this.cache.keys()) if (readable(this.cache.peek(key))) keys.push(key);
     return keys;
   }
 
   /** Primary entries held, tombstones included. */
   get primaryCount(): number {
-    return this.primary.size;
+    return this.primary.count;
   }
 
   get cachedCount(): number {
@@ -216,28 +190,24 @@ export class Store {
 
   /** Value bytes held in each tier. */
   get bytes(): { primary: number; cached: number } {
-    return { primary: this.primaryBytesHeld, cached: this.cache.bytes };
+    return { primary: this.primary.bytes, cached: this.cache.bytes };
+  }
+
+  /** The newest version ever held as primary (the clock starts past it). */
+  get newestPrimary(): Version | undefined {
+    return this.primary.newest;
   }
 
   /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */
-  *primaryEntries(): IterableIterator<[string, Entry]> {
-    for (const [key, packed] of this.primary) yield [key, this.packer.unpackEntry(packed)];
+  primaryEntries(): Iterable<[string, Entry]> {
+    return this.primary.entries();
   }
 
   close(): void {
     this.cache.close();
   }
 
-  private expired(packed: string): boolean {
-    const expiresAt = this.packer.expiresAtOf(packed);
-    return expiresAt !== undefined && expiresAt <= this.options.now();
-  }
-
-  private expiredEntry(entry: Entry): boolean {
+  private expired(entry: Entry): boolean {
     return entry.expiresAt !== undefined && entry.expiresAt <= this.options.now();
-  }
-
-  private unindex(key: string): void {
-    if (!this.primary.has(key) && !this.cache.has(key)) this.byHash.remove(key);
   }
 }

@@ -8,6 +8,7 @@ import { Metrics } from '../cluster/metrics.js';
 import { DistNode } from '../cluster/node.js';
 import { PeerClient } from '../cluster/peer-client.js';
 import { createUdpTransport } from '../cluster/udp-transport.js';
+import { keyHash } from '../cluster/wire.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { RespServer } from './resp/resp-server.js';
@@ -60,7 +61,7 @@ export async function startDaemon(
   let durable: DurableStore | undefined;
   if (config.dataDir) {
     try {
-      durable = await openDurableStore(config.dataDir);
+      durable = await openDurableStore(config.dataDir, (key) => keyHash(config.cluster, key));
     } catch (error) {
       server.close();
       throw error;

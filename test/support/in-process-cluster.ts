@@ -1,13 +1,13 @@
 import { pino } from 'pino';
 import type { Clock } from '../../cluster/clock.js';
 import type { DurableStore } from '../../cluster/durable-store.js';
-import type { Entry } from '../../cluster/entry.js';
 import { ManualClock } from '../../cluster/manual-clock.js';
 import { MemoryNetwork } from '../../cluster/memory-peers.js';
 import { MemoryBus } from '../../cluster/memory-transport.js';
 import { DistNode } from '../../cluster/node.js';
 import { localNodeOptions, type NodeOptions } from '../../cluster/node-options.js';
-import type { Message } from '../../cluster/wire.js';
+import { MemoryPrimary } from '../../cluster/primary-tier.js';
+import { keyHash, type Message } from '../../cluster/wire.js';
 
 /** The nodes' logs, shown with DISTSTORE_TEST_LOG=info (as for the fleet's processes). */
 const silent = pino({ level: process.env.DISTSTORE_TEST_LOG ?? 'silent' });
@@ -162,26 +162,15 @@ export class InProcessCluster {
 }
 
 /** A data dir in memory: what a node keeps across a restart in an in-process cluster. */
-export class MemoryDurableStore implements DurableStore {
-  private readonly stored = new Map<string, Entry>();
-
-  entries(): Iterable<[string, Entry]> {
-    return [...this.stored];
-  }
-
-  async put(key: string, entry: Entry): Promise<void> {
-    this.stored.set(key, entry);
-  }
-
-  async remove(key: string): Promise<void> {
-    this.stored.delete(key);
-  }
-
-  get count(): number {
-    return this.stored.size;
-  }
-
+/** A data dir in memory: kept across a node's restarts by the test that made it. */
+export class MemoryDurableStore extends MemoryPrimary implements DurableStore {
   readonly storage = 'ok';
+  readonly disk = { fileBytes: 0, mapBytes: 0 };
+
+  /** `cluster`: the cluster name its keys are hashed under (localNodeOptions's by default). */
+  constructor(cluster = 'local') {
+    super((key) => keyHash(cluster, key));
+  }
 
   async close(): Promise<void> {}
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { CacheTier, type CacheTierOptions } from '../../cluster/cache-tier.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
-import { EntryPacker } from '../../cluster/packed-entry.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** An entry whose value is `size` bytes (the tier bounds count value bytes only). */
@@ -21,7 +20,6 @@ function tierFor(t: TestContext, options: Partial<Omit<CacheTierOptions, 'onRemo
     ttlSeconds: 60,
     maxKeys: 0,
     maxBytes: 0,
-    packer: new EntryPacker(),
     onRemove: (key) => removed.push(key),
     ...options,
   });

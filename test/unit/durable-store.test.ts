@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
+import { keyHash } from '../../cluster/wire.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const hashKey = (key: string) => keyHash('test', key);
 
 /** Runs `body` with a fresh temp dir that is removed afterwards, however the test ends. */
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -28,7 +30,7 @@ function entry(value: Buffer | string, wall = 1, extra: Partial<Entry> = {}): En
 }
 
 async function readAll(dir: string): Promise<Map<string, Entry>> {
-  const store = await openDurableStore(dir);
+  const store = await openDurableStore(dir, hashKey);
   const entries = new Map(store.entries());
   await store.close();
   return entries;
@@ -63,7 +65,7 @@ describe('durable store', () => {
         ['ttl', entry('soon', 7, { expiresAt: 1_700_000_000_123.5 })],
         ['dead ttl', entry(Buffer.alloc(0), 8, { deleted: true, expiresAt: 0 })],
       ];
-      const store = await openDurableStore(dir);
+      const store = await openDurableStore(dir, hashKey);
       for (const [key, e] of put) await store.put(key, e);
       assert.equal(store.count, put.length);
       await store.close();
@@ -77,7 +79,7 @@ describe('durable store', () => {
     await inTempDir(async (dir) => {
       const mode = async (path: string) => ((await fs.stat(path)).mode & 0o777).toString(8);
       const fresh = join(dir, 'fresh');
-      const made = await openDurableStore(fresh);
+      const made = await openDurableStore(fresh, hashKey);
       await made.put('k', entry('v'));
       assert.equal(await mode(fresh), '700');
       await made.close();
@@ -85,13 +87,13 @@ describe('durable store', () => {
       const existing = join(dir, 'existing');
       await fs.mkdir(existing, { mode: 0o755 });
       await fs.chmod(existing, 0o755);
-      const store = await openDurableStore(existing);
+      const store = await openDurableStore(existing, hashKey);
       await store.put('k', entry('v'));
       await store.close();
       // A file left readable by an older version is tightened at the next open.
       await fs.chmod(join(existing, 'data.mdb'), 0o644);
       await fs.chmod(existing, 0o755);
-      const again = await openDurableStore(existing);
+      const again = await openDurableStore(existing, hashKey);
       try {
         assert.equal(await mode(existing), '700');
         const names = (await fs.readdir(existing)).sort();
@@ -105,7 +107,7 @@ describe('durable store', () => {
 
   test('put replaces a key and remove deletes it', async () => {
     await inTempDir(async (dir) => {
-      const store = await openDurableStore(dir);
+      const store = await openDurableStore(dir, hashKey);
       await store.put('a', entry('old', 1));
       await store.put('a', entry('new', 2));
       await store.put('b', entry('b'));
@@ -119,7 +121,7 @@ describe('durable store', () => {
 
   test('10 000 entries survive close and reopen', async () => {
     await inTempDir(async (dir) => {
-      const store = await openDurableStore(dir);
+      const store = await openDurableStore(dir, hashKey);
       const put = Array.from({ length: 10_000 }, (_, i) => [`k${i}`, entry(`v${i}`, i)] as const);
       await Promise.all(put.map(([key, e]) => store.put(key, e)));
       await store.close();
@@ -131,10 +133,10 @@ describe('durable store', () => {
 
   test('a second open while the first is open fails on the lock and changes no file', async () => {
     await inTempDir(async (dir) => {
-      const first = await openDurableStore(dir);
+      const first = await openDurableStore(dir, hashKey);
       await first.put('a', entry('a'));
       const before = await snapshot(dir);
-      await assert.rejects(openDurableStore(dir), (error: Error) => {
+      await assert.rejects(openDurableStore(dir, hashKey), (error: Error) => {
         assert.ok(error instanceof DataDirError);
         const heldByUs = new RegExp(`in use by process ${process.pid}.*diststore\\.lock`);
         assert.match(error.message, heldByUs);
@@ -153,7 +155,10 @@ describe('durable store', () => {
       try {
         await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
         const before = await snapshot(dir);
-        await assert.rejects(openDurableStore(dir), new RegExp(`in use by process ${child.pid}`));
+        await assert.rejects(
+          openDurableStore(dir, hashKey),
+          new RegExp(`in use by process ${child.pid}`),
+        );
         assert.deepEqual(await snapshot(dir), before);
       } finally {
         child.kill('SIGKILL');
@@ -167,7 +172,7 @@ describe('durable store', () => {
       const { child, exited } = spawnNode(['-e', '']);
       await exited;
       await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
-      const store = await openDurableStore(dir);
+      const store = await openDurableStore(dir, hashKey);
       const lock = await fs.readFile(join(dir, 'diststore.lock'), 'utf8');
       assert.equal(lock.split('\n')[0], String(process.pid));
       await store.close();
@@ -178,14 +183,14 @@ describe('durable store', () => {
   test('a lock naming our pid from an earlier start (a restarted container) is taken over', async () => {
     await inTempDir(async (dir) => {
       await fs.writeFile(join(dir, 'diststore.lock'), `${process.pid}\n12345\n`);
-      await (await openDurableStore(dir)).close();
+      await (await openDurableStore(dir, hashKey)).close();
     });
   });
 
   test('a lock file that names no process is left for the operator', async () => {
     await inTempDir(async (dir) => {
       await fs.writeFile(join(dir, 'diststore.lock'), 'garbage');
-      await assert.rejects(openDurableStore(dir), (error: Error) => {
+      await assert.rejects(openDurableStore(dir, hashKey), (error: Error) => {
         assert.ok(error instanceof DataDirError);
         assert.match(error.message, /does not name a process/);
         return true;
@@ -196,7 +201,7 @@ describe('durable store', () => {
 
   test('garbage or a truncated data.mdb is reported as corrupt and left byte for byte', async () => {
     await inTempDir(async (dir) => {
-      const store = await openDurableStore(join(dir, 'real'));
+      const store = await openDurableStore(join(dir, 'real'), hashKey);
       await store.put('a', entry('a'));
       await store.close();
       const real = await fs.readFile(join(dir, 'real', 'data.mdb'));
@@ -205,7 +210,7 @@ describe('durable store', () => {
       for (const [name, bytes] of Object.entries({ garbage, truncated })) {
         await fs.mkdir(join(dir, name));
         await fs.writeFile(join(dir, name, 'data.mdb'), bytes);
-        await assert.rejects(openDurableStore(join(dir, name)), (error: Error) => {
+        await assert.rejects(openDurableStore(join(dir, name), hashKey), (error: Error) => {
           assert.ok(error instanceof DataDirError, name);
           assert.match(error.message, /corrupt.*left untouched/);
           assert.ok(error.message.includes(join(dir, name)));
@@ -220,7 +225,7 @@ describe('durable store', () => {
     await inTempDir(async (dir) => {
       await fs.writeFile(join(dir, 'file'), 'x');
       const path = join(dir, 'file', 'data');
-      await assert.rejects(openDurableStore(path), (error: Error) => {
+      await assert.rejects(openDurableStore(path, hashKey), (error: Error) => {
         assert.ok(error instanceof DataDirError);
         assert.ok(error.message.includes(path));
         assert.match(error.message, /ENOTDIR|EEXIST/);
@@ -229,9 +234,8 @@ describe('durable store', () => {
     });
   });
 
-  test('a record written by the first release, bytes built by hand, still loads', async () => {
+  test('a data dir of an earlier release, records built by hand, is read and indexed', async () => {
     await inTempDir(async (dir) => {
-      await (await openDurableStore(dir)).close();
       // u8 format 1, u8 flags (1 deleted, 2 expires), u16 LE version length, version, u16 LE
       // type length, type, f64 LE expiry when flagged, the value to the end.
       const expiry = Buffer.alloc(8);
@@ -269,16 +273,26 @@ describe('durable store', () => {
           ],
         ]),
       );
+      // Counted and indexed once, at the first open.
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        assert.equal(store.count, 3);
+        assert.equal(store.bytes, 6);
+        assert.equal(store.keyForHash(hashKey('plain')), 'plain');
+        assert.deepEqual(store.newest, node(1_700_000_000_002, 0, 'n2'));
+      } finally {
+        await store.close();
+      }
     });
   });
 
   test('a record that cannot be decoded is reported with its key, not skipped', async () => {
     await inTempDir(async (dir) => {
-      await (await openDurableStore(dir)).close();
+      await (await openDurableStore(dir, hashKey)).close();
       const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
       await db.put('from the future', Buffer.from([99, 0, 0]));
       await db.close();
-      const store = await openDurableStore(dir);
+      const store = await openDurableStore(dir, hashKey);
       try {
         assert.throws(() => [...store.entries()], /key "from the future".*format 99/);
       } finally {
@@ -293,7 +307,7 @@ describe('durable store', () => {
       const script = `
         import { openDurableStore } from ${JSON.stringify(modules[0])};
         import { makeEntry } from ${JSON.stringify(modules[1])};
-        const store = await openDurableStore(${JSON.stringify(dir)});
+        const store = await openDurableStore(${JSON.stringify(dir)}, (key) => key);
         for (let i = 0; i < 1000; i++) {
           await store.put('k' + i, makeEntry(Buffer.from('v' + i), 'text/plain', { wall: i, counter: 0, node: 'n1' }));
         }

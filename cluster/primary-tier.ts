@@ -1,0 +1,125 @@
+import type { Entry } from './entry.js';
+import { KeyIndex } from './key-index.js';
+import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
+import { isNewer, type Version } from './version.js';
+
+/**
+ * Where a node's primary entries (written here, or held as a master; tombstones included)
+ * live: in the heap without a data dir (MemoryPrimary), in lmdb with one (durable-store.ts).
+ * The Store decides what is newer and what has expired; a tier only holds.
+ */
+export interface PrimaryTier {
+  /** The entry held for `key`, expired or not. */
+  get(key: string): Entry | undefined;
+  /**
+   * Holds `entry` for `key`, replacing what was held: `get` sees it at once. Resolves once it
+   * is stored for good; rejects with StorageError, and `get` gives what was held before, when it
+   * cannot be stored.
+   */
+  put(key: string, entry: Entry): Promise<void>;
+  /** Stops holding `key` (an expired entry, a collected tombstone). */
+  remove(key: string): Promise<void>;
+  /** The held key a who-has hash names. */
+  keyForHash(hash: string): string | undefined;
+  /** Every entry held, for a sync stream, a re-send or a listing. */
+  entries(): Iterable<[string, Entry]>;
+  /**
+   * Keys due to be swept (see isDue), taking up where the last call stopped: all of them in
+   * the heap, those of a bounded slice of the keys in lmdb (a sweep there walks in steps).
+   */
+  dueKeys(rule: SweepRule): string[];
+  /** Entries held, tombstones included. */
+  readonly count: number;
+  /** Value bytes held. */
+  readonly bytes: number;
+  /** The newest version ever held here, for the clock at start. */
+  readonly newest: Version | undefined;
+}
+
+/** When a sweep removes an entry (wall-clock ms). */
+export interface SweepRule {
+  now: number;
+  /** Tombstones whose version is older than this are collected. */
+  tombstoneCutoff: number;
+}
+
+/** Whether an entry is past its per-key expiry, or a tombstone older than the cutoff. */
+export function isDue(
+  rule: SweepRule,
+  deleted: boolean,
+  wall: number,
+  expiresAt: number | undefined,
+): boolean {
+  return (
+    (expiresAt !== undefined && expiresAt <= rule.now) || (deleted && wall < rule.tombstoneCutoff)
+  );
+}
+
+/** The primary tier in the heap: a Map of packed entries (packed-entry.ts) and a hash index. */
+export class MemoryPrimary implements PrimaryTier {
+  /** Key → packed entry. */
+  private readonly held = new Map<string, string>();
+  private readonly packer = new EntryPacker();
+  private readonly byHash: KeyIndex;
+  private bytesHeld = 0;
+  private newestHeld: Version | undefined;
+
+  /** `hashKey` is the key's hash as who-has queries name it. */
+  constructor(hashKey: (key: string) => string) {
+    this.byHash = new KeyIndex(hashKey);
+  }
+
+  get(key: string): Entry | undefined {
+    const packed = this.held.get(key);
+    return packed === undefined ? undefined : this.packer.unpackEntry(packed);
+  }
+
+  put(key: string, entry: Entry): Promise<void> {
+    const replaced = this.held.get(key);
+    this.bytesHeld += entry.value.length - (replaced === undefined ? 0 : valueLengthOf(replaced));
+    this.held.set(key, this.packer.packEntry(entry));
+    this.byHash.add(key);
+    if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
+    return Promise.resolve();
+  }
+
+  remove(key: string): Promise<void> {
+    const packed = this.held.get(key);
+    if (packed !== undefined) {
+      this.held.delete(key);
+      this.bytesHeld -= valueLengthOf(packed);
+      this.byHash.remove(key);
+    }
+    return Promise.resolve();
+  }
+
+  keyForHash(hash: string): string | undefined {
+    return this.byHash.find(hash);
+  }
+
+  *entries(): IterableIterator<[string, Entry]> {
+    for (const [key, packed] of this.held) yield [key, this.packer.unpackEntry(packed)];
+  }
+
+  dueKeys(rule: SweepRule): string[] {
+    const due: string[] = [];
+    for (const [key, packed] of this.held) {
+      const { packer } = this;
+      if (isDue(rule, isTombstone(packed), packer.wallOf(packed), packer.expiresAtOf(packed)))
+        due.push(key);
+    }
+    return due;
+  }
+
+  get count(): number {
+    return this.held.size;
+  }
+
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  get newest(): Version | undefined {
+    return this.newestHeld;
+  }
+}
