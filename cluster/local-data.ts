@@ -25,6 +25,11 @@ export class LocalData {
     return this.durable?.storage ?? 'memory';
   }
 
+  /** The data dir's file and map sizes; undefined without one. */
+  get disk(): { fileBytes: number; mapBytes: number } | undefined {
+    return this.durable?.disk;
+  }
+
   /**
    * Readies the entries at start: the clock moves past the newest version stored (so this
    * node's next write is newer than any it holds), and what ran out while stopped is swept.

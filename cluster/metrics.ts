@@ -233,6 +233,31 @@ export class Metrics {
     }
   }
 
+  /**
+   * Registers the memory gauges read at scrape time: the anonymous part of RSS (Linux), and
+   * with a data dir its file and map sizes. RSS and the heap are among the process metrics.
+   */
+  countMemory(
+    read: () => { anon: number | undefined; fileBytes?: number; mapBytes?: number },
+  ): void {
+    for (const [name, help, field] of [
+      ['diststore_anon_memory_bytes', 'Resident memory no file backs (RssAnon)', 'anon'],
+      ['diststore_data_file_bytes', "Size of the data dir's lmdb file in use", 'fileBytes'],
+      ['diststore_data_map_bytes', "Size of the data dir's lmdb memory map", 'mapBytes'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const value = read()[field];
+          if (value === undefined) this.reset();
+          else this.set(value);
+        },
+      });
+    }
+  }
+
   /** Adds Node's process metrics (CPU, memory, event loop); once per process. */
   collectProcessMetrics(): void {
     collectDefaultMetrics({ register: this.registry });

@@ -1,6 +1,7 @@
 import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import type { Membership } from './membership.js';
+import type { ProcessMemory } from './process-memory.js';
 import type { Store } from './store.js';
 import type { NodeState } from './wire.js';
 
@@ -22,11 +23,14 @@ export function nodeStatus(view: {
   store: Store;
   /** Whether this node can store writes (see LocalData.storage). */
   storage: StorageState | 'memory';
+  memory: ProcessMemory;
+  /** The data dir's file and map sizes; undefined without one. */
+  disk: { fileBytes: number; mapBytes: number } | undefined;
   /** This node's clock minus the cluster's median (undefined: no other clock heard yet). */
   clock: { offsetMs: number | undefined; maxOffsetMs: number; off: boolean };
   now: number;
 }) {
-  const { node, masters, membership, store, storage, clock, now } = view;
+  const { node, masters, membership, store, storage, memory, disk, clock, now } = view;
   const seconds = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
   const ours = clock.offsetMs ?? 0;
   return {
@@ -57,6 +61,14 @@ export function nodeStatus(view: {
       cached: store.cachedCount,
       primaryBytes: store.bytes.primary,
       cachedBytes: store.bytes.cached,
+    },
+    memory: {
+      rssBytes: memory.rss,
+      anonBytes: memory.anon ?? null,
+      heapUsedBytes: memory.heapUsed,
+      externalBytes: memory.external,
+      dataFileBytes: disk?.fileBytes ?? null,
+      dataMapBytes: disk?.mapBytes ?? null,
     },
   };
 }

@@ -20,6 +20,7 @@ import { Metrics } from './metrics.js';
 import type { NodeDeps, NodeOptions, WriteOptions } from './node-options.js';
 import { nodeStatus } from './node-status.js';
 import { PacketHandler } from './packet-handler.js';
+import { processMemory } from './process-memory.js';
 import type { HeldVersion, Peers, ReplicaAck, WriteResult } from './protocol.js';
 import { Refusals } from './refusals.js';
 import { ReplicaBatcher } from './replica-batcher.js';
@@ -226,6 +227,7 @@ export class DistNode {
     });
     this.transport.onMessage((message, from) => packets.receive(message, from));
     this.metrics.countStorage(() => this.data.storage);
+    this.metrics.countMemory(() => ({ ...processMemory(), ...this.data.disk }));
     this.metrics.countClockOffset(() => {
       const offset = this.clockOffset();
       return offset === undefined ? undefined : offset / 1000;
@@ -422,6 +424,8 @@ export class DistNode {
       membership: this.membership,
       store: this.store,
       storage: this.data.storage,
+      memory: processMemory(),
+      disk: this.data.disk,
       clock: this.clockReport(),
       now: this.clock.now(),
     });

@@ -56,6 +56,12 @@ describe('persistence with --data-dir', () => {
       await Promise.all(fleet.nodes.map((n) => n.stop(signal)));
       const again = await Fleet.start(3, { dataDirs: dirs, args });
       try {
+        for (const node of again.nodes) {
+          const { memory } = await node.status();
+          assert.ok((memory.dataFileBytes ?? 0) > 0 && (memory.dataMapBytes ?? 0) > 0);
+          const metrics = await (await node.get('/metrics')).text();
+          assert.match(metrics, /^diststore_data_file_bytes [1-9]/m);
+        }
         for (const node of again.nodes) await assertAllReadable(node, keys);
         console.log(
           `FIGURE full-restart signal=${signal} acked=${keys.length} readable_on_every_node=${keys.length} lost=0`,

@@ -328,6 +328,17 @@ describe('durable store', () => {
       // The killed node left its lock behind; the reopen below has to take it over.
       const lock = await fs.readFile(join(dir, 'diststore.lock'), 'utf8');
       assert.equal(lock.split('\n')[0], String(child.pid));
+      // Counts, newest version and index are right after the kill (opened with the child's
+      // hash; another would build the index again).
+      const reopened = await openDurableStore(dir, (key) => key);
+      try {
+        assert.equal(reopened.count, 1000);
+        assert.equal(reopened.bytes, 3890); // 'v0'…'v999'
+        assert.deepEqual(reopened.newest, { wall: 999, counter: 0, node: 'n1' });
+        assert.equal(reopened.keyForHash('k999'), 'k999');
+      } finally {
+        await reopened.close();
+      }
       const read = await readAll(dir);
       assert.equal(read.size, 1000);
       for (let i = 0; i < 1000; i++) assert.deepEqual(read.get(`k${i}`), entry(`v${i}`, i));
