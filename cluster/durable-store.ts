@@ -108,6 +108,8 @@ class LmdbDurableStore implements DurableStore {
   private countHeld = 0;
   private bytesHeld = 0;
   private newestHeld: Version | undefined;
+  /** Whether the counts changed since META was last written. */
+  private metaChanged = false;
   /** Where the next sweep slice starts ('' : at the first key). */
   private sweepFrom = '';
 
@@ -118,6 +120,12 @@ class LmdbDurableStore implements DurableStore {
     private readonly hashKey: (key: string) => string,
   ) {
     this.space = new DiskSpace(dir);
+    // Once per batch, inside it: the counts commit with the changes they count.
+    db.on('beforecommit', () => {
+      if (!this.metaChanged) return;
+      this.metaChanged = false;
+      db.put(META, this.meta()).catch(noop);
+    });
   }
 
   /**
@@ -158,27 +166,27 @@ class LmdbDurableStore implements DurableStore {
     return record === undefined ? undefined : loadRecord(key, record);
   }
 
-  put(key: string, entry: Entry): Promise<void> {
+  put(key: string, entry: Entry, before: Entry | undefined): Promise<void> {
     const record = encodeRecord(entry);
     try {
       this.admit(record.length);
     } catch (error) {
       return Promise.reject(error);
     }
-    const before = this.get(key);
     this.pending.set(key, entry);
     if (before === undefined) this.countHeld++;
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
-    // Committed in one batch with META, whose promise settle() awaits; these fail with it.
-    this.db.put(key, record).catch(noop);
+    this.metaChanged = true;
+    // One batch (lmdb batches the writes of an event turn): the index fails with the entry.
+    const written = this.db.put(key, record);
     let hash: string | undefined;
     if (before === undefined) {
       hash = this.hashKey(key);
       this.pendingByHash.set(hash, key);
       this.db.put([HASH, hash], Buffer.from(key)).catch(noop);
     }
-    return this.settle(key, entry, this.db.put(META, this.meta()), hash);
+    return this.settle(key, entry, written, hash);
   }
 
   remove(key: string): Promise<void> {
@@ -193,9 +201,10 @@ class LmdbDurableStore implements DurableStore {
     this.pending.set(key, null);
     this.countHeld--;
     this.bytesHeld -= before.value.length;
-    this.db.remove(key).catch(noop);
+    this.metaChanged = true;
+    const removed = this.db.remove(key);
     this.db.remove([HASH, this.hashKey(key)]).catch(noop);
-    return this.settle(key, null, this.db.put(META, this.meta()));
+    return this.settle(key, null, removed);
   }
 
   /** Waits for a change's commit and fsync; it is then read from lmdb, not `pending`. */

@@ -93,8 +93,9 @@ export class PacketHandler {
   }
 
   private invalidate(message: Extract<Message, { kind: 'invalidate' }>, from: Peer): void {
-    const { store, mastership, refusals } = this.options;
-    if (this.options.ignoreInvalidations) return;
+    const { store, mastership, refusals, selfId } = this.options;
+    // A master hears its own invalidations (multicast loops back): nothing to do, nothing wrong.
+    if (this.options.ignoreInvalidations || message.node === selfId) return;
     // Only the masters apply writes, so only they can say a copy is stale.
     if (!this.fromMaster(message.node, from)) {
       refusals.packet('not-master', `invalidation from ${message.node}`, from);

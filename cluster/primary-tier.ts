@@ -12,11 +12,11 @@ export interface PrimaryTier {
   /** The entry held for `key`, expired or not. */
   get(key: string): Entry | undefined;
   /**
-   * Holds `entry` for `key`, replacing what was held: `get` sees it at once. Resolves once it
-   * is stored for good; rejects with StorageError, and `get` gives what was held before, when it
-   * cannot be stored.
+   * Holds `entry` for `key`, replacing `before` (what `get` gave just now): `get` sees it at
+   * once. Resolves once it is stored for good; rejects with StorageError, and `get` gives
+   * `before` again, when it cannot be stored.
    */
-  put(key: string, entry: Entry): Promise<void>;
+  put(key: string, entry: Entry, before: Entry | undefined): Promise<void>;
   /** Stops holding `key` (an expired entry, a collected tombstone). */
   remove(key: string): Promise<void>;
   /** The held key a who-has hash names. */
@@ -74,7 +74,7 @@ export class MemoryPrimary implements PrimaryTier {
     return packed === undefined ? undefined : this.packer.unpackEntry(packed);
   }
 
-  put(key: string, entry: Entry): Promise<void> {
+  put(key: string, entry: Entry, _before: Entry | undefined): Promise<void> {
     const replaced = this.held.get(key);
     this.bytesHeld += entry.value.length - (replaced === undefined ? 0 : valueLengthOf(replaced));
     this.held.set(key, this.packer.packEntry(entry));

@@ -84,7 +84,7 @@ export class Store {
     if (replaced !== undefined && !isNewer(entry.version, replaced.version)) return undefined;
     const cached = this.cache.peek(key);
     const kept = cached !== undefined && isNewer(cached.version, entry.version) ? cached : entry;
-    const stored = this.primary.put(key, kept);
+    const stored = this.primary.put(key, kept, replaced);
     this.cache.delete(key);
     const mark = this.superseded.get(key);
     if (mark && !isNewer(mark, kept.version)) {

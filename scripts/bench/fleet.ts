@@ -83,21 +83,37 @@ export class BenchNode {
 /**
  * A diststore cluster of its own: test/support/fleet.ts's Fleet (a unique cluster name and
  * multicast port, HTTP and multicast on 127.0.0.1 only, ports the nodes pick) running the
- * compiled daemon, memory-only nodes (no --data-dir), logs at warn.
+ * compiled daemon, memory-only nodes unless given data dirs, logs at warn.
  */
 export class BenchFleet {
   readonly nodes: BenchNode[] = [];
   private readonly children = new Map<ChildProcess, Child>();
-  private readonly fleet = new Fleet({
-    ...BENCH_FLEET,
-    onFork: (process, name) => this.children.set(process, new Child(name, process)),
-  });
+  private readonly fleet: Fleet;
 
-  static async start(count: number): Promise<BenchFleet> {
-    const bench = new BenchFleet();
-    await bench.fleet.open(count);
-    bench.nodes.push(...bench.fleet.nodes.map((n) => bench.wrap(n)));
+  /** `dataDirs`: a --data-dir for each node, in start order (default: memory only). */
+  constructor(dataDirs?: string[]) {
+    this.fleet = new Fleet({
+      ...BENCH_FLEET,
+      ...(dataDirs && { dataDirs }),
+      onFork: (process, name) => this.children.set(process, new Child(name, process)),
+    });
+  }
+
+  static async start(count: number, dataDirs?: string[]): Promise<BenchFleet> {
+    const bench = new BenchFleet(dataDirs);
+    await bench.open(count);
     return bench;
+  }
+
+  /** Starts `count` nodes and waits until they agree on their masters. */
+  async open(count: number): Promise<void> {
+    await this.fleet.open(count);
+    this.nodes.push(...this.fleet.nodes.map((n) => this.wrap(n)));
+  }
+
+  /** The fleet's cluster name (who-has hashes depend on it). */
+  get cluster(): string {
+    return this.fleet.cluster;
   }
 
   /** Starts one more node and waits until it has joined. */

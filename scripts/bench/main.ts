@@ -1,4 +1,5 @@
-// Usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE]   (npm run bench)
+// Usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE] [--data-dir-keys N]
+//   (npm run bench; --data-dir-keys sets the entries of the data-dir step, 10000000 for 10 M)
 // Starts what it measures (two baseline servers, diststore fleets on 127.0.0.1), drives them
 // with wrk, prints one table and writes the results as JSON (default bench-results.json).
 // Exit codes: 0 measured (whatever the verdicts), 1 a step failed, 2 usage, 130 Ctrl-C.
@@ -7,6 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuTicks, othersShare } from './cpu.js';
+import { dataDirNode, dataDirReads } from './data-dir.js';
 import { BenchFleet, daemonBuilt } from './fleet.js';
 import { absentReads, concurrentMisses, firstRemoteReads, lookupOutcomes } from './lookups.js';
 import { cpuModel } from './machine.js';
@@ -28,17 +30,21 @@ import { syncNewMaster } from './sync.js';
 import { baseline, getLocalHits, replicatedPosts, udpSink } from './throughput.js';
 import { wrkVersion } from './wrk.js';
 
-const USAGE = 'usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE]';
+const USAGE =
+  'usage: node --import tsx scripts/bench/main.ts [--quick] [--out FILE] [--data-dir-keys N]';
 const DEFAULT_OUT = fileURLToPath(new URL('../../bench-results.json', import.meta.url));
 
-function parseArgs(argv: string[]): { quick: boolean; out: string } {
+function parseArgs(argv: string[]): { quick: boolean; out: string; dataDirKeys?: number } {
   let quick = false;
   let out = DEFAULT_OUT;
+  let dataDirKeys: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--out' && argv[i + 1]) out = argv[++i] as string;
-    else if (arg === '--help' || arg === '-h') {
+    else if (arg === '--data-dir-keys' && /^\d+$/.test(argv[i + 1] ?? '')) {
+      dataDirKeys = Number(argv[++i]);
+    } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else {
@@ -46,11 +52,11 @@ function parseArgs(argv: string[]): { quick: boolean; out: string } {
       process.exit(2);
     }
   }
-  return { quick, out };
+  return { quick, out, ...(dataDirKeys !== undefined && { dataDirKeys }) };
 }
 
 async function main(): Promise<void> {
-  const { quick, out } = parseArgs(process.argv.slice(2));
+  const { quick, out, dataDirKeys } = parseArgs(process.argv.slice(2));
   killAllOnExit();
   const wrk = await wrkVersion();
   if (!wrk) throw new Error('wrk is not installed: apt-get install -y wrk');
@@ -61,7 +67,10 @@ async function main(): Promise<void> {
       'redis-benchmark is not installed: apt-get install -y redis-tools redis-server',
     );
   }
-  const settings = quick ? quickSettings() : fullSettings();
+  const settings = {
+    ...(quick ? quickSettings() : fullSettings()),
+    ...(dataDirKeys !== undefined && { dataDirKeys }),
+  };
   const revision = await run('git', ['describe', '--always', '--dirty'], { timeoutMs: 5000 }).then(
     (out) => out.trim(),
     () => 'unknown',
@@ -93,6 +102,12 @@ async function main(): Promise<void> {
     settings.memoryKeys > 0
       ? await step(`memory at ${settings.memoryKeys} keys`, () => loadedNodeMemory(settings))
       : undefined;
+  const dataDir =
+    settings.dataDirKeys > 0
+      ? await step(`a data dir of ${settings.dataDirKeys} keys`, () =>
+          dataDirNode(settings.dataDirKeys),
+        )
+      : undefined;
 
   const results: BenchResults = {
     mode: settings.mode,
@@ -109,6 +124,7 @@ async function main(): Promise<void> {
     settings,
     ...median,
     loaded,
+    dataDir,
     runs: rounds,
     steps,
     totalSeconds: (performance.now() - begun) / 1000,
@@ -162,6 +178,7 @@ async function measureRound(
     const post = await step('replicated posts', () => replicatedPosts(reader, watched, settings));
     const resp = await respVsRedis(reader, watched, settings, step);
     await step('stop the fleet', () => fleet.close());
+    const onDisk = await step('the same reads on a data-dir fleet', () => dataDirReads(settings));
     const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
     return {
       bareHttp,
@@ -174,6 +191,7 @@ async function measureRound(
       post,
       resp,
       sync,
+      onDisk,
     };
   } finally {
     await fleet.close();

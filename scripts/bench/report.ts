@@ -1,4 +1,5 @@
 import type { CpuPerRequest } from './cpu.js';
+import type { DataDirResult, NodeMemory, OnDiskReads } from './data-dir.js';
 import type { Latency } from './latency.js';
 import type { ConcurrentMisses, Reads, RemoteReads } from './lookups.js';
 import type { Machine } from './machine.js';
@@ -21,6 +22,7 @@ export type Round = Pick<
   | 'resp'
   | 'concurrentMisses'
   | 'sync'
+  | 'onDisk'
 >;
 
 /**
@@ -46,8 +48,12 @@ export interface BenchResults {
   resp?: RespComparison;
   concurrentMisses: ConcurrentMisses;
   sync: SyncResult;
+  /** The round's read steps on a fleet with data dirs (absent in results of older runs). */
+  onDisk?: OnDiskReads;
   /** The single-node memory step; absent with --quick. */
   loaded?: LoadedMemory | undefined;
+  /** A node started on a filled data dir (absent in results of older runs). */
+  dataDir?: DataDirResult | undefined;
   /** Each round's own measurements. */
   runs: Round[];
   /** Seconds each step took, in order. */
@@ -178,6 +184,88 @@ function memoryRow(what: string, m: Memory): Row {
   };
 }
 
+/** One row of a node's memory with a data dir: what no file backs, RSS, heap, the lmdb file. */
+function diskMemoryRow(what: string, m: NodeMemory, raw: number): Row {
+  return {
+    measurement: `memory, ${int(m.entries)} entries in a data dir, ${what}`,
+    result: `RssAnon ${mib(m.anonBytes)} (${times(m.anonBytes / raw)} raw) · RSS ${mib(m.rssBytes)} (${times(m.rssBytes / raw)}) · heap ${mib(m.heapUsedBytes)} · file ${mib(m.dataFileBytes)}`,
+    target: '',
+    verdict: '',
+  };
+}
+
+/** The rows of the data-dir steps: reads beside the memory-only fleet's, and a filled node. */
+function dataDirRows(r: BenchResults): Row[] {
+  const table: Row[] = [];
+  const conns = `${r.settings.connections} conns`;
+  if (r.onDisk) {
+    const { getLocal, remoteReads } = r.onDisk;
+    const remote = remoteReads.remote;
+    table.push(
+      {
+        measurement: `get-local hit, fleet with data dirs (${conns})`,
+        result: `${throughput(getLocal)} · ${times(getLocal.rps / r.getLocal.rps)} memory-only`,
+        target: '≥ 1.00× memory-only',
+        verdict: verdict(getLocal.rps >= r.getLocal.rps),
+      },
+      {
+        measurement: '  first read from another node, fleet with data dirs',
+        result: `${latency(remote)} (memory-only p50 ${ms(r.remoteReads.remote.p50Ms)} · p99 ${ms(r.remoteReads.remote.p99Ms)})`,
+        target: 'p50, p99 ≤ memory-only',
+        verdict: verdict(
+          remote.p50Ms <= r.remoteReads.remote.p50Ms && remote.p99Ms <= r.remoteReads.remote.p99Ms,
+        ),
+      },
+    );
+  }
+  const d = r.dataDir;
+  if (!d) return table;
+  const ten = d.keys >= 10_000_000;
+  table.push(
+    {
+      measurement: `a node on a data dir of ${int(d.keys)} entries: ready after`,
+      result: `${d.readySeconds.toFixed(2)} s (on an empty data dir ${d.emptyReadySeconds.toFixed(2)} s) · filling the dir ${d.fillSeconds.toFixed(1)} s`,
+      target: '≈ the empty node',
+      verdict: verdict(d.readySeconds <= d.emptyReadySeconds + 0.5),
+    },
+    diskMemoryRow('when ready', d.whenReady, d.rawBytes),
+    {
+      ...diskMemoryRow(`after ${int(d.reads)} random get-local reads`, d.afterReads, d.rawBytes),
+      target: 'RssAnon ≤ 1.5× raw, RSS ≤ 3×',
+      verdict: verdict(
+        d.afterReads.anonBytes <= 1.5 * d.rawBytes && d.afterReads.rssBytes <= 3 * d.rawBytes,
+      ),
+    },
+    {
+      measurement: `  those reads, 16 in flight`,
+      result: `${d.readSeconds.toFixed(1)} s · ${int(d.reads / d.readSeconds)} reads/s`,
+      target: '',
+      verdict: '',
+    },
+    {
+      measurement: `sync of a new master from a data dir (${int(d.keys)} keys)`,
+      result: `${d.sync.seconds.toFixed(1)} s · ${int(d.sync.entriesPerSecond)} entries/s · ${int(d.sync.entries)} entries`,
+      target: '≥ 80,000 entries/s',
+      verdict: verdict(d.sync.entriesPerSecond >= 80_000 && d.sync.entries === d.keys),
+    },
+    {
+      ...diskMemoryRow('the master it synced from', d.holderAfterSync, d.rawBytes),
+      ...(ten && {
+        target: 'heap < 512 MiB',
+        verdict: verdict(d.holderAfterSync.heapUsedBytes < 512 * 1024 * 1024),
+      }),
+    },
+    {
+      ...diskMemoryRow('the new master after its sync', d.newcomer, d.rawBytes),
+      ...(ten && {
+        target: 'heap < 512 MiB',
+        verdict: verdict(d.newcomer.heapUsedBytes < 512 * 1024 * 1024),
+      }),
+    },
+  );
+  return table;
+}
+
 /** The table's rows, each with its target and whether it was met. */
 export function rows(r: BenchResults): Row[] {
   const conns = `${r.settings.connections} conns`;
@@ -298,6 +386,7 @@ export function rows(r: BenchResults): Row[] {
       verdict: 'SKIP',
     });
   }
+  table.push(...dataDirRows(r));
   return table;
 }
 

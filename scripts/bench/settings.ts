@@ -19,6 +19,8 @@ export interface Settings {
   syncKeys: number;
   /** Entries of the single-node memory step; 0 skips it. */
   memoryKeys: number;
+  /** Entries of the data-dir step (a node started on a filled data dir); 0 skips it. */
+  dataDirKeys: number;
   /** Requests in flight while loading keys. */
   loadConcurrency: number;
 }
@@ -37,6 +39,7 @@ export function fullSettings(): Settings {
     concurrentGets: 1000,
     syncKeys: 100_000,
     memoryKeys: 1_000_000,
+    dataDirKeys: 1_000_000,
     loadConcurrency: 64,
   };
 }
@@ -54,5 +57,6 @@ export function quickSettings(): Settings {
     absentReads: 500,
     syncKeys: 10_000,
     memoryKeys: 0, // the 1 M step takes minutes
+    dataDirKeys: 20_000,
   };
 }

@@ -104,6 +104,17 @@ describe('forged packets without a secret', () => {
     }
   });
 
+  test("a master's own invalidations, looped back to it, are not counted as refused", async () => {
+    const master = fleet.nodes.find((n) => n.id === masters[0]) as NodeProcess;
+    const received = () =>
+      master.metric('diststore_packets_total', 'direction="in",kind="invalidate"');
+    const before = { refused: await dropped(master, 'not-master'), received: await received() };
+    assert.equal((await master.post('/post', { key: 'own', value: 'x' })).status, 200);
+    // Its own and the other master's: both have come back once two more are counted.
+    await waitFor(async () => (await received()) >= before.received + 2, 'both invalidations');
+    assert.equal(await dropped(master, 'not-master'), before.refused);
+  });
+
   test('a forged invalidation never removes a post-local entry', async () => {
     assert.equal((await member.post('/post-local', { key: 'mine', value: 'kept' })).status, 200);
     const held = (await member.status()).store.primary;

@@ -66,7 +66,7 @@ describe('durable store', () => {
         ['dead ttl', entry(Buffer.alloc(0), 8, { deleted: true, expiresAt: 0 })],
       ];
       const store = await openDurableStore(dir, hashKey);
-      for (const [key, e] of put) await store.put(key, e);
+      for (const [key, e] of put) await store.put(key, e, store.get(key));
       assert.equal(store.count, put.length);
       await store.close();
       await store.close(); // a second close is harmless
@@ -80,7 +80,7 @@ describe('durable store', () => {
       const mode = async (path: string) => ((await fs.stat(path)).mode & 0o777).toString(8);
       const fresh = join(dir, 'fresh');
       const made = await openDurableStore(fresh, hashKey);
-      await made.put('k', entry('v'));
+      await made.put('k', entry('v'), made.get('k'));
       assert.equal(await mode(fresh), '700');
       await made.close();
 
@@ -88,7 +88,7 @@ describe('durable store', () => {
       await fs.mkdir(existing, { mode: 0o755 });
       await fs.chmod(existing, 0o755);
       const store = await openDurableStore(existing, hashKey);
-      await store.put('k', entry('v'));
+      await store.put('k', entry('v'), store.get('k'));
       await store.close();
       // A file left readable by an older version is tightened at the next open.
       await fs.chmod(join(existing, 'data.mdb'), 0o644);
@@ -108,9 +108,9 @@ describe('durable store', () => {
   test('put replaces a key and remove deletes it', async () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(dir, hashKey);
-      await store.put('a', entry('old', 1));
-      await store.put('a', entry('new', 2));
-      await store.put('b', entry('b'));
+      await store.put('a', entry('old', 1), store.get('a'));
+      await store.put('a', entry('new', 2), store.get('a'));
+      await store.put('b', entry('b'), store.get('b'));
       await store.remove('b');
       await store.remove('never there');
       assert.equal(store.count, 1);
@@ -123,7 +123,7 @@ describe('durable store', () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       const put = Array.from({ length: 10_000 }, (_, i) => [`k${i}`, entry(`v${i}`, i)] as const);
-      await Promise.all(put.map(([key, e]) => store.put(key, e)));
+      await Promise.all(put.map(([key, e]) => store.put(key, e, store.get(key))));
       await store.close();
       const read = await readAll(dir);
       assert.equal(read.size, 10_000);
@@ -134,7 +134,7 @@ describe('durable store', () => {
   test('a second open while the first is open fails on the lock and changes no file', async () => {
     await inTempDir(async (dir) => {
       const first = await openDurableStore(dir, hashKey);
-      await first.put('a', entry('a'));
+      await first.put('a', entry('a'), first.get('a'));
       const before = await snapshot(dir);
       await assert.rejects(openDurableStore(dir, hashKey), (error: Error) => {
         assert.ok(error instanceof DataDirError);
@@ -202,7 +202,7 @@ describe('durable store', () => {
   test('garbage or a truncated data.mdb is reported as corrupt and left byte for byte', async () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(join(dir, 'real'), hashKey);
-      await store.put('a', entry('a'));
+      await store.put('a', entry('a'), store.get('a'));
       await store.close();
       const real = await fs.readFile(join(dir, 'real', 'data.mdb'));
       const garbage = Buffer.from(Array.from({ length: 65_536 }, (_, i) => (i * 7919) % 251));
@@ -309,7 +309,7 @@ describe('durable store', () => {
         import { makeEntry } from ${JSON.stringify(modules[1])};
         const store = await openDurableStore(${JSON.stringify(dir)}, (key) => key);
         for (let i = 0; i < 1000; i++) {
-          await store.put('k' + i, makeEntry(Buffer.from('v' + i), 'text/plain', { wall: i, counter: 0, node: 'n1' }));
+          await store.put('k' + i, makeEntry(Buffer.from('v' + i), 'text/plain', { wall: i, counter: 0, node: 'n1' }), store.get('k' + i));
         }
         console.log('done');
         setInterval(() => {}, 1000);`;

@@ -1,0 +1,182 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDurableStore } from '../../cluster/durable-store.js';
+import { makeEntry } from '../../cluster/entry.js';
+import { HybridClock } from '../../cluster/version.js';
+import { keyHash } from '../../cluster/wire.js';
+import { waitFor } from '../../test/support/wait-for.js';
+import { BenchFleet, type BenchNode } from './fleet.js';
+import { call, keepAliveAgent } from './http-client.js';
+import { firstRemoteReads, type RemoteReads } from './lookups.js';
+import { rawBytes } from './memory.js';
+import type { Settings } from './settings.js';
+import { getLocalHits, type Served, VALUE } from './throughput.js';
+
+/** get-local hits and first remote reads, as the round measures them, on nodes with data dirs. */
+export interface OnDiskReads {
+  getLocal: Served;
+  remoteReads: RemoteReads;
+}
+
+/**
+ * A 3-node fleet whose nodes have data dirs (primary entries in lmdb), measured with the
+ * round's own get-local and first-remote-read steps, beside the memory-only fleet's figures.
+ */
+export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
+  const root = await mkdtemp(join(tmpdir(), 'diststore-bench-reads-'));
+  const fleet = new BenchFleet([0, 1, 2].map((i) => join(root, `node-${i}`)));
+  try {
+    await fleet.open(3);
+    const { masters, members } = await fleet.roles();
+    const watched = await fleet.watched();
+    const [writer] = masters;
+    const [reader] = members;
+    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    const getLocal = await getLocalHits(reader, settings);
+    const remoteReads = await firstRemoteReads(writer, reader, watched, settings);
+    return { getLocal, remoteReads };
+  } finally {
+    await fleet.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/** A node's memory as it reports it in /status (see cluster/process-memory.ts). */
+export interface NodeMemory {
+  entries: number;
+  rssBytes: number;
+  anonBytes: number;
+  heapUsedBytes: number;
+  dataFileBytes: number;
+}
+
+export interface DataDirResult {
+  keys: number;
+  rawBytes: number;
+  /** Writing the keys into a data dir directly (the node's own durable store, in this process). */
+  fillSeconds: number;
+  /** From the fork of a node on that data dir until it is ready. */
+  readySeconds: number;
+  /** The same for a node on an empty data dir: the time joining takes. */
+  emptyReadySeconds: number;
+  /** Its memory when ready, then after reading `reads` random keys through GET /get-local. */
+  whenReady: NodeMemory;
+  reads: number;
+  readSeconds: number;
+  afterReads: NodeMemory;
+  /** A second node, with an empty data dir, joins, is elected master and syncs every key. */
+  sync: { seconds: number; entries: number; entriesPerSecond: number };
+  holderAfterSync: NodeMemory;
+  newcomer: NodeMemory;
+}
+
+const key = (i: number) => `d-${String(i).padStart(8, '0')}`;
+
+/** Fills `dir` with `count` entries through the durable store a node would open there. */
+async function fill(dir: string, cluster: string, count: number): Promise<number> {
+  const started = performance.now();
+  const store = await openDurableStore(dir, (k) => keyHash(cluster, k));
+  const clock = new HybridClock('bench-filler');
+  const value = Buffer.from(VALUE);
+  try {
+    for (let from = 0; from < count; from += 50_000) {
+      const writes: Promise<void>[] = [];
+      for (let i = from; i < Math.min(count, from + 50_000); i++) {
+        writes.push(store.put(key(i), makeEntry(value, 'text/plain', clock.next()), undefined));
+      }
+      await Promise.all(writes);
+    }
+  } finally {
+    await store.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function memoryOf(node: BenchNode): Promise<NodeMemory> {
+  const { store, memory } = await node.status();
+  return {
+    entries: store.primary,
+    rssBytes: memory.rssBytes,
+    anonBytes: memory.anonBytes ?? 0,
+    heapUsedBytes: memory.heapUsedBytes,
+    dataFileBytes: memory.dataFileBytes ?? 0,
+  };
+}
+
+/** Random keys read through GET /get-local, 16 at a time; every answer is checked. */
+async function readRandom(node: BenchNode, keys: number, reads: number): Promise<number> {
+  const agent = keepAliveAgent(16);
+  const started = performance.now();
+  let done = 0;
+  const worker = async () => {
+    while (done < reads) {
+      done++;
+      const path = `/get-local/${key(Math.floor(Math.random() * keys))}`;
+      const answer = await call(agent, node.port, path);
+      if (answer.status !== 200 || answer.body !== VALUE) {
+        throw new Error(`GET ${path}: HTTP ${answer.status} ${answer.body.slice(0, 100)}`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 16 }, worker));
+  } finally {
+    agent.destroy();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * A node started on a data dir of `keys` entries: how soon it is ready, its memory, random
+ * reads, and a new master's sync from it (issue 16's measurements).
+ */
+export async function dataDirNode(keys: number): Promise<DataDirResult> {
+  const root = await mkdtemp(join(tmpdir(), 'diststore-bench-data-'));
+  const dirs = [join(root, 'holder'), join(root, 'newcomer')];
+  const fleet = new BenchFleet(dirs);
+  const timedOpen = async (bench: BenchFleet) => {
+    const forked = performance.now();
+    await bench.open(1);
+    return (performance.now() - forked) / 1000;
+  };
+  try {
+    const empty = new BenchFleet([join(root, 'empty')]);
+    const emptyReadySeconds = await timedOpen(empty).finally(() => empty.close());
+    const fillSeconds = await fill(dirs[0] as string, fleet.cluster, keys);
+    const readySeconds = await timedOpen(fleet);
+    const holder = fleet.node(0);
+    const whenReady = await memoryOf(holder);
+    if (whenReady.entries !== keys) throw new Error(`${keys} filled, ${whenReady.entries} held`);
+    const reads = Math.min(keys, 100_000);
+    const readSeconds = await readRandom(holder, keys, reads);
+    const afterReads = await memoryOf(holder);
+    const newcomer = await fleet.add();
+    await waitFor(
+      async () =>
+        (await newcomer.metric('diststore_sync_seconds_count')) >= 1 &&
+        (await newcomer.status()).node.state === 'ready',
+      'the newcomer to sync as a master',
+      Math.max(120_000, keys / 10),
+    );
+    const seconds = await newcomer.metric('diststore_sync_seconds_sum');
+    const entries = await newcomer.metric('diststore_sync_entries_total');
+    return {
+      keys,
+      rawBytes: rawBytes(keys, key),
+      fillSeconds,
+      readySeconds,
+      emptyReadySeconds,
+      whenReady,
+      reads,
+      readSeconds,
+      afterReads,
+      sync: { seconds, entries, entriesPerSecond: entries / seconds },
+      holderAfterSync: await memoryOf(holder),
+      newcomer: await memoryOf(newcomer),
+    };
+  } finally {
+    await fleet.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}
