@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
-import { decodeRecord, encodeRecord } from './entry-codec.js';
+import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
 import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
@@ -108,6 +108,8 @@ class LmdbDurableStore implements DurableStore {
   private countHeld = 0;
   private bytesHeld = 0;
   private newestHeld: Version | undefined;
+  /** The changes of the lmdb batch being written, settled together (see settle). */
+  private batch: Batch | undefined;
   /** Whether the counts changed since META was last written. */
   private metaChanged = false;
   /** Where the next sweep slice starts ('' : at the first key). */
@@ -207,24 +209,36 @@ class LmdbDurableStore implements DurableStore {
     return this.settle(key, null, removed);
   }
 
-  /** Waits for a change's commit and fsync; it is then read from lmdb, not `pending`. */
-  private async settle(
-    key: string,
-    change: Entry | null,
-    committed: Promise<boolean>,
-    hash?: string,
-  ): Promise<void> {
-    try {
-      await committed;
-      // lmdb's overlapping sync resolves a put at commit, before the fsync; wait for the fsync too.
-      await this.db.flushed;
-    } catch (error) {
-      throw this.failed(error);
-    } finally {
-      // A later change of the key is its own to settle.
-      if (this.pending.get(key) === change) this.pending.delete(key);
-      if (hash !== undefined) this.pendingByHash.delete(hash);
-    }
+  /**
+   * Resolves once a change's batch is committed and on disk; its `pending` entry is then
+   * dropped (lmdb has it). lmdb hands every unconditional write of one batch the same promise,
+   * so the changes of a batch are settled together: one wait and one fsync, not one each.
+   */
+  private settle(key: string, change: Entry | null, committed: Promise<boolean>, hash?: string) {
+    if (this.batch?.committed !== committed) this.batch = this.newBatch(committed);
+    this.batch.changes.push({ key, change, hash });
+    return this.batch.settled;
+  }
+
+  private newBatch(committed: Promise<boolean>): Batch {
+    const batch: Batch = { committed, changes: [], settled: Promise.resolve() };
+    batch.settled = (async () => {
+      try {
+        await committed;
+        // lmdb's overlapping sync resolves a commit before its fsync: wait for the fsync too.
+        await this.db.flushed;
+      } catch (error) {
+        throw this.failed(error);
+      } finally {
+        if (this.batch === batch) this.batch = undefined;
+        for (const { key, change, hash } of batch.changes) {
+          // A later change of the key is its own to settle.
+          if (this.pending.get(key) === change) this.pending.delete(key);
+          if (hash !== undefined) this.pendingByHash.delete(hash);
+        }
+      }
+    })();
+    return batch;
   }
 
   keyForHash(hash: string): string | undefined {
@@ -254,6 +268,7 @@ class LmdbDurableStore implements DurableStore {
     for (const { key, value } of this.db.getRange({ start: this.sweepFrom, limit: SWEEP_SLICE })) {
       walked++;
       last = key as string;
+      if (!recordMayExpire(value)) continue;
       const entry = loadRecord(last, value);
       if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt)) due.push(last);
     }
@@ -349,6 +364,13 @@ class LmdbDurableStore implements DurableStore {
     })();
     return this.closing;
   }
+}
+
+/** Changes of one lmdb batch, and the promise they are all answered with. */
+interface Batch {
+  committed: Promise<boolean>;
+  changes: Array<{ key: string; change: Entry | null; hash: string | undefined }>;
+  settled: Promise<void>;
 }
 
 /** What the META record holds. */

@@ -90,6 +90,11 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
   return makeEntry(value, type, version, { deleted: (flags & TOMBSTONE) !== 0, expiresAt });
 }
 
+/** Whether a record is a tombstone or has an expiry: no other record is ever swept. */
+export function recordMayExpire(record: Buffer): boolean {
+  return (record[1] as number) !== 0;
+}
+
 /** Encodes entries as frames, in chunks of roughly `chunkBytes`. */
 export function* encodeEntries(
   entries: Iterable<[string, Entry]>,

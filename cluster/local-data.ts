@@ -72,10 +72,14 @@ export class LocalData {
   async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
     let applied = 0;
     let writes: Promise<void>[] = [];
+    let committing: Promise<unknown> = Promise.resolve();
     let refusal: unknown;
     for await (const [key, entry] of entries) {
       // The disk is full: the rest would be refused too, and the sender will send them again.
-      if (refusal) throw refusal;
+      if (refusal) {
+        this.onStorageError(refusal);
+        throw refusal;
+      }
       if (!this.clock.observe(entry.version)) {
         this.onRefused(key, entry.version);
         continue;
@@ -83,22 +87,29 @@ export class LocalData {
       const held = this.store.putPrimary(key, entry);
       if (!held) continue;
       applied++;
-      const written = this.stored(held.stored);
-      written.catch((error: unknown) => {
-        refusal ??= error;
-      });
-      writes.push(written);
-      if (writes.length >= 10_000) {
-        await Promise.all(writes);
+      // Writes of one disk batch share a promise: waited on once.
+      if (held.stored !== writes[writes.length - 1]) {
+        held.stored.catch((error: unknown) => {
+          refusal ??= error;
+        });
+        writes.push(held.stored);
+      }
+      // Every 10 000, wait for the disk to hold the 10 000 before: reading the stream goes on
+      // while one window is being committed, and at most two are held in flight.
+      if (applied % 10_000 === 0) {
+        await this.stored(committing);
+        committing = Promise.all(writes);
+        committing.catch(() => {}); // reported by its own entries' handlers, then awaited
         writes = [];
       }
     }
-    await Promise.all(writes);
+    await this.stored(committing);
+    await this.stored(Promise.all(writes));
     return applied;
   }
 
   /** Waits for a change to be stored; a failure is reported, then thrown. */
-  private async stored(storing: Promise<void>): Promise<void> {
+  private async stored(storing: Promise<unknown>): Promise<void> {
     try {
       await storing;
     } catch (error) {

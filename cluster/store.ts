@@ -82,7 +82,8 @@ export class Store {
   putPrimary(key: string, entry: Entry): { kept: Entry; stored: Promise<void> } | undefined {
     const replaced = this.primary.get(key);
     if (replaced !== undefined && !isNewer(entry.version, replaced.version)) return undefined;
-    const cached = this.cache.peek(key);
+    // A master holds no copies as a rule: the cache is not asked for each of a sync's entries.
+    const cached = this.cache.count > 0 ? this.cache.peek(key) : undefined;
     const kept = cached !== undefined && isNewer(cached.version, entry.version) ? cached : entry;
     const stored = this.primary.put(key, kept, replaced);
     this.cache.delete(key);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Answer, Packet } from 'dns-packet';
 import { DiststoreError } from './errors.js';
 import { formatVersion, parseVersion, type Version } from './version.js';
@@ -85,8 +85,8 @@ const HASH_CHARS = 26;
 
 /** `H(key)`: the first 26 base32 characters of sha256(cluster name + key). */
 export function keyHash(cluster: string, key: string): string {
-  const digest = createHash('sha256').update(cluster).update(key).digest();
-  return base32(digest, HASH_CHARS);
+  // The one-shot hash: half the cost of a Hash object, and every key written is hashed.
+  return base32(hash('sha256', cluster + key, 'buffer'), HASH_CHARS);
 }
 
 const BASE32 = Buffer.from('abcdefghijklmnopqrstuvwxyz234567', 'latin1');
