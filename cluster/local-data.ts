@@ -32,9 +32,9 @@ export class LocalData {
 
   /**
    * Readies the entries at start: the clock moves past the newest version stored (so this
-   * node's next write is newer than any it holds), and what ran out while stopped is swept.
-   * Nothing is read into memory: with a data dir, entries are read from it when asked.
-   * Returns the number of entries held.
+   * node's next write is newer than any it holds). Nothing is read into memory: with a data
+   * dir, entries are read from it when asked; what ran out while stopped is never served (reads
+   * check expiry) and goes with the sweeps of the following ticks. Returns the entries held.
    */
   load(): number {
     const newest = this.store.newestPrimary;
@@ -45,7 +45,6 @@ export class LocalData {
         'entries in the data dir are versioned ahead of this clock; they do not move it',
       );
     }
-    this.sweep();
     return this.store.primaryCount;
   }
 

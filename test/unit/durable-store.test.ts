@@ -131,6 +131,66 @@ describe('durable store', () => {
     });
   });
 
+  test('a write is read back at once, before its commit, and settles with its batch', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        const stored = store.put('k', entry('new'), undefined);
+        assert.deepEqual(store.get('k'), entry('new'), 'seen before the commit');
+        assert.equal(store.keyForHash(hashKey('k')), 'k');
+        assert.equal(store.count, 1);
+        await stored;
+        const removed = store.remove('k');
+        assert.equal(store.get('k'), undefined, 'gone before the commit');
+        assert.equal(store.keyForHash(hashKey('k')), undefined);
+        await removed;
+        assert.equal(store.get('k'), undefined);
+        assert.equal(store.count, 0);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  test('the who-has index is built again for a data dir of a cluster with another name', async () => {
+    await inTempDir(async (dir) => {
+      const first = await openDurableStore(dir, hashKey);
+      await first.put('k', entry('v'), undefined);
+      await first.close();
+      const renamed = (key: string) => keyHash('renamed', key);
+      const again = await openDurableStore(dir, renamed);
+      try {
+        assert.equal(again.keyForHash(renamed('k')), 'k');
+        assert.equal(again.keyForHash(hashKey('k')), undefined, "the old name's hash is gone");
+        assert.equal(again.count, 1);
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
+  test('an expiry sweep walks the keys in slices and reaches the last one', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        const count = 45_000; // more than two slices of 20,000
+        await Promise.all(
+          Array.from({ length: count }, (_, i) => {
+            const expiring = i === count - 1 ? { expiresAt: 5 } : {};
+            return store.put(`k${String(i).padStart(5, '0')}`, entry('v', 1, expiring), undefined);
+          }),
+        );
+        const rule = { now: 10, tombstoneCutoff: 0 };
+        const found: string[][] = [];
+        for (let slice = 0; slice < 3; slice++) found.push(store.dueKeys(rule));
+        assert.deepEqual(found, [[], [], ['k44999']]);
+        assert.deepEqual(store.dueKeys(rule), [], 'then it starts again from the first key');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   test('a second open while the first is open fails on the lock and changes no file', async () => {
     await inTempDir(async (dir) => {
       const first = await openDurableStore(dir, hashKey);
