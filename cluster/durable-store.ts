@@ -261,6 +261,15 @@ class LmdbDurableStore implements DurableStore {
     }
   }
 
+  *readableKeys(now: number): Generator<string> {
+    for (const { key, value } of this.db.getRange({ start: '' })) {
+      if (this.pending.has(key as string)) continue;
+      if (!recordMayExpire(value)) yield key as string;
+      else if (readable(loadRecord(key as string, value), now)) yield key as string;
+    }
+    for (const [key, entry] of [...this.pending]) if (entry && readable(entry, now)) yield key;
+  }
+
   dueKeys(rule: SweepRule): string[] {
     const due: string[] = [];
     let walked = 0;
@@ -380,6 +389,10 @@ interface MetaRecord {
   newest?: string | undefined;
   /** The hash of '' under the index's hash: another value means another cluster's index. */
   index: string;
+}
+
+function readable(entry: Entry, now: number): boolean {
+  return !entry.deleted && (entry.expiresAt === undefined || entry.expiresAt > now);
 }
 
 /** The entry a stored record holds; a record that cannot be decoded stops the load. */

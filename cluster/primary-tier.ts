@@ -21,8 +21,10 @@ export interface PrimaryTier {
   remove(key: string): Promise<void>;
   /** The held key a who-has hash names. */
   keyForHash(hash: string): string | undefined;
-  /** Every entry held, for a sync stream, a re-send or a listing. */
+  /** Every entry held, for a sync stream or a re-send. */
   entries(): Iterable<[string, Entry]>;
+  /** The keys a client may read at `now` (no tombstone, no expiry passed), values unread. */
+  readableKeys(now: number): Iterable<string>;
   /**
    * Keys due to be swept (see isDue), taking up where the last call stopped: all of them in
    * the heap, those of a bounded slice of the keys in lmdb (a sweep there walks in steps).
@@ -99,6 +101,13 @@ export class MemoryPrimary implements PrimaryTier {
 
   *entries(): IterableIterator<[string, Entry]> {
     for (const [key, packed] of this.held) yield [key, this.packer.unpackEntry(packed)];
+  }
+
+  *readableKeys(now: number): Generator<string> {
+    for (const [key, packed] of this.held) {
+      const expiresAt = this.packer.expiresAtOf(packed);
+      if (!isTombstone(packed) && (expiresAt === undefined || expiresAt > now)) yield key;
+    }
   }
 
   dueKeys(rule: SweepRule): string[] {

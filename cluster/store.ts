@@ -169,15 +169,26 @@ export class Store {
     }
   }
 
+  /** Every readable key held here, primary and cached, one at a time (a listing streams). */
+  *readableKeys(): Generator<string> {
+    yield* this.primary.readableKeys(this.options.now());
+    // peek, not get: listing is not a use, and get would reorder the map being iterated.
+    for (const key of [...this.cache.keys()]) {
+      const cached = this.cache.peek(key);
+      if (cached !== undefined && !cached.deleted && !this.expired(cached)) yield key;
+    }
+  }
+
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
-    const keys: string[] = [];
-    const readable = (entry: Entry | undefined) =>
-      entry !== undefined && !entry.deleted && !this.expired(entry);
-    for (const [key, entry] of this.primary.entries()) if (readable(entry)) keys.push(key);
-    // peek, not get: listing is not a use, and get would reorder the map being iterated.
-    for (const key of this.cache.keys()) if (readable(this.cache.peek(key))) keys.push(key);
-    return keys;
+    return [...this.readableKeys()];
+  }
+
+  /** How many keys readableKeys lists, counted without holding them. */
+  readableCount(): number {
+    let count = 0;
+    for (const _ of this.readableKeys()) count++;
+    return count;
   }
 
   /** Primary entries held, tombstones included. */

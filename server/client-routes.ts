@@ -5,7 +5,7 @@ import { badRequest, HttpError, notFound } from './errors.js';
 import { readFormField, readWriteForm } from './form.js';
 import { checkKey, type Limits } from './limits.js';
 import { requestKey } from './request-key.js';
-import { valueResponse, writeResultJson } from './responses.js';
+import { keyListing, valueResponse, writeResultJson } from './responses.js';
 
 /** The client API of design.md: form posts, gets, keys, status, health, metrics. */
 export function clientRoutes(node: DistNode, limits: Limits): Hono {
@@ -63,11 +63,9 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
     return c.json(await remove(key));
   });
 
-  app.get('/keys', (c) => {
-    const keys = node.store.keys();
-    if (c.req.query('format') === 'json') return c.json(keys);
-    return c.text(keys.map((k) => `${k}\n`).join(''));
-  });
+  app.get('/keys', (c) =>
+    keyListing(node.store.readableKeys(), c.req.query('format') === 'json' ? 'json' : 'lines'),
+  );
 
   app.get('/status', (c) => c.json(node.status()));
   // Liveness: the process answers. Readiness: joined and synced, not stopping.

@@ -4,7 +4,7 @@ import { valueBodyLimit } from './body-limit.js';
 import { notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
-import { valueResponse, writeResultJson } from './responses.js';
+import { keyListing, valueResponse, writeResultJson } from './responses.js';
 
 /**
  * The original Python diststore's routes, so its clients keep working: `POST /:key` and
@@ -14,14 +14,7 @@ export function compatRoutes(node: DistNode, limits: Limits): Hono {
   const app = new Hono();
   const rawLimit = valueBodyLimit(limits.maxValueBytes);
 
-  app.get('/list', (c) =>
-    c.text(
-      node.store
-        .keys()
-        .map((k) => `${k}\n`)
-        .join(''),
-    ),
-  );
+  app.get('/list', () => keyListing(node.store.readableKeys(), 'lines'));
   app.get('/getlocal/*', (c) => {
     const entry = node.store.live(requestKey(c, '/getlocal', limits));
     if (!entry) throw notFound('no local value for that key');

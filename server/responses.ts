@@ -51,3 +51,41 @@ export function valueResponse(entry: Entry): Response {
   if (!isPassiveType(entry.type)) headers['content-disposition'] = 'attachment';
   return new Response(entry.value as Uint8Array<ArrayBuffer>, { headers });
 }
+
+/** Keys listed a thousand to a chunk. */
+const KEYS_PER_CHUNK = 1000;
+
+/**
+ * A listing of keys, one per line or as a JSON array, streamed as the keys are walked: a node
+ * with millions of keys (a master with a data dir) never holds them all at once to answer.
+ */
+export function keyListing(keys: Iterable<string>, format: 'lines' | 'json'): Response {
+  const walk = keys[Symbol.iterator]();
+  const encoder = new TextEncoder();
+  let first = true;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let text = first && format === 'json' ? '[' : '';
+      for (let i = 0; i < KEYS_PER_CHUNK; i++) {
+        const next = walk.next();
+        if (next.done) {
+          if (format === 'json') text += ']';
+          controller.enqueue(encoder.encode(text));
+          controller.close();
+          return;
+        }
+        text +=
+          format === 'json'
+            ? `${first ? '' : ','}${JSON.stringify(next.value)}`
+            : `${next.value}\n`;
+        first = false;
+      }
+      controller.enqueue(encoder.encode(text));
+    },
+    cancel() {
+      walk.return?.();
+    },
+  });
+  const type = format === 'json' ? 'application/json' : 'text/plain; charset=utf-8';
+  return new Response(body, { headers: { 'content-type': type } });
+}

@@ -298,7 +298,7 @@ export const dataCommands: CommandSpec[] = [
     [0, 0, 0],
     'How many readable keys this node holds',
     [],
-    (_args, _session, { node }) => integer(node.store.keys().length),
+    (_args, _session, { node }) => integer(node.store.readableCount()),
     'server',
   ),
   spec(
