@@ -261,6 +261,13 @@ class LmdbDurableStore implements DurableStore {
     }
   }
 
+  *records(): Generator<[string, Buffer]> {
+    for (const { key, value } of this.db.getRange({ start: '' })) {
+      if (!this.pending.has(key as string)) yield [key as string, value];
+    }
+    for (const [key, entry] of [...this.pending]) if (entry) yield [key, encodeRecord(entry)];
+  }
+
   *readableKeys(now: number): Generator<string> {
     for (const { key, value } of this.db.getRange({ start: '' })) {
       if (this.pending.has(key as string)) continue;

@@ -96,23 +96,56 @@ export function recordMayExpire(record: Buffer): boolean {
 }
 
 /** Encodes entries as frames, in chunks of roughly `chunkBytes`. */
-export function* encodeEntries(
+export function encodeEntries(
   entries: Iterable<[string, Entry]>,
   chunkBytes = 256 * 1024,
 ): Generator<Buffer> {
-  let parts: Buffer[] = [];
+  return chunked(
+    (function* () {
+      for (const [key, entry] of entries) yield encodeEntry(key, entry);
+    })(),
+    chunkBytes,
+  );
+}
+
+/**
+ * Frames of records as they are stored (the data dir's): a sync streams them straight from
+ * lmdb, with neither a decode nor an encode of each entry.
+ */
+export function encodeRecords(
+  records: Iterable<[string, Buffer]>,
+  chunkBytes = 256 * 1024,
+): Generator<Buffer> {
+  return chunked(
+    (function* () {
+      for (const [key, record] of records) {
+        const keyBytes = Buffer.byteLength(key);
+        const head = Buffer.allocUnsafe(2 + keyBytes + 4);
+        head.writeUInt16LE(keyBytes, 0);
+        head.write(key, 2);
+        head.writeUInt32LE(record.length, 2 + keyBytes);
+        yield head;
+        yield record;
+      }
+    })(),
+    chunkBytes,
+  );
+}
+
+/** Buffers joined into chunks of roughly `chunkBytes`. */
+function* chunked(parts: Iterable<Buffer>, chunkBytes: number): Generator<Buffer> {
+  let held: Buffer[] = [];
   let size = 0;
-  for (const [key, entry] of entries) {
-    const frame = encodeEntry(key, entry);
-    parts.push(frame);
-    size += frame.length;
+  for (const part of parts) {
+    held.push(part);
+    size += part.length;
     if (size >= chunkBytes) {
-      yield Buffer.concat(parts, size);
-      parts = [];
+      yield Buffer.concat(held, size);
+      held = [];
       size = 0;
     }
   }
-  if (size > 0) yield Buffer.concat(parts, size);
+  if (size > 0) yield Buffer.concat(held, size);
 }
 
 /** One frame: the key, then the entry's record. */

@@ -1,4 +1,5 @@
 import type { Entry } from './entry.js';
+import { encodeRecord } from './entry-codec.js';
 import { KeyIndex } from './key-index.js';
 import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
 import { isNewer, type Version } from './version.js';
@@ -21,8 +22,10 @@ export interface PrimaryTier {
   remove(key: string): Promise<void>;
   /** The held key a who-has hash names. */
   keyForHash(hash: string): string | undefined;
-  /** Every entry held, for a sync stream or a re-send. */
+  /** Every entry held, for a re-send. */
   entries(): Iterable<[string, Entry]>;
+  /** Every entry held as its record (entry-codec.ts), for a sync stream. */
+  records(): Iterable<[string, Buffer]>;
   /** The keys a client may read at `now` (no tombstone, no expiry passed), values unread. */
   readableKeys(now: number): Iterable<string>;
   /**
@@ -101,6 +104,10 @@ export class MemoryPrimary implements PrimaryTier {
 
   *entries(): IterableIterator<[string, Entry]> {
     for (const [key, packed] of this.held) yield [key, this.packer.unpackEntry(packed)];
+  }
+
+  *records(): Generator<[string, Buffer]> {
+    for (const [key, entry] of this.entries()) yield [key, encodeRecord(entry)];
   }
 
   *readableKeys(now: number): Generator<string> {

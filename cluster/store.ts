@@ -210,9 +210,14 @@ export class Store {
     return this.primary.newest;
   }
 
-  /** Primary entries (tombstones included), for a sync stream or a re-send to new masters. */
+  /** Primary entries (tombstones included), for a re-send to new masters. */
   primaryEntries(): Iterable<[string, Entry]> {
     return this.primary.entries();
+  }
+
+  /** Primary entries as their records, for a new master's sync stream. */
+  primaryRecords(): Iterable<[string, Buffer]> {
+    return this.primary.records();
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import { type Entry, isStorableType } from '../cluster/entry.js';
-import { decodeEntries, encodeEntries } from '../cluster/entry-codec.js';
+import { decodeEntries, encodeRecords } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
 import {
   heldVersionsFromJson,
@@ -164,7 +164,7 @@ export function internalRoutes(
 
   app.get('/sync', (c) => {
     const nonce = c.get('nonce');
-    const frames = encodeEntries(node.store.primaryEntries());
+    const frames = encodeRecords(node.store.primaryRecords());
     const body = Readable.from(auth && nonce ? auth.seal(nonce, frames) : frames);
     return new Response(Readable.toWeb(body) as ReadableStream, {
       headers: {

@@ -7,6 +7,7 @@ import {
   type EntryLimits,
   encodeEntries,
   encodeRecord,
+  encodeRecords,
 } from '../../cluster/entry-codec.js';
 
 /** A deterministic pseudo-random generator, so a failing split can be reproduced. */
@@ -107,6 +108,15 @@ describe('encodeEntries / decodeEntries', () => {
 
   test('round-trips entries as encoded (default chunking)', async () => {
     assertSameEntries(await decodeAll(chunksOf(...encodeEntries(withLarge))), withLarge);
+  });
+
+  test('frames of stored records (a sync from lmdb) are the frames of their entries', async () => {
+    const records = withLarge.map(([key, entry]) => [key, encodeRecord(entry)] as [string, Buffer]);
+    assert.deepEqual(
+      Buffer.concat([...encodeRecords(records, 100)]),
+      Buffer.concat([...encodeEntries(withLarge)]),
+    );
+    assertSameEntries(await decodeAll(chunksOf(...encodeRecords(records))), withLarge);
   });
 
   test('round-trips entries encoded into many small chunks', async () => {

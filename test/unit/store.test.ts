@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, describe, type TestContext, test } from 'node:test';
 import { openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry, makeTombstone } from '../../cluster/entry.js';
+import { decodeRecord } from '../../cluster/entry-codec.js';
 import type { PrimaryTier } from '../../cluster/primary-tier.js';
 import { Store, type StoreOptions } from '../../cluster/store.js';
 import type { Version } from '../../cluster/version.js';
@@ -381,6 +382,28 @@ for (const each of ['memory', 'lmdb'] as const) {
 
         assert.equal(store.cachedCount, 0);
         assert.equal(store.keyForHash(hashOf('k')), undefined);
+      });
+    });
+
+    describe('Store: walks', () => {
+      test('primaryRecords and readableKeys see every primary entry, written a moment ago too', async (t) => {
+        const { store, clock } = await storeFor(t);
+        const live = entryOf('live', v(1));
+        const expiring = entryOf('soon', v(2), START + 1_000);
+        keep(store, 'live', live);
+        keep(store, 'expiring', expiring);
+        keep(store, 'gone', makeTombstone(v(3)));
+        store.putCached('copy', entryOf('copy', v(4)));
+        const records = new Map(
+          [...store.primaryRecords()].map(([key, record]) => [key, decodeRecord(record)]),
+        );
+        assert.deepEqual(records, new Map([...store.primaryEntries()]));
+        assert.deepEqual(records.get('live'), live);
+        assert.equal(records.size, 3, 'tombstones too; cached copies are not primary');
+        assert.deepEqual([...store.readableKeys()].sort(), ['copy', 'expiring', 'live']);
+        clock.now = START + 1_000;
+        assert.deepEqual([...store.readableKeys()].sort(), ['copy', 'live']);
+        assert.equal(store.readableCount(), 2);
       });
     });
 
