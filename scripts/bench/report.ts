@@ -194,34 +194,35 @@ function diskMemoryRow(what: string, m: NodeMemory, raw: number): Row {
   };
 }
 
-/** The rows of the data-dir steps: reads beside the memory-only fleet's, and a filled node. */
-function dataDirRows(r: BenchResults): Row[] {
-  const table: Row[] = [];
-  const conns = `${r.settings.connections} conns`;
-  if (r.onDisk) {
-    const { getLocal, remoteReads } = r.onDisk;
-    const remote = remoteReads.remote;
-    table.push(
-      {
-        measurement: `get-local hit, fleet with data dirs (${conns})`,
-        result: `${throughput(getLocal)} · ${times(getLocal.rps / r.getLocal.rps)} memory-only`,
-        target: '≥ 1.00× memory-only',
-        verdict: verdict(getLocal.rps >= r.getLocal.rps),
-      },
-      {
-        measurement: '  first read from another node, fleet with data dirs',
-        result: `${latency(remote)} (memory-only p50 ${ms(r.remoteReads.remote.p50Ms)} · p99 ${ms(r.remoteReads.remote.p99Ms)})`,
-        target: 'p50, p99 ≤ memory-only',
-        verdict: verdict(
-          remote.p50Ms <= r.remoteReads.remote.p50Ms && remote.p99Ms <= r.remoteReads.remote.p99Ms,
-        ),
-      },
-    );
-  }
-  const d = r.dataDir;
-  if (!d) return table;
+/** The round's reads on a fleet with data dirs, beside the memory-only fleet's. */
+function onDiskRows(r: BenchResults): Row[] {
+  if (!r.onDisk) return [];
+  const { getLocal, remoteReads } = r.onDisk;
+  const remote = remoteReads.remote;
+  return [
+    {
+      measurement: `get-local hit, fleet with data dirs (${r.settings.connections} conns)`,
+      result: `${throughput(getLocal)} · ${times(getLocal.rps / r.getLocal.rps)} memory-only`,
+      target: '≥ 1.00× memory-only',
+      verdict: verdict(getLocal.rps >= r.getLocal.rps),
+    },
+    {
+      measurement: '  first read from another node, fleet with data dirs',
+      result: `${latency(remote)} (memory-only p50 ${ms(r.remoteReads.remote.p50Ms)} · p99 ${ms(r.remoteReads.remote.p99Ms)})`,
+      target: 'p50, p99 ≤ memory-only',
+      verdict: verdict(
+        remote.p50Ms <= r.remoteReads.remote.p50Ms && remote.p99Ms <= r.remoteReads.remote.p99Ms,
+      ),
+    },
+  ];
+}
+
+/** The data-dir step's rows: a node on a filled data dir, its memory, reads and a sync from it. */
+export function dataDirNodeRows(d: DataDirResult): Row[] {
   const ten = d.keys >= 10_000_000;
-  table.push(
+  const heapTarget = (m: NodeMemory) =>
+    ten ? { target: 'heap < 512 MiB', verdict: verdict(m.heapUsedBytes < 512 * 1024 * 1024) } : {};
+  return [
     {
       measurement: `a node on a data dir of ${int(d.keys)} entries: ready after`,
       result: `${d.readySeconds.toFixed(2)} s (on an empty data dir ${d.emptyReadySeconds.toFixed(2)} s) · filling the dir ${d.fillSeconds.toFixed(1)} s`,
@@ -237,7 +238,7 @@ function dataDirRows(r: BenchResults): Row[] {
       ),
     },
     {
-      measurement: `  those reads, 16 in flight`,
+      measurement: '  those reads, 16 in flight',
       result: `${d.readSeconds.toFixed(1)} s · ${int(d.reads / d.readSeconds)} reads/s`,
       target: '',
       verdict: '',
@@ -250,20 +251,13 @@ function dataDirRows(r: BenchResults): Row[] {
     },
     {
       ...diskMemoryRow('the master it synced from', d.holderAfterSync, d.rawBytes),
-      ...(ten && {
-        target: 'heap < 512 MiB',
-        verdict: verdict(d.holderAfterSync.heapUsedBytes < 512 * 1024 * 1024),
-      }),
+      ...heapTarget(d.holderAfterSync),
     },
     {
       ...diskMemoryRow('the new master after its sync', d.newcomer, d.rawBytes),
-      ...(ten && {
-        target: 'heap < 512 MiB',
-        verdict: verdict(d.newcomer.heapUsedBytes < 512 * 1024 * 1024),
-      }),
+      ...heapTarget(d.newcomer),
     },
-  );
-  return table;
+  ];
 }
 
 /** The table's rows, each with its target and whether it was met. */
@@ -386,7 +380,7 @@ export function rows(r: BenchResults): Row[] {
       verdict: 'SKIP',
     });
   }
-  table.push(...dataDirRows(r));
+  table.push(...onDiskRows(r), ...(r.dataDir ? dataDirNodeRows(r.dataDir) : []));
   return table;
 }
 
