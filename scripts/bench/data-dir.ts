@@ -157,7 +157,7 @@ export async function dataDirNode(keys: number): Promise<DataDirResult> {
         (await newcomer.metric('diststore_sync_seconds_count')) >= 1 &&
         (await newcomer.status()).node.state === 'ready',
       'the newcomer to sync as a master',
-      // Bounded: at 4 entries a ms (a quarter of the target rate) it gives up.
+      // Bounded: it gives up on a sync slower than 4,000 entries a second.
       Math.max(120_000, keys / 4),
     );
     const seconds = await newcomer.metric('diststore_sync_seconds_sum');
