@@ -267,33 +267,37 @@ class LmdbDurableStore implements DurableStore {
   }
 
   *entries(): Generator<[string, Entry]> {
+    for (const [key, record] of this.committed()) yield [key, loadRecord(key, record)];
+    yield* this.uncommitted();
+  }
+
+  *records(): Generator<[string, Buffer]> {
+    yield* this.committed();
+    for (const [key, entry] of this.uncommitted()) yield [key, encodeRecord(entry)];
+  }
+
+  *readableKeys(now: number): Generator<string> {
+    for (const [key, record] of this.committed()) {
+      if (!recordMayExpire(record) || readable(loadRecord(key, record), now)) yield key;
+    }
+    for (const [key, entry] of this.uncommitted()) if (readable(entry, now)) yield key;
+  }
+
+  /** Every stored record, but those of keys changed since (see `uncommitted`). */
+  private *committed(): Generator<[string, Buffer]> {
     try {
       for (const { key, value } of this.db.getRange({ start: '' })) {
-        if (!this.pending.has(key as string))
-          yield [key as string, loadRecord(key as string, value)];
+        if (!this.pending.has(key as string)) yield [key as string, value];
       }
-      // Changes not committed yet: a copy, as they settle while the caller walks.
-      for (const [key, entry] of [...this.pending]) if (entry) yield [key, entry];
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
     }
   }
 
-  *records(): Generator<[string, Buffer]> {
-    for (const { key, value } of this.db.getRange({ start: '' })) {
-      if (!this.pending.has(key as string)) yield [key as string, value];
-    }
-    for (const [key, entry] of [...this.pending]) if (entry) yield [key, encodeRecord(entry)];
-  }
-
-  *readableKeys(now: number): Generator<string> {
-    for (const { key, value } of this.db.getRange({ start: '' })) {
-      if (this.pending.has(key as string)) continue;
-      if (!recordMayExpire(value)) yield key as string;
-      else if (readable(loadRecord(key as string, value), now)) yield key as string;
-    }
-    for (const [key, entry] of [...this.pending]) if (entry && readable(entry, now)) yield key;
+  /** Entries written and not committed yet: a copy, as they settle while the caller walks. */
+  private uncommitted(): Array<[string, Entry]> {
+    return [...this.pending].filter((item): item is [string, Entry] => item[1] !== null);
   }
 
   dueKeys(rule: SweepRule): string[] {

@@ -83,7 +83,8 @@ export class MemoryPrimary implements PrimaryTier {
     const replaced = this.held.get(key);
     this.bytesHeld += entry.value.length - (replaced === undefined ? 0 : valueLengthOf(replaced));
     this.held.set(key, this.packer.packEntry(entry));
-    this.byHash.add(key);
+    // A key held already is indexed: no hash of it again on every write.
+    if (replaced === undefined) this.byHash.add(key);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     return Promise.resolve();
   }

@@ -93,7 +93,7 @@ async function fill(dir: string, cluster: string, count: number): Promise<number
   return (performance.now() - started) / 1000;
 }
 
-async function memoryOf(node: BenchNode): Promise<NodeMemory> {
+async function reportedMemory(node: BenchNode): Promise<NodeMemory> {
   const { store, memory } = await node.status();
   return {
     entries: store.primary,
@@ -146,11 +146,11 @@ export async function dataDirNode(keys: number): Promise<DataDirResult> {
     const fillSeconds = await fill(dirs[0] as string, fleet.cluster, keys);
     const readySeconds = await timedOpen(fleet);
     const holder = fleet.node(0);
-    const whenReady = await memoryOf(holder);
+    const whenReady = await reportedMemory(holder);
     if (whenReady.entries !== keys) throw new Error(`${keys} filled, ${whenReady.entries} held`);
     const reads = Math.min(keys, 100_000);
     const readSeconds = await readRandom(holder, keys, reads);
-    const afterReads = await memoryOf(holder);
+    const afterReads = await reportedMemory(holder);
     const newcomer = await fleet.add();
     await waitFor(
       async () =>
@@ -173,8 +173,8 @@ export async function dataDirNode(keys: number): Promise<DataDirResult> {
       readSeconds,
       afterReads,
       sync: { seconds, entries, entriesPerSecond: entries / seconds },
-      holderAfterSync: await memoryOf(holder),
-      newcomer: await memoryOf(newcomer),
+      holderAfterSync: await reportedMemory(holder),
+      newcomer: await reportedMemory(newcomer),
     };
   } finally {
     await fleet.close();
