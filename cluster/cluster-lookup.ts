@@ -50,9 +50,9 @@ export function clusterLookup(parts: ClusterLookupParts): Lookup {
   };
 
   /** Fetches a key from another node, counted by result. */
-  const fetchFrom = async (http: string, node: string, key: string) => {
+  const fetchFrom = async (http: string, node: string, key: string, asMaster = false) => {
     try {
-      const entry: Entry | undefined = await peers.fetch(http, key);
+      const entry: Entry | undefined = await peers.fetch(http, key, asMaster);
       if (entry) refusals.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
       metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
       return entry;
@@ -77,7 +77,7 @@ export function clusterLookup(parts: ClusterLookupParts): Lookup {
       const masters = mastersToHear();
       const from = masters?.[hash.charCodeAt(0) % masters.length];
       const http = from && mastership.httpOf(from);
-      return from && http ? { from, entry: fetchFrom(http, from, key) } : undefined;
+      return from && http ? { from, entry: fetchFrom(http, from, key, true) } : undefined;
     },
     onOutcome: (outcome, ms) => {
       metrics.lookups.inc({ outcome });

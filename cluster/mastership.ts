@@ -55,7 +55,10 @@ export class Mastership {
   /** The surviving master this node, a new master, still has to sync from. */
   private syncSource: string | undefined;
   private syncRunning = false;
-  /** Until when this master, elected with no complete master left, gathers re-sends. */
+  /**
+   * Until when this master, elected with no complete master left, gathers re-sends; or, back
+   * from a stall, waits to hear whether it was replaced (see stalled).
+   */
   private gatheringUntil = 0;
   /**
    * Members whose re-send this master awaits, and until when (see awaitResend); those whose
@@ -126,6 +129,18 @@ export class Mastership {
     if (!this.options.membership.get(id)) return; // only members: the map stays bounded
     this.resentAt.set(id, this.options.now());
     if (this.awaited.delete(id) && !this.syncing) this.options.announce();
+  }
+
+  /**
+   * This master was stalled long enough to be counted dead: another may have taken its place
+   * and taken writes it never saw. For a few announce intervals, time to hear the set the
+   * others use now, it says it is syncing, so that neither its answers nor its own reads are
+   * taken for a master's word.
+   */
+  stalled(): void {
+    if (!this.isMaster || this.options.phase() !== 'ready') return;
+    this.gatheringUntil = this.options.now() + this.options.gatherMs;
+    this.options.log.info('master back from a stall: syncing until it hears the others');
   }
 
   /** A master's HTTP address, if it is known. */

@@ -39,7 +39,10 @@ export class MemoryNetwork {
       sendEntries: async (peer, entries, from) =>
         (await to(peer, 'send entries')).applyEntries(each(entries), from),
       conditional: async (peer, write) => forward(await to(peer, 'conditional write'), peer, write),
-      fetch: async (peer, key) => (await to(peer, 'fetch')).store.get(key),
+      fetch: async (peer, key, asMaster) => {
+        const node = await to(peer, 'fetch');
+        return asMaster ? node.masterEntry(key) : node.store.get(key);
+      },
       newerThan: async (peer, held) => (await to(peer, 'check copies')).newerThan(held),
       sync: (peer) => this.sync(self, peer),
       probe: async (peer) => {

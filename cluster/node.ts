@@ -267,7 +267,8 @@ export class DistNode {
 
   /** Joining, ready, syncing (a new master merging the survivor's entries), or leaving. */
   get nodeState(): NodeState {
-    return this.phase === 'ready' && this.mastership.syncing ? 'syncing' : this.phase;
+    if (this.phase !== 'ready') return this.phase;
+    return this.mastership.syncing || this.masterStalled() ? 'syncing' : 'ready';
   }
 
   /** Whether writes can be stored here: ok, full, failed, or memory (no data dir). */
@@ -399,14 +400,27 @@ export class DistNode {
    * (tombstones too), with that version: that node's copy check (CopyCheck).
    */
   newerThan(held: readonly HeldVersion[]): HeldVersion[] {
-    if (this.nodeState !== 'ready') throw new NotReadyError(this.nodeState);
-    if (!this.isMaster) throw new NotMasterError();
+    this.assertReadyMaster();
     const newer: HeldVersion[] = [];
     for (const [key, version] of held) {
       const entry = this.store.get(key);
       if (entry && isNewer(entry.version, version)) newer.push([key, entry.version]);
     }
     return newer;
+  }
+
+  /**
+   * This master's entry for a key (a tombstone too), given as a master's word: a miss's early
+   * fetch takes it for the answer. A master still syncing or back from a stall gives none.
+   */
+  masterEntry(key: string): Entry | undefined {
+    this.assertReadyMaster();
+    return this.store.get(key);
+  }
+
+  private assertReadyMaster(): void {
+    if (this.nodeState !== 'ready') throw new NotReadyError(this.nodeState);
+    if (!this.isMaster) throw new NotMasterError();
   }
 
   /** The JSON view of this node and the cluster, for /status. */
@@ -457,8 +471,18 @@ export class DistNode {
     if (this.phase === 'joining') return false;
     // A master's entries are kept current by replication itself, once it has synced: a new
     // master's own older copies are checked like anyone's until then.
-    if (this.isMaster && !this.mastership.syncing) return true;
+    if (this.isMaster && !this.mastership.syncing && !this.masterStalled()) return true;
     return this.freshness.servable(key, this.otherMasters);
+  }
+
+  /**
+   * Whether this master was stalled (SIGSTOP, swap) long enough for the others to count it
+   * dead, and has not yet run the tick that notices it: they may have elected another master
+   * and acknowledged writes it never saw, so what it holds is no master's word until it has
+   * heard from them again (Mastership.stalled).
+   */
+  private masterStalled(): boolean {
+    return this.isMaster && this.clock.now() - this.lastTick > 3 * this.options.announceMs;
   }
 
   /** The masters a copy check asks: see CopyCheckOptions.masters. */
@@ -496,6 +520,7 @@ export class DistNode {
     // silence of others during that time says nothing about them.
     if (now - this.lastTick > 2 * this.options.announceMs) {
       this.log.warn({ stalledMs: now - this.lastTick }, 'process was stalled; keeping members');
+      if (this.masterStalled()) this.mastership.stalled();
       this.membership.pardon();
       // Invalidations that came while we were stopped may have been dropped unread.
       this.freshness.revalidate('stalled');

@@ -163,7 +163,9 @@ export class PacketHandler {
           node: selfId,
           http: this.options.http,
           version: entry.version,
-          master: mastership.isMaster,
+          // A master still syncing, or back from a stall, may hold an older version than the
+          // other master: its answer is a member's, and ends no lookup.
+          master: mastership.isMaster && state === 'ready',
           valueHash: hashValue(entry.value),
           deleted: entry.deleted === true,
         },

@@ -94,8 +94,9 @@ export class PeerClient implements Peers {
     return json<ReplicaAck>(response, peer, 'send entries');
   }
 
-  async fetch(peer: string, key: string): Promise<Entry | undefined> {
-    const response = await this.exchange(peer, 'fetch', 'GET', withKey('/internal/value', key));
+  async fetch(peer: string, key: string, asMaster = false): Promise<Entry | undefined> {
+    const path = withKey('/internal/value', key) + (asMaster ? '&master=1' : '');
+    const response = await this.exchange(peer, 'fetch', 'GET', path);
     if (response.status === 404) return undefined;
     if (response.status !== 200) throw PeerError.status(peer, 'fetch', response.status);
     const entry = entryFromHeaders(response.body, (name) => first(response.headers[name]));

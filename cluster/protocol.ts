@@ -63,8 +63,11 @@ export interface Peers {
    * Mastership.minorityReturned for why the master wants to know whose it is).
    */
   sendEntries(peer: string, entries: Iterable<[string, Entry]>, from?: string): Promise<ReplicaAck>;
-  /** A key's entry on that peer; undefined when it no longer holds one. */
-  fetch(peer: string, key: string): Promise<Entry | undefined>;
+  /**
+   * A key's entry on that peer; undefined when it no longer holds one. `asMaster`: only as a
+   * ready master's word (DistNode.masterEntry), refused by a peer that is not one.
+   */
+  fetch(peer: string, key: string, asMaster?: boolean): Promise<Entry | undefined>;
   /** Every primary entry the peer holds, streamed (a new master's sync). */
   sync(peer: string): AsyncIterable<[string, Entry]>;
   /**

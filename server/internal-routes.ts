@@ -155,7 +155,9 @@ export function internalRoutes(
   });
 
   app.get('/value', (c) => {
-    const entry = node.store.get(requestKey(c, '/value', limits));
+    const key = requestKey(c, '/value', limits);
+    // `master=1`: a miss's early fetch, which takes the answer for a master's word.
+    const entry = c.req.query('master') === '1' ? node.masterEntry(key) : node.store.get(key);
     // Answered, not thrown: a miss's early fetch from a master ends here for every absent
     // key, and an Error with its stack trace costs more than the answer.
     if (!entry) return c.json({ error: 'no value for that key', code: 'not_found' }, 404);

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { Clock } from '../../cluster/clock.js';
+import type { Clock, TimerHandle } from '../../cluster/clock.js';
 import type { DurableStore } from '../../cluster/durable-store.js';
 import { ManualClock } from '../../cluster/manual-clock.js';
 import { MemoryNetwork } from '../../cluster/memory-peers.js';
@@ -40,6 +40,8 @@ export class InProcessCluster {
   private readonly nodes = new Map<string, DistNode>();
   /** Which side of a partition each node is on; none: everyone reaches everyone. */
   private sides: Map<string, number> | undefined;
+  /** Nodes stopped as by SIGSTOP (see pause). */
+  private readonly paused = new Set<string>();
   /** Packets a test drops on their way (a lost invalidation, say). */
   lose: (message: Message, from: string, to: string) => boolean = () => false;
 
@@ -72,7 +74,7 @@ export class InProcessCluster {
         peers: this.network.peers(options.http),
         durable: durable?.(id),
         logger: silent,
-        clock: skewed(this.clock, skewMs?.(id) ?? 0),
+        clock: this.pausable(id, skewed(this.clock, skewMs?.(id) ?? 0)),
       });
       this.network.register(node);
       this.nodes.set(id, node);
@@ -98,6 +100,19 @@ export class InProcessCluster {
     const node = this.node(id);
     this.nodes.delete(id);
     await node.close();
+  }
+
+  /**
+   * Stops a node as SIGSTOP would: its timers do not fire, it hears and sends nothing (its
+   * socket's queue overflowed, the worst case) and requests to it fail. `resume` continues it
+   * where it was: its overdue timers fire at their next turn.
+   */
+  pause(id: string): void {
+    this.paused.add(id);
+  }
+
+  resume(id: string): void {
+    this.paused.delete(id);
   }
 
   /** Cuts the cluster into sides that hear and reach only their own members. */
@@ -157,11 +172,38 @@ export class InProcessCluster {
   }
 
   private reaches(from: string, to: string): boolean {
+    if (this.paused.has(from) || this.paused.has(to)) return false;
     return !this.sides || this.sides.get(from) === this.sides.get(to);
+  }
+
+  /** A node's clock whose timers wait while the node is paused (see pause). */
+  private pausable(id: string, clock: Clock): Clock {
+    type Held = TimerHandle & { current?: TimerHandle };
+    // A one-shot timer due while paused fires once the node runs again (checked every 10 ms).
+    const later = (handle: Held, fn: () => void, ms: number) => {
+      handle.current = clock.setTimeout(() => {
+        if (this.paused.has(id)) later(handle, fn, 10);
+        else fn();
+      }, ms);
+    };
+    return {
+      now: () => clock.now(),
+      setTimeout: (fn, ms) => {
+        const handle: Held = {};
+        later(handle, fn, ms);
+        return handle;
+      },
+      clearTimeout: (handle) => clock.clearTimeout((handle as Held | undefined)?.current),
+      // An interval's turns missed while paused are not made up: its next turn is late.
+      setInterval: (fn, ms) =>
+        clock.setInterval(() => {
+          if (!this.paused.has(id)) fn();
+        }, ms),
+      clearInterval: (timer) => clock.clearInterval(timer),
+    };
   }
 }
 
-/** A data dir in memory: what a node keeps across a restart in an in-process cluster. */
 /** A data dir in memory: kept across a node's restarts by the test that made it. */
 export class MemoryDurableStore extends MemoryPrimary implements DurableStore {
   readonly storage = 'ok';

@@ -119,3 +119,36 @@ test('after a lapse every copy is checked at once: the stale one dropped unread,
   assert.equal(await lookups(), before, 'j was served from the copy, checked in bulk');
   assert.equal(await valueOn(cluster, c, 'k'), 'two');
 });
+
+test('a master continued after a stall long enough to be replaced serves nothing it held before', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const [stalled, other] = cluster.node('a').masterSet.ids as [string, string];
+  const members = cluster.running.filter((n) => n.id !== stalled);
+  const writer = members.find((n) => !n.isMaster) as DistNode;
+  await cluster.run(writer.write('k', Buffer.from('one'), 'text/plain'));
+
+  cluster.pause(stalled);
+  const others = members.map((n) => n.id);
+  await cluster.until(
+    () => cluster.agreed(2, others) && !writer.masterSet.ids.includes(stalled),
+    `the others replacing ${stalled}`,
+  );
+  await cluster.run(writer.write('k', Buffer.from('two'), 'text/plain'));
+  cluster.resume(stalled);
+
+  const node = cluster.node(stalled);
+  // Before its first tick since the stall, it still counts itself a master of the old set.
+  assert.ok(node.masterSet.ids.includes(stalled));
+  assert.equal(node.nodeState, 'syncing', 'a master back from a stall says it may lack writes');
+  assert.throws(() => node.masterEntry('k'), NotReadyError, 'nor does it vouch for it to others');
+  assert.equal(await valueOn(cluster, node, 'k'), 'two', 'its own read asks the cluster');
+  await cluster.until(
+    () => cluster.agreed() && cluster.node(stalled).nodeState === 'ready',
+    `${stalled} adopting the others' set`,
+  );
+  assert.ok(!node.masterSet.ids.includes(stalled) || node.masterSet.ids.includes(other));
+  for (const n of cluster.running) assert.equal(await valueOn(cluster, n, 'k'), 'two', n.id);
+});
