@@ -1,6 +1,6 @@
 import { type Entry, hashValue, makeTombstone } from './entry.js';
 import { LookupIncompleteError } from './errors.js';
-import { compareVersions } from './version.js';
+import { compareVersions, isNewer, type Version } from './version.js';
 import type { Message } from './wire.js';
 
 /** A node's answer that it holds a key (a `has` message without its routing fields). */
@@ -88,11 +88,14 @@ export class Lookup {
    * The newest entry anyone holds for the key, fetched (a tombstone when it was deleted);
    * undefined when a master said nobody has it. Throws LookupIncompleteError when the
    * cluster did not settle it: no master's word in time, or no holder handed it over.
+   * `known`: a version a master said exists (the caller's copy was invalidated by it). When
+   * no master's word came, what the other answers hold is no proof that it is gone: unless
+   * one holds a version at least as new, the lookup is incomplete.
    */
-  find(key: string, keyHash: string): Promise<Entry | undefined> {
+  find(key: string, keyHash: string, known?: Version): Promise<Entry | undefined> {
     let lookup = this.inFlight.get(key);
     if (!lookup) {
-      lookup = this.run(key, keyHash).finally(() => this.inFlight.delete(key));
+      lookup = this.run(key, keyHash, known).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, lookup);
     }
     return lookup;
@@ -112,7 +115,7 @@ export class Lookup {
     if (answer.master && (this.options.settles?.(answer.node) ?? true)) pending.done();
   }
 
-  private async run(key: string, keyHash: string): Promise<Entry | undefined> {
+  private async run(key: string, keyHash: string, known?: Version): Promise<Entry | undefined> {
     const started = this.now();
     const report = (outcome: LookupOutcome) =>
       this.options.onOutcome?.(outcome, this.now() - started);
@@ -138,6 +141,10 @@ export class Lookup {
       return undefined;
     }
     const newestFirst = answers.list.sort((a, b) => compareVersions(b.version, a.version));
+    if (answers.timedOut && known && isNewer(known, newestFirst[0]?.version)) {
+      report('timeout');
+      throw new LookupIncompleteError('timeout');
+    }
     // The newest version is a deletion: nothing older may come back.
     const newest = newestFirst[0];
     if (newest?.deleted) {

@@ -351,10 +351,10 @@ export class DistNode {
   /** The readable value: the local entry if any, else the newest in the cluster (fetched, cached). */
   async read(key: string): Promise<Entry | undefined> {
     const local = this.store.get(key);
-    const superseded = this.store.isSuperseded(key);
+    const superseded = this.store.supersededBy(key);
     if (local && !superseded && this.current(key)) return local.deleted ? undefined : local;
     this.assertServing();
-    const found = await this.lookup.find(key, keyHash(this.options.cluster, key));
+    const found = await this.lookup.find(key, keyHash(this.options.cluster, key), superseded);
     this.freshness.verified(key);
     if (found) {
       this.hybridClock.observe(found.version);
@@ -362,8 +362,8 @@ export class DistNode {
       if (this.isMaster || superseded) await this.data.keep(key, found);
       else if (!found.deleted) this.store.putCached(key, found);
     }
-    // Told it was superseded, yet nobody holds anything newer (the invalidation was forged, or
-    // the newer version is out of reach): what we hold is still the newest to be had.
+    // Told it was superseded, yet the masters hold nothing newer (the newer write was lost
+    // with the masters that had it): what we hold is still the newest to be had.
     const newest = local && (!found || isNewer(local.version, found.version)) ? local : found;
     return newest?.deleted ? undefined : newest;
   }

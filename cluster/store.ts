@@ -66,9 +66,9 @@ export class Store {
     return entry?.deleted || this.superseded.has(key) ? undefined : entry;
   }
 
-  /** Whether the primary entry held for a key is known to be older than the cluster's. */
-  isSuperseded(key: string): boolean {
-    return this.superseded.has(key);
+  /** The version a master said supersedes the primary entry held for a key, if any. */
+  supersededBy(key: string): Version | undefined {
+    return this.superseded.get(key);
   }
 
   /**

@@ -65,7 +65,7 @@ test('one check marks the copies a master holds newer and trusts the rest again'
   asked[0]?.answer([['old', version(NOW - 5)]]);
   await settle();
 
-  assert.ok(store.isSuperseded('old'), 'the older copy is no longer served as current');
+  assert.ok(store.supersededBy('old'), 'the older copy is no longer served as current');
   assert.equal(freshness.servable('same', ['m1']), true, 'the others are, without a lookup');
 });
 

@@ -161,6 +161,24 @@ describe('Lookup', () => {
     assert.equal(await found, entry, 'at the timeout the answers so far are used');
   });
 
+  test("without a master's word, answers older than a version known to exist make it incomplete", async () => {
+    const older = entryOf('older', { wall: 5, counter: 0, node: 'n1' });
+    const known = { wall: 6, counter: 0, node: 'm1' };
+    const { lookup, fetches, outcomes, timer } = harness({ held: { n1: older, m1: older } });
+
+    const found = lookup.find(KEY, HASH, known);
+    lookup.answer(HASH, answerFor(older, 'n1', false));
+    timer.fire();
+    await assert.rejects(found, LookupIncompleteError);
+    assert.deepEqual(fetches, [], 'nothing older than what is known is fetched');
+    assert.deepEqual(outcomes, ['timeout']);
+
+    // A master's word settles it: the newer version is gone from the masters.
+    const settled = lookup.find(KEY, HASH, known);
+    lookup.answer(HASH, answerFor(older, 'm1', true));
+    assert.equal(await settled, older);
+  });
+
   test('every awaited master saying absent ends the wait with undefined', async () => {
     const { lookup, fetches, outcomes, timer } = harness();
 

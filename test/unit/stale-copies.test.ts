@@ -91,7 +91,7 @@ test('a node restarted with older entries knows them superseded before it is rea
   const [back] = (await joining) as [DistNode];
   assert.equal(back.nodeState, 'ready');
   assert.equal(back.store.get('k')?.value.toString(), 'one', 'its own entry, from disk');
-  assert.ok(back.store.isSuperseded('k'), 'known superseded before serving');
+  assert.ok(back.store.supersededBy('k'), 'known superseded before serving');
   assert.equal(await valueOn(cluster, back, 'k'), 'two');
 });
 

@@ -323,7 +323,7 @@ for (const each of ['memory', 'lmdb'] as const) {
         assert.deepEqual(store.live('k'), primary);
 
         assert.equal(store.invalidate('k', v(2), true), 'primary');
-        assert.equal(store.isSuperseded('k'), true);
+        assert.ok(store.supersededBy('k'));
         assert.equal(store.live('k'), undefined, 'not served as current');
         assert.deepEqual(store.get('k'), primary, 'still held');
         assert.deepEqual([...store.primaryEntries()], [['k', primary]], 'still re-sent');
@@ -331,10 +331,10 @@ for (const each of ['memory', 'lmdb'] as const) {
 
         const older = entryOf('still older', v(1, 5));
         keep(store, 'k', older);
-        assert.equal(store.isSuperseded('k'), true, 'a version older than the mark keeps it');
+        assert.ok(store.supersededBy('k'), 'a version older than the mark keeps it');
         const newer = entryOf('newer', v(2));
         assert.deepEqual(keep(store, 'k', newer), newer);
-        assert.equal(store.isSuperseded('k'), false);
+        assert.equal(store.supersededBy('k'), undefined);
         assert.deepEqual(store.live('k'), newer);
       });
 
