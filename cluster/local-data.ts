@@ -5,6 +5,13 @@ import type { Store } from './store.js';
 import { formatVersion, type HybridClock, type Version } from './version.js';
 
 /**
+ * Entries of a stream applied in one event turn, so in one lmdb transaction (keepAll): this
+ * many, or fewer when their values reach the byte bound (large values).
+ */
+const KEEP_WINDOW = 10_000;
+const KEEP_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
  * This node's entries: the store, whose primary tier is the data dir when there is one. Every
  * change of a primary entry goes through here: it is answered only once stored.
  */
@@ -65,45 +72,53 @@ export class LocalData {
   }
 
   /**
-   * keep() for a stream; the disk writes overlap (lmdb commits them in batches). An entry too
-   * far ahead of our clock is skipped and reported to onRefused; the rest are kept.
+   * keep() for a stream. Entries are applied 10,000 at a time (16 MiB of values at most) in
+   * one event turn, which lmdb commits as one transaction: the pages of its who-has index,
+   * where each new key lands at a random place, are copied and synced once for many keys (a
+   * turn per network read held a few hundred and synced about a page per key). One window
+   * commits while the next is read. An entry too far ahead of our clock is skipped and
+   * reported to onRefused; the rest are kept.
    */
   async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
     let applied = 0;
-    let writes: Promise<void>[] = [];
+    let window: [string, Entry][] = [];
+    let windowBytes = 0;
     let committing: Promise<unknown> = Promise.resolve();
     let refusal: unknown;
-    for await (const [key, entry] of entries) {
+    const apply = async () => {
       // The disk is full: the rest would be refused too, and the sender will send them again.
       if (refusal) {
         this.onStorageError(refusal);
         throw refusal;
       }
-      if (!this.clock.observe(entry.version)) {
-        this.onRefused(key, entry.version);
-        continue;
+      const writes = new Set<Promise<void>>();
+      for (const [key, entry] of window) {
+        if (!this.clock.observe(entry.version)) {
+          this.onRefused(key, entry.version);
+          continue;
+        }
+        const held = this.store.putPrimary(key, entry);
+        if (!held) continue;
+        applied++;
+        // Writes of one disk batch share a promise: waited on once.
+        writes.add(held.stored);
       }
-      const held = this.store.putPrimary(key, entry);
-      if (!held) continue;
-      applied++;
-      // Writes of one disk batch share a promise: waited on once.
-      if (held.stored !== writes[writes.length - 1]) {
-        held.stored.catch((error: unknown) => {
-          refusal ??= error;
-        });
-        writes.push(held.stored);
-      }
-      // Every 10 000, wait for the disk to hold the 10 000 before: reading the stream goes on
-      // while one window is being committed, and at most two are held in flight.
-      if (applied % 10_000 === 0) {
-        await this.stored(committing);
-        committing = Promise.all(writes);
-        committing.catch(() => {}); // reported by its own entries' handlers, then awaited
-        writes = [];
-      }
+      window = [];
+      windowBytes = 0;
+      // The window before must be on disk before this one is let go: at most two in flight.
+      await this.stored(committing);
+      committing = Promise.all(writes);
+      committing.catch((error: unknown) => {
+        refusal ??= error; // reported and thrown by the next window, or awaited at the end
+      });
+    };
+    for await (const item of entries) {
+      window.push(item);
+      windowBytes += item[1].value.length;
+      if (window.length === KEEP_WINDOW || windowBytes >= KEEP_WINDOW_BYTES) await apply();
     }
+    await apply();
     await this.stored(committing);
-    await this.stored(Promise.all(writes));
     return applied;
   }
 
