@@ -40,16 +40,17 @@ function compareIdLists(a: readonly string[], b: readonly string[]): number {
 /**
  * An election is needed only when a master is missing: none yet, a master not among the alive
  * members, or fewer than two while two nodes are alive; or when a minority's set finds itself
- * among a majority of the members known (the rest were forgotten, or came back), so that the
- * same masters are elected again with a quorum. Key counts never trigger one.
+ * among a majority of the members known, heard lately (the rest were forgotten, or came back),
+ * so that the same masters are elected again with a quorum. Key counts never trigger one.
  */
 export function needsElection(
   set: MasterSet,
   alive: readonly Member[],
   known = alive.length,
+  fresh = alive.length,
 ): boolean {
   if (alive.length === 0) return false;
-  if (set.epoch > 0 && !set.quorum && alive.length * 2 > known) return true;
+  if (set.epoch > 0 && !set.quorum && fresh * 2 > known) return true;
   const aliveIds = new Set(alive.map((m) => m.id));
   if (set.ids.some((id) => !aliveIds.has(id))) return true;
   return set.ids.length < Math.min(MASTER_COUNT, alive.length);
@@ -59,12 +60,13 @@ export function needsElection(
  * The next master set: surviving masters stay (masters are sticky), the rest is filled from
  * alive members by key count (most first), then id. Epoch + 1. `known` is how many members
  * the electing node knows of, alive or not (those that said goodbye aside): the set has a
- * quorum when more than half of them are alive.
+ * quorum when more than half of them were heard lately (`fresh`, Membership.freshCount).
  */
 export function electMasters(
   set: MasterSet,
   alive: readonly Member[],
   known = alive.length,
+  fresh = alive.length,
 ): MasterSet {
   const aliveIds = new Set(alive.map((m) => m.id));
   const survivors = set.ids.filter((id) => aliveIds.has(id));
@@ -72,5 +74,5 @@ export function electMasters(
     .filter((m) => !survivors.includes(m.id))
     .sort((a, b) => b.keys - a.keys || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const ids = [...survivors, ...candidates.map((m) => m.id)].slice(0, MASTER_COUNT).sort();
-  return { epoch: set.epoch + 1, ids, quorum: alive.length * 2 > known };
+  return { epoch: set.epoch + 1, ids, quorum: fresh * 2 > known };
 }

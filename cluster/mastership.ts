@@ -190,8 +190,9 @@ export class Mastership {
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
     const known = membership.knownCount();
-    if (!needsElection(this.masters, alive, known)) return;
-    const next = electMasters(this.masters, alive, known);
+    const fresh = membership.freshCount();
+    if (!needsElection(this.masters, alive, known, fresh)) return;
+    const next = electMasters(this.masters, alive, known, fresh);
     metrics.elections.inc();
     log.info(
       {
@@ -199,6 +200,7 @@ export class Mastership {
         to: next,
         alive: alive.map((m) => `${m.id}(${m.keys})`),
         known,
+        fresh,
       },
       'election',
     );

@@ -18,6 +18,11 @@ export interface MembershipOptions {
   now: () => number;
   /** A member not heard from for this long is dead (3 × the announce interval). */
   deadAfterMs: number;
+  /**
+   * A member counts towards an election's quorum only if heard within this (2 × the announce
+   * interval; default: deadAfterMs). See freshCount.
+   */
+  freshWithinMs?: number;
 }
 
 /** The members of the cluster as this node sees them, and which of them are alive. */
@@ -66,6 +71,21 @@ export class Membership {
   /** Members heard from recently that are not leaving, sorted by id. */
   aliveMembers(): Member[] {
     return [...this.members.values()].filter((m) => this.alive(m)).sort(byId);
+  }
+
+  /**
+   * How many alive members were heard within `freshWithinMs`: those an election may count for
+   * its quorum. Masters are replaced when silent for `deadAfterMs`; members cut off with them
+   * by a partition have then been silent almost as long, though still counted alive, and must
+   * not make a minority believe it holds a majority.
+   */
+  freshCount(): number {
+    const since = this.options.now() - (this.options.freshWithinMs ?? this.options.deadAfterMs);
+    let fresh = 0;
+    for (const member of this.members.values()) {
+      if (this.alive(member) && member.lastSeen >= since) fresh++;
+    }
+    return fresh;
   }
 
   /**

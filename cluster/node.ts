@@ -127,7 +127,11 @@ export class DistNode {
       maxOffsetMs: options.maxClockOffsetMs ?? 1000,
       log: this.log,
     });
-    this.membership = new Membership({ now, deadAfterMs: 3 * options.announceMs });
+    this.membership = new Membership({
+      now,
+      deadAfterMs: 3 * options.announceMs,
+      freshWithinMs: 2 * options.announceMs,
+    });
     this.freshness = new Freshness({
       now,
       // As long as a silent master is still counted alive: its invalidations are not missed

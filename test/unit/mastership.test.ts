@@ -154,6 +154,38 @@ test("a node cut off alone elects itself, and on its return the majority's maste
   );
 });
 
+test('a minority still hearing a member of the other side when the masters fall silent elects no quorum', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const before = cluster.node('a').masterSet;
+  const [m1, m2] = before.ids as [string, string];
+  const others = ['a', 'b', 'c', 'd', 'e'].filter((id) => !before.ids.includes(id));
+  const [third, ...minority] = others as [string, string, string];
+  const changes = () => [m1, m2, third].map((id) => cluster.node(id).metrics.masterChanges.get());
+  const changesBefore = await Promise.all(changes());
+
+  // The masters fall silent for the minority one announce interval (40 ms) before the third
+  // member of the majority does: when the masters are found dead, that member has been silent
+  // for two intervals only, still alive, but not heard lately.
+  cluster.lose = (_message, from, to) => before.ids.includes(from) && minority.includes(to);
+  await cluster.advance(40);
+  cluster.partition([m1, m2, third], minority);
+  cluster.lose = () => false;
+  const [first] = minority as [string];
+  await cluster.until(
+    () => !cluster.node(first).masterSet.ids.includes(m1),
+    `${first} replacing the silent masters`,
+  );
+  assert.equal(cluster.node(first).masterSet.quorum, false, 'two of five hold no majority');
+
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), 'the minority back under the majority set');
+  assert.deepEqual(cluster.node(first).masterSet, before, "the majority's set, unchanged");
+  assert.deepEqual(await Promise.all(changes()), changesBefore, 'no master change on the majority');
+});
+
 test('a node back from a minority does not elect on failures of its requests from before', async (t) => {
   const cluster = new InProcessCluster();
   t.after(() => cluster.close());
