@@ -250,9 +250,11 @@ export const dataCommands: CommandSpec[] = [
     [{ name: 'pattern', type: 'pattern' }],
     (args, session, { node }) => {
       const pattern = args[1]?.toString('utf8') ?? '*';
-      const all = node.store.keys();
       const glob = globToRegExp(pattern);
-      const matching = pattern === '*' ? all : all.filter((k) => glob.test(k));
+      // Walked, not listed first: only the matching keys are held (with a data dir, the rest
+      // stay on disk).
+      const matching: string[] = [];
+      for (const key of node.store.readableKeys()) if (glob.test(key)) matching.push(key);
       return bulkArray(matching, session.protocol);
     },
     'keyspace',
