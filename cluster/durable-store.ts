@@ -283,12 +283,24 @@ class LmdbDurableStore implements DurableStore {
     for (const [key, entry] of this.uncommitted()) if (readable(entry, now)) yield key;
   }
 
+  *readableKeysAfter(after: string | undefined, now: number): Generator<string> {
+    // Committed records only: a key not committed yet was written during the walk. One being
+    // changed is listed by its committed record.
+    for (const [key, record] of this.stored(after ?? '')) {
+      if (key === after) continue;
+      if (!recordMayExpire(record) || readable(loadRecord(key, record), now)) yield key;
+    }
+  }
+
   /** Every stored record, but those of keys changed since (see `uncommitted`). */
   private *committed(): Generator<[string, Buffer]> {
+    for (const item of this.stored('')) if (!this.pending.has(item[0])) yield item;
+  }
+
+  /** The stored records of client keys from `start` on, in lmdb's key order. */
+  private *stored(start: string): Generator<[string, Buffer]> {
     try {
-      for (const { key, value } of this.db.getRange({ start: '' })) {
-        if (!this.pending.has(key as string)) yield [key as string, value];
-      }
+      for (const { key, value } of this.db.getRange({ start })) yield [key as string, value];
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);

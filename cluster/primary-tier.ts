@@ -2,6 +2,7 @@ import type { Entry } from './entry.js';
 import { encodeRecord } from './entry-codec.js';
 import { KeyIndex } from './key-index.js';
 import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
+import { SortedKeys } from './sorted-keys.js';
 import { isNewer, type Version } from './version.js';
 
 /**
@@ -28,6 +29,11 @@ export interface PrimaryTier {
   records(): Iterable<[string, Buffer]>;
   /** The keys a client may read at `now` (no tombstone, no expiry passed), values unread. */
   readableKeys(now: number): Iterable<string>;
+  /**
+   * readableKeys in ascending key order, from just after `after` (from the first without it):
+   * SCAN's walk. A key written during the walk may be missed; one held throughout is not.
+   */
+  readableKeysAfter(after: string | undefined, now: number): Iterable<string>;
   /**
    * Keys due to be swept (see isDue), taking up where the last call stopped: all of them in
    * the heap, those of a bounded slice of the keys in lmdb (a sweep there walks in steps).
@@ -68,6 +74,7 @@ export class MemoryPrimary implements PrimaryTier {
   private readonly byHash: KeyIndex;
   private bytesHeld = 0;
   private newestHeld: Version | undefined;
+  private readonly sorted = new SortedKeys(() => this.held.keys());
 
   /** `hashKey` is the key's hash as who-has queries name it. */
   constructor(hashKey: (key: string) => string) {
@@ -112,10 +119,19 @@ export class MemoryPrimary implements PrimaryTier {
   }
 
   *readableKeys(now: number): Generator<string> {
-    for (const [key, packed] of this.held) {
-      const expiresAt = this.packer.expiresAtOf(packed);
-      if (!isTombstone(packed) && (expiresAt === undefined || expiresAt > now)) yield key;
+    for (const [key, packed] of this.held) if (this.readable(packed, now)) yield key;
+  }
+
+  *readableKeysAfter(after: string | undefined, now: number): Generator<string> {
+    for (const key of this.sorted.after(after, now)) {
+      const packed = this.held.get(key);
+      if (packed !== undefined && this.readable(packed, now)) yield key;
     }
+  }
+
+  private readable(packed: string, now: number): boolean {
+    const expiresAt = this.packer.expiresAtOf(packed);
+    return !isTombstone(packed) && (expiresAt === undefined || expiresAt > now);
   }
 
   dueKeys(rule: SweepRule): string[] {

@@ -2,6 +2,7 @@ import { CacheTier } from './cache-tier.js';
 import type { Entry } from './entry.js';
 import { KeyIndex } from './key-index.js';
 import { isDue, MemoryPrimary, type PrimaryTier } from './primary-tier.js';
+import { SortedKeys } from './sorted-keys.js';
 import { isNewer, type Version } from './version.js';
 
 export interface StoreOptions {
@@ -23,10 +24,23 @@ export interface StoreOptions {
  * included; see primary-tier.ts for where they live) never expire unless given a per-key TTL;
  * cached copies fetched from the cluster expire after the cache TTL. Both merge by version.
  */
+/** Where a walk of the keys stands: in which tier, after which key (Store.scanKeys). */
+export interface ScanPosition {
+  tier: 'primary' | 'cached';
+  after: string | undefined;
+}
+
+export interface ScanPage {
+  keys: string[];
+  /** Where the next page starts; undefined: the walk is over. */
+  next: ScanPosition | undefined;
+}
+
 export class Store {
   private readonly cache: CacheTier;
   /** Who-has hashes of the cached copies (the primary tier indexes its own). */
   private readonly cachedByHash: KeyIndex;
+  private readonly sortedCached = new SortedKeys(() => this.cache.keys());
   /**
    * Primary entries a master said are superseded (an invalidation), with the version that
    * superseded them. They are kept, on disk too, until the newer version is held: an
@@ -182,6 +196,43 @@ export class Store {
   /** Every readable key held here, primary and cached. */
   keys(): string[] {
     return [...this.readableKeys()];
+  }
+
+  /**
+   * Up to `count` readable keys from `from` on (from the first when undefined): the primary
+   * entries in key order, then the cached copies in key order (a SCAN's walk, resumable from
+   * the position returned, which is undefined at the end). Nothing is listed whole but the
+   * cached copies' keys, a bounded set; a key held throughout a walk comes once.
+   */
+  scanKeys(from: ScanPosition | undefined, count: number): ScanPage {
+    const now = this.options.now();
+    const keys: string[] = [];
+    let last: ScanPosition | undefined;
+    const tiers: Array<[ScanPosition['tier'], Iterable<string>]> = [];
+    if (!from || from.tier === 'primary') {
+      tiers.push(['primary', this.primary.readableKeysAfter(from?.after, now)]);
+    }
+    tiers.push([
+      'cached',
+      this.cachedKeysAfter(from?.tier === 'cached' ? from.after : undefined, now),
+    ]);
+    for (const [tier, walk] of tiers) {
+      for (const key of walk) {
+        // One more key exists: the page ends at the one before it.
+        if (keys.length === count) return { keys, next: last };
+        keys.push(key);
+        last = { tier, after: key };
+      }
+    }
+    return { keys, next: undefined };
+  }
+
+  /** The readable cached copies' keys in key order, after `after`. */
+  private *cachedKeysAfter(after: string | undefined, now: number): Generator<string> {
+    for (const key of this.sortedCached.after(after, now)) {
+      const cached = this.cache.peek(key);
+      if (cached !== undefined && !cached.deleted && !this.expired(cached)) yield key;
+    }
   }
 
   /** How many keys readableKeys lists, counted without holding them. */

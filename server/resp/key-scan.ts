@@ -1,63 +1,32 @@
+import { randomInt } from 'node:crypto';
+import type { ScanPosition, Store } from '../../cluster/store.js';
+
+/** Cursors remembered at once; an older one starts its walk again (see page). */
+const MAX_CURSORS = 10_000;
+
 /**
- * SCAN over this node's keys. The cursor is a position in key-hash order (hash + 1; 0 starts
- * and ends), so a key present for the whole iteration is returned whatever is added or
- * removed meanwhile, as Redis promises. Keys are listed and sorted at most once a second and
- * the sorted list reused by every SCAN in that second.
+ * SCAN over this node's keys. A cursor is a number standing for where a walk of the store
+ * stopped (Store.scanKeys): pages cost what they hold, with no list of every key made (a data
+ * dir's keys are walked in lmdb). Numbers start at a random offset, so that a cursor from
+ * before a restart is unknown here rather than someone else's; an unknown cursor (that, or
+ * one of more than 10,000 handed out since) starts the walk again: keys may then come twice,
+ * which SCAN allows, but none held throughout is missed.
  */
 export class KeyScan {
-  private snapshot: { at: number; keys: string[]; hashes: Uint32Array } | undefined;
+  private readonly cursors = new Map<number, ScanPosition>();
+  private nextCursor = randomInt(1, 2 ** 47);
 
-  constructor(
-    private readonly listKeys: () => string[],
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly store: Pick<Store, 'scanKeys'>) {}
 
-  /** Up to about `count` keys from `cursor` on, and the cursor to continue from. */
+  /** Up to `count` keys from `cursor` on (0: the start), and the cursor to go on from (0: done). */
   page(cursor: number, count: number): { next: number; keys: string[] } {
-    const { keys, hashes } = this.sorted();
-    let at = lowerBound(hashes, cursor - 1);
-    const out: string[] = [];
-    while (at < keys.length && out.length < count) {
-      out.push(keys[at] as string);
-      at++;
-      // Keys of one hash are never split across pages: the cursor could not tell them apart.
-      while (at < keys.length && hashes[at] === hashes[at - 1]) out.push(keys[at++] as string);
+    const page = this.store.scanKeys(cursor === 0 ? undefined : this.cursors.get(cursor), count);
+    if (!page.next) return { next: 0, keys: page.keys };
+    const next = this.nextCursor++;
+    this.cursors.set(next, page.next);
+    if (this.cursors.size > MAX_CURSORS) {
+      this.cursors.delete(this.cursors.keys().next().value as number);
     }
-    return { next: at < keys.length ? (hashes[at] as number) + 1 : 0, keys: out };
+    return { next, keys: page.keys };
   }
-
-  private sorted(): { keys: string[]; hashes: Uint32Array } {
-    const now = this.now();
-    if (this.snapshot && now - this.snapshot.at < 1000) return this.snapshot;
-    const pairs = this.listKeys().map((key) => [hash32(key), key] as const);
-    pairs.sort((a, b) => a[0] - b[0]);
-    this.snapshot = {
-      at: now,
-      keys: pairs.map((p) => p[1]),
-      hashes: Uint32Array.from(pairs, (p) => p[0]),
-    };
-    return this.snapshot;
-  }
-}
-
-/** FNV-1a over the key's UTF-16 code units: cheap, and stable across runs and nodes. */
-function hash32(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** The first index whose hash is ≥ `value`. */
-function lowerBound(hashes: Uint32Array, value: number): number {
-  let low = 0;
-  let high = hashes.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((hashes[middle] as number) < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

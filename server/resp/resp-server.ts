@@ -42,7 +42,7 @@ export class RespServer {
       port: () => (this.server.address() as AddressInfo | null)?.port ?? options.port,
       startedAt: Date.now(),
       sessions: () => this.connections,
-      keyScan: new KeyScan(() => options.node.store.keys()),
+      keyScan: new KeyScan(options.node.store),
     };
     // noDelay: a reply is one write; Nagle would hold it back waiting for an ACK.
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket, table));

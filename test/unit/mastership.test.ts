@@ -173,7 +173,7 @@ test('a minority still hearing a member of the other side when the masters fall 
   await cluster.advance(40);
   cluster.partition([m1, m2, third], minority);
   cluster.lose = () => false;
-  const [first] = minority as [string];
+  const [first] = minority;
   await cluster.until(
     () => !cluster.node(first).masterSet.ids.includes(m1),
     `${first} replacing the silent masters`,

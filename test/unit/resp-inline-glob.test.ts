@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { makeEntry, makeTombstone } from '../../cluster/entry.js';
+import { Store } from '../../cluster/store.js';
 import { globToRegExp } from '../../server/resp/glob.js';
 import { splitInline } from '../../server/resp/inline-args.js';
 import { KeyScan } from '../../server/resp/key-scan.js';
@@ -31,12 +33,22 @@ test('glob patterns match as KEYS and SCAN MATCH do', () => {
 });
 
 test('SCAN returns every key present throughout, once, whatever changes meanwhile', () => {
-  const keys = new Set(Array.from({ length: 500 }, (_, i) => `k${i}`));
-  let now = 0;
-  const scan = new KeyScan(
-    () => [...keys],
-    () => now,
-  );
+  let now = 1_700_000_000_000;
+  const store = new Store({
+    cacheTtlSeconds: 60,
+    cacheMaxKeys: 0,
+    cacheMaxBytes: 0,
+    tombstoneTtlSeconds: 60,
+    hashKey: (key) => key,
+    now: () => now,
+  });
+  const put = (key: string) =>
+    store.putPrimary(
+      key,
+      makeEntry(Buffer.from(key), 'text/plain', { wall: now, counter: 0, node: 'n' }),
+    );
+  for (let i = 0; i < 500; i++) put(`k${i}`);
+  const scan = new KeyScan(store);
   const seen: string[] = [];
   let cursor = 0;
   let calls = 0;
@@ -44,9 +56,9 @@ test('SCAN returns every key present throughout, once, whatever changes meanwhil
     const page = scan.page(cursor, 7);
     seen.push(...page.keys);
     cursor = page.next;
-    // Between calls keys come and go, and the snapshot is renewed.
-    keys.add(`new${calls}`);
-    keys.delete(`k${400 + calls}`);
+    // Between calls keys come and go, and the sorted copy of the keys is made again.
+    put(`new${calls}`);
+    store.putPrimary(`k${400 + calls}`, makeTombstone({ wall: now, counter: 1, node: 'n' }));
     now += 600;
     calls++;
   } while (cursor !== 0 && calls < 1000);
@@ -54,4 +66,10 @@ test('SCAN returns every key present throughout, once, whatever changes meanwhil
   const steady = Array.from({ length: 400 }, (_, i) => `k${i}`);
   for (const key of steady) assert.ok(seen.includes(key), key);
   assert.equal(new Set(seen).size, seen.length, 'no key twice');
+
+  // A cursor this scan did not hand out (one from before a restart) starts the walk again.
+  const first = scan.page(0, 7);
+  const restarted = new KeyScan(store);
+  assert.deepEqual(restarted.page(first.next, 7).keys, first.keys);
+  store.close();
 });
