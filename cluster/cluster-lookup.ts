@@ -54,6 +54,8 @@ export function clusterLookup(parts: ClusterLookupParts): Lookup {
     try {
       const entry: Entry | undefined = await peers.fetch(http, key, asMaster);
       if (entry) refusals.admitOrThrow('fetch', entry.version, `${key} from ${node}`);
+      // Where each read's value came from, for tracing a stale read (--log-level debug).
+      log.debug({ peer: node, key, version: entry?.version, asMaster }, 'fetched');
       metrics.fetches.inc({ result: entry ? 'ok' : 'gone' });
       return entry;
     } catch (error) {

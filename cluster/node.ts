@@ -358,7 +358,13 @@ export class DistNode {
     const superseded = this.store.supersededBy(key);
     if (local && !superseded && this.current(key)) return local.deleted ? undefined : local;
     this.assertServing();
-    const found = await this.lookup.find(key, keyHash(this.options.cluster, key), superseded);
+    const hash = keyHash(this.options.cluster, key);
+    const found = await this.lookup.find(key, hash, superseded);
+    // For tracing a stale read (--log-level debug), with the answers and fetches it came from.
+    this.log.debug(
+      { key, hash, local: local?.version, superseded, found: found?.version },
+      'looked up',
+    );
     this.freshness.verified(key);
     if (found) {
       this.hybridClock.observe(found.version);
