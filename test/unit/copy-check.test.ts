@@ -7,22 +7,15 @@ import { Freshness } from '../../cluster/freshness.js';
 import { Metrics } from '../../cluster/metrics.js';
 import type { HeldVersion, Peers } from '../../cluster/protocol.js';
 import { Refusals } from '../../cluster/refusals.js';
-import { Store } from '../../cluster/store.js';
 import { HybridClock, type Version } from '../../cluster/version.js';
+import { heapStore } from '../support/heap-store.js';
 
 const NOW = 1_800_000_000_000;
 const version = (wall: number): Version => ({ wall, counter: 0, node: 'w' });
 
 /** A check answered by hand: each request waits until the test answers it. */
 function harness(failing = false) {
-  const store = new Store({
-    cacheTtlSeconds: 300,
-    cacheMaxKeys: 0,
-    cacheMaxBytes: 0,
-    tombstoneTtlSeconds: 86_400,
-    hashKey: (key) => key,
-    now: () => NOW,
-  });
+  const store = heapStore(() => NOW, { cache: 300, tombstone: 86_400 });
   const freshness = new Freshness({ now: () => NOW, leaseMs: 1000 });
   const asked: { held: readonly HeldVersion[]; answer: (newer: HeldVersion[]) => void }[] = [];
   let failures = 0;

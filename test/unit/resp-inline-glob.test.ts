@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEntry, makeTombstone } from '../../cluster/entry.js';
-import { Store } from '../../cluster/store.js';
 import { globToRegExp } from '../../server/resp/glob.js';
 import { splitInline } from '../../server/resp/inline-args.js';
 import { KeyScan } from '../../server/resp/key-scan.js';
+import { heapStore } from '../support/heap-store.js';
 
 const split = (line: string) => splitInline(Buffer.from(line, 'latin1'))?.map(String);
 
@@ -34,14 +34,7 @@ test('glob patterns match as KEYS and SCAN MATCH do', () => {
 
 test('SCAN returns every key present throughout, once, whatever changes meanwhile', () => {
   let now = 1_700_000_000_000;
-  const store = new Store({
-    cacheTtlSeconds: 60,
-    cacheMaxKeys: 0,
-    cacheMaxBytes: 0,
-    tombstoneTtlSeconds: 60,
-    hashKey: (key) => key,
-    now: () => now,
-  });
+  const store = heapStore(() => now);
   const put = (key: string) =>
     store.putPrimary(
       key,
