@@ -70,8 +70,14 @@ export class Mastership {
   private readonly resentAt = new Map<string, number>();
   /** When this node last came back from a minority's side to the majority's set. */
   private rejoinedAt = Number.NEGATIVE_INFINITY;
-  /** New masters that still have to receive our primary entries (see adopt); retried each tick. */
-  private resendTo = new Set<string>();
+  /**
+   * New masters that still have to receive our primary entries (see adopt), each with the
+   * number of the request to send them; retried each tick. A re-send counts only if it began
+   * after the last request: one begun earlier (under an older master set, hanging through a
+   * partition) lacks what was written since.
+   */
+  private resendTo = new Map<string, number>();
+  private resendRequests = 0;
   /** The re-send under way, if any. */
   private resending: Promise<void> | undefined;
 
@@ -248,7 +254,7 @@ export class Mastership {
         // write acknowledged through us already, unless it became ready for want of a
         // complete master and still waits for the re-sends of the writes only we hold.
         this.syncSource = survivor;
-        this.resendTo.add(survivor);
+        this.resendTo.set(survivor, ++this.resendRequests);
         void this.syncFromSurvivor();
       } else {
         // Our sync source, if any, is gone and no complete master is left: every node re-sends
@@ -271,9 +277,9 @@ export class Mastership {
         (previous.epoch > 0 || this.options.data.store.primaryCount > 0)) ||
       (wasMaster && !this.isMaster)
     ) {
-      for (const id of next.ids) if (id !== selfId) this.resendTo.add(id);
+      for (const id of next.ids) if (id !== selfId) this.resendTo.set(id, ++this.resendRequests);
     }
-    this.resendTo = new Set([...this.resendTo].filter((id) => next.ids.includes(id)));
+    for (const id of this.resendTo.keys()) if (!next.ids.includes(id)) this.resendTo.delete(id);
     if (this.resendTo.size > 0) void this.resendPrimaries();
     if (phase() !== 'joining') this.options.announce();
   }
@@ -328,7 +334,7 @@ export class Mastership {
 
   private async resendEach(): Promise<void> {
     const { membership, peers, data, log } = this.options;
-    for (const id of [...this.resendTo]) {
+    for (const [id, request] of [...this.resendTo]) {
       const member = membership.get(id);
       if (!member || !membership.isAlive(id)) continue;
       try {
@@ -337,7 +343,8 @@ export class Mastership {
           data.store.primaryEntries(),
           this.options.selfId,
         );
-        this.resendTo.delete(id);
+        // Asked again while this one was under way: the next tick sends what is held now.
+        if (this.resendTo.get(id) === request) this.resendTo.delete(id);
         for (const [key, version] of ack.newer ?? []) {
           const parsed = parseVersion(version);
           if (parsed) this.options.onNewer?.(key, parsed);

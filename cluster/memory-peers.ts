@@ -22,6 +22,7 @@ export class MemoryNetwork {
   private readonly nodes = new Map<string, DistNode>();
   private readonly failures = new Map<string, number>();
   private readonly held = new Map<string, HeldSync>();
+  private readonly heldRequests = new Map<string, Promise<void>>();
   /** Whether `from` can reach `to` (a partition cuts some pairs); everyone by default. */
   reachable: (from: string, to: string) => boolean = () => true;
 
@@ -36,8 +37,12 @@ export class MemoryNetwork {
     return {
       replicate: async (peer, entries) =>
         (await to(peer, 'replicate')).applyReplicas(each(entries)),
-      sendEntries: async (peer, entries, from) =>
-        (await to(peer, 'send entries')).applyEntries(each(entries), from),
+      sendEntries: async (peer, entries, from) => {
+        // Taken at once, as the HTTP client does to make the body.
+        const sent = [...entries];
+        await this.heldRequests.get(`${peer} send entries`);
+        return (await to(peer, 'send entries')).applyEntries(each(sent), from);
+      },
       conditional: async (peer, write) => forward(await to(peer, 'conditional write'), peer, write),
       fetch: async (peer, key, asMaster) => {
         const node = await to(peer, 'fetch');
@@ -59,6 +64,25 @@ export class MemoryNetwork {
   /** The next `times` requests of `operation` (e.g. `send entries`) to `peer` fail. */
   failNext(peer: string, operation: string, times = 1): void {
     this.failures.set(`${peer} ${operation}`, times);
+  }
+
+  /**
+   * Holds the re-sends (`send entries`) to `peer` made from now on until the returned function
+   * is called, as a request stuck in a partition is delivered when it heals: what they carry is
+   * what was held when they were made.
+   */
+  holdResends(peer: string): () => void {
+    let release = () => {};
+    this.heldRequests.set(
+      `${peer} send entries`,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => {
+      this.heldRequests.delete(`${peer} send entries`);
+      release();
+    };
   }
 
   /** How many failures told by `failNext` are still to come. */

@@ -186,6 +186,40 @@ test('a minority still hearing a member of the other side when the masters fall 
   assert.deepEqual(await Promise.all(changes()), changesBefore, 'no master change on the majority');
 });
 
+test('a re-send begun before a write made on a minority side does not stand for it', async (t) => {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start('a', 'b', 'c', 'd', 'e');
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const before = cluster.node('a').masterSet;
+  const [m1, m2] = before.ids as [string, string];
+  const alone = ['a', 'b', 'c', 'd', 'e'].find((id) => !before.ids.includes(id)) as string;
+  const rest = ['a', 'b', 'c', 'd', 'e'].filter((id) => id !== alone);
+  const node = cluster.node(alone);
+
+  // Cut off, it hears m1 a little longer than m2: it elects m1 and itself (no quorum) and
+  // starts re-sending its entries to m1, a request that hangs until the heal.
+  const release = cluster.network.holdResends(`${m1}.invalid:1`);
+  cluster.lose = (_message, from, to) => from === m2 && to === alone;
+  await cluster.advance(40);
+  cluster.partition([alone], rest);
+  cluster.lose = () => false;
+  await cluster.until(() => node.masterSet.ids.includes(alone), `${alone} electing itself`);
+  await cluster.until(() => node.masterSet.ids.join() === alone, `${alone} alone as master`);
+  await cluster.run(node.write('written-alone', Buffer.from('alone'), 'text/plain'));
+
+  // The heal: it takes the majority's set back while its old re-send is still on its way.
+  cluster.heal();
+  await cluster.until(() => node.masterSet.epoch === before.epoch, `${alone} back in the set`);
+  release();
+  await cluster.until(
+    () =>
+      cluster.agreed() &&
+      [m1, m2].every((id) => cluster.node(id).store.get('written-alone') !== undefined),
+    'both masters holding the write made alone',
+  );
+});
+
 test('a node back from a minority does not elect on failures of its requests from before', async (t) => {
   const cluster = new InProcessCluster();
   t.after(() => cluster.close());
