@@ -480,8 +480,8 @@ export class DistNode {
     // so nothing looks out of date): what it loaded from disk waits until it is ready.
     if (this.phase === 'joining') return false;
     // A master's entries are kept current by replication itself, once it has synced: a new
-    // master's own older copies are checked like anyone's until then.
-    if (this.isMaster && !this.mastership.syncing && !this.masterStalled()) return true;
+    // master's own older copies, or a stalled one's, are checked like anyone's until then.
+    if (this.isMaster && this.nodeState !== 'syncing') return true;
     return this.freshness.servable(key, this.otherMasters);
   }
 

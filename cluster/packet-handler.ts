@@ -66,15 +66,11 @@ export class PacketHandler {
           return;
         }
         if (!refusals.admits('who-has', message.version, `answer from ${message.node}`)) return;
-        this.options.log.debug(
-          {
-            hash: message.keyHash,
-            from: message.node,
-            version: message.version,
-            m: message.master,
-          },
-          'who-has answer',
-        );
+        // Every answer a reader gets passes here: its log object is made only when wanted.
+        if (this.options.log.isLevelEnabled('debug')) {
+          const { keyHash: hash, node, version, master } = message;
+          this.options.log.debug({ hash, from: node, version, m: master }, 'who-has answer');
+        }
         // Only a current master's answer ends the collection early. A member's claim to be a
         // master (a minority's, back from a partition) is an answer like any member's: it may
         // hold the only copy of a write acknowledged over there. A stranger's is refused.

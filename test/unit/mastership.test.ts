@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { DistNode } from '../../cluster/node.js';
 import { InProcessCluster } from '../support/in-process-cluster.js';
 
@@ -37,6 +37,21 @@ function mastersHoldAll(cluster: InProcessCluster, keys: string[]): boolean {
   return (
     cluster.agreed() && ready.length === 2 && ready.every((m) => missing(m, keys).length === 0)
   );
+}
+
+/** The five nodes of the partition tests. */
+const FIVE = ['a', 'b', 'c', 'd', 'e'];
+
+/** Five nodes agreed on one master set: the cluster, that set, its masters and the others. */
+async function fiveAgreed(t: TestContext) {
+  const cluster = new InProcessCluster();
+  t.after(() => cluster.close());
+  await cluster.start(...FIVE);
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const before = cluster.node('a').masterSet;
+  const [m1, m2] = before.ids as [string, string];
+  const others = FIVE.filter((id) => !before.ids.includes(id)) as [string, string, string];
+  return { cluster, before, m1, m2, others };
 }
 
 async function assertReadableEverywhere(cluster: InProcessCluster, keys: string[]) {
@@ -155,14 +170,8 @@ test("a node cut off alone elects itself, and on its return the majority's maste
 });
 
 test('a minority still hearing a member of the other side when the masters fall silent elects no quorum', async (t) => {
-  const cluster = new InProcessCluster();
-  t.after(() => cluster.close());
-  await cluster.start('a', 'b', 'c', 'd', 'e');
-  await cluster.until(() => cluster.agreed(), 'one master set');
-  const before = cluster.node('a').masterSet;
-  const [m1, m2] = before.ids as [string, string];
-  const others = ['a', 'b', 'c', 'd', 'e'].filter((id) => !before.ids.includes(id));
-  const [third, ...minority] = others as [string, string, string];
+  const { cluster, before, m1, m2, others } = await fiveAgreed(t);
+  const [third, ...minority] = others;
   const changes = () => [m1, m2, third].map((id) => cluster.node(id).metrics.masterChanges.get());
   const changesBefore = await Promise.all(changes());
 
@@ -187,14 +196,9 @@ test('a minority still hearing a member of the other side when the masters fall 
 });
 
 test('a re-send begun before a write made on a minority side does not stand for it', async (t) => {
-  const cluster = new InProcessCluster();
-  t.after(() => cluster.close());
-  await cluster.start('a', 'b', 'c', 'd', 'e');
-  await cluster.until(() => cluster.agreed(), 'one master set');
-  const before = cluster.node('a').masterSet;
-  const [m1, m2] = before.ids as [string, string];
-  const alone = ['a', 'b', 'c', 'd', 'e'].find((id) => !before.ids.includes(id)) as string;
-  const rest = ['a', 'b', 'c', 'd', 'e'].filter((id) => id !== alone);
+  const { cluster, before, m1, m2, others } = await fiveAgreed(t);
+  const [alone] = others;
+  const rest = FIVE.filter((id) => id !== alone);
   const node = cluster.node(alone);
 
   // Cut off, it hears m1 a little longer than m2: it elects m1 and itself (no quorum) and
@@ -221,13 +225,9 @@ test('a re-send begun before a write made on a minority side does not stand for 
 });
 
 test('a node back from a minority does not elect on failures of its requests from before', async (t) => {
-  const cluster = new InProcessCluster();
-  t.after(() => cluster.close());
-  await cluster.start('a', 'b', 'c', 'd', 'e');
-  await cluster.until(() => cluster.agreed(), 'one master set');
-  const before = cluster.node('a').masterSet;
-  const returning = ['a', 'b', 'c', 'd', 'e'].find((id) => !before.ids.includes(id)) as string;
-  const others = ['a', 'b', 'c', 'd', 'e'].filter((id) => id !== returning);
+  const { cluster, before, others: nonMasters } = await fiveAgreed(t);
+  const [returning] = nonMasters;
+  const others = FIVE.filter((id) => id !== returning);
   cluster.partition([returning], others);
   await cluster.until(
     () => cluster.node(returning).masterSet.ids.join() === returning,
