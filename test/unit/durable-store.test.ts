@@ -131,6 +131,27 @@ describe('durable store', () => {
     });
   });
 
+  test('the data file is mapped once however much it grows, so RSS counts its pages once', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir, hashKey);
+      const value = Buffer.alloc(1000, 'v');
+      // 4 MB in batches: with lmdb-js's default map of 128 KiB it was mapped again 5 times.
+      for (let batch = 0; batch < 4; batch++) {
+        await Promise.all(
+          Array.from({ length: 1000 }, (_, i) =>
+            store.put(`k${batch}-${i}`, entry(value, i + 1), undefined),
+          ),
+        );
+      }
+      assert.ok(store.disk.fileBytes > 4_000_000, `file of ${store.disk.fileBytes} bytes`);
+      const maps = (await fs.readFile('/proc/self/maps', 'utf8'))
+        .split('\n')
+        .filter((line) => line.endsWith(join(dir, 'data.mdb')));
+      assert.equal(maps.length, 1, maps.join('\n'));
+      await store.close();
+    });
+  });
+
   test('a write is read back at once, before its commit, and settles with its batch', async () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(dir, hashKey);
