@@ -368,14 +368,35 @@ export class DistNode {
     this.freshness.verified(key);
     if (found) {
       this.hybridClock.observe(found.version);
+      if (this.isMaster) await this.adopt(key, found);
       // A primary entry known to be superseded is replaced by the newer version, kept as primary.
-      if (this.isMaster || superseded) await this.data.keep(key, found);
+      else if (superseded) await this.data.keep(key, found);
       else if (!found.deleted) this.store.putCached(key, found);
     }
     // Told it was superseded, yet the masters hold nothing newer (the newer write was lost
     // with the masters that had it): what we hold is still the newest to be had.
     const newest = local && (!found || isNewer(local.version, found.version)) ? local : found;
     return newest?.deleted ? undefined : newest;
+  }
+
+  /**
+   * Keeps, on a master, a version a lookup found newer than the one held (a write made on a
+   * node that was elsewhere, found there before its re-send came), as if written to it: the
+   * copies elsewhere are invalidated and the other masters are sent it. The re-send, when it
+   * comes, holds nothing newer for this master, so nothing else would tell them (churn seed
+   * 101: the node that wrote the older value served it for good).
+   */
+  private async adopt(key: string, found: Entry): Promise<void> {
+    if (!(await this.data.keep(key, found))) return;
+    this.invalidateCopies(key, found);
+    for (const id of this.otherMasters) {
+      const http = this.mastership.httpOf(id);
+      if (!http) continue;
+      // Best effort: the writer's re-send reaches that master too.
+      this.replicas.add(http, key, found).catch((error: unknown) => {
+        this.log.warn({ master: id, key, err: error }, 'cannot pass a version found to a master');
+      });
+    }
   }
 
   /**
