@@ -151,13 +151,15 @@ export class Lookup {
       report('deleted');
       return makeTombstone(newest.version);
     }
+    // The newest version a master named: a copy older than it is known to be stale, so it is
+    // not served when the newer ones cannot be fetched (503, and the reader asks again).
+    const floor = newestFirst.find((a) => a.master)?.version;
     for (const answer of newestFirst) {
       // A deletion newer than every copy still to try hides them all.
-      if (answer.deleted) break;
+      if (answer.deleted || (floor && isNewer(floor, answer.version))) break;
       try {
         const entry = await this.options.fetch(answer, key);
-        // The hash named in the answer guards against a wrong or forged answer.
-        if (entry && hashValue(entry.value) === answer.valueHash) {
+        if (entry && fetchedAsAnswered(entry, answer)) {
           report('found');
           return entry;
         }
@@ -246,4 +248,14 @@ export class Lookup {
       if (this.options.mastersToHear()?.length === 0) pending.done();
     });
   }
+}
+
+/**
+ * Whether a fetched entry is what its answer named: the hash in the answer guards against a
+ * wrong or forged answer. A version newer than the one answered is the holder's since (a write
+ * that came between its answer and the fetch, churn seeds 119 and 120: refused, the lookup
+ * fell back to an older copy), newer still and taken.
+ */
+function fetchedAsAnswered(entry: Entry, answer: HasAnswer): boolean {
+  return hashValue(entry.value) === answer.valueHash || isNewer(entry.version, answer.version);
 }

@@ -310,6 +310,36 @@ describe('Lookup', () => {
     assert.deepEqual(fetches, ['evil', 'm1']);
   });
 
+  test('a holder that got a newer version between its answer and the fetch hands that one over', async () => {
+    const answered = entryOf('answered', { wall: 5, counter: 0, node: 'n1' });
+    const since = entryOf('written since', { wall: 6, counter: 0, node: 'n2' });
+    const older = entryOf('older', { wall: 4, counter: 0, node: 'n3' });
+    const { lookup, fetches } = harness({ held: { m1: since, n3: older } });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(older, 'n3', false));
+    lookup.answer(HASH, answerFor(answered, 'm1', true));
+
+    assert.equal(await found, since, 'not the older copy of n3 (churn seeds 119, 120)');
+    assert.deepEqual(fetches, ['m1']);
+  });
+
+  test("a copy older than a master's answer is not served when the master's value cannot be fetched", async () => {
+    const mastered = entryOf('on the master', { wall: 5, counter: 0, node: 'n1' });
+    const older = entryOf('older', { wall: 4, counter: 0, node: 'n3' });
+    const { lookup, fetches, outcomes } = harness({
+      held: { m1: new Error('connection reset'), n3: older },
+    });
+
+    const found = lookup.find(KEY, HASH);
+    lookup.answer(HASH, answerFor(older, 'n3', false));
+    lookup.answer(HASH, answerFor(mastered, 'm1', true));
+
+    await assert.rejects(found, LookupIncompleteError);
+    assert.deepEqual(fetches, ['m1']);
+    assert.deepEqual(outcomes, ['fetch-failed']);
+  });
+
   test('a deletion newer than every copy ends the lookup with its tombstone, fetching nothing', async () => {
     const stale = entryOf('stale copy', { wall: 4, counter: 0, node: 'n1' });
     const deletion = makeTombstone({ wall: 5, counter: 0, node: 'm1' });
