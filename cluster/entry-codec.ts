@@ -185,8 +185,7 @@ export async function* decodeEntries(
   // chunks is joined again only once the buffer has doubled, not on every chunk.
   let stuckAt = 0;
   for await (const chunk of chunks) {
-    // A view, not a copy: the frames are decoded from the copy Buffer.concat makes below.
-    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    parts.push(Buffer.from(chunk));
     buffered += chunk.length;
     if (buffered < 2 * stuckAt) continue;
     const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered), limits);
