@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
-import { decodeRecord, encodeRecord, recordMayExpire, recordOf } from './entry-codec.js';
+import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
 import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
@@ -200,7 +200,7 @@ class LmdbDurableStore implements DurableStore {
   }
 
   put(key: string, entry: Entry, before: Entry | undefined): Promise<void> {
-    const record = recordOf(entry);
+    const record = encodeRecord(entry);
     try {
       this.admit(record.length);
     } catch (error) {

@@ -35,17 +35,6 @@ const MAX_TYPE_BYTES = 255;
 const MAX_RECORD_HEAD = 6 + MAX_VERSION_BYTES + MAX_TYPE_BYTES + 8;
 const NO_LIMITS: EntryLimits = { maxKeyBytes: 0xffff, maxValueBytes: 0xffffffff };
 
-/**
- * The records of entries decoded from frames, checked by that decode: a sync's or a re-send's
- * entries are stored as they came instead of being encoded again (recordOf).
- */
-const framedRecords = new WeakMap<Entry, Buffer>();
-
-/** The entry's record: the bytes of the frame it was decoded from, else encoded now. */
-export function recordOf(entry: Entry): Buffer {
-  return framedRecords.get(entry) ?? encodeRecord(entry);
-}
-
 /** An entry's record, after `headroom` bytes left for the caller to fill (a frame's head). */
 export function encodeRecord(entry: Entry, headroom = 0): Buffer {
   const version = formatVersion(entry.version);
@@ -70,7 +59,7 @@ export function encodeRecord(entry: Entry, headroom = 0): Buffer {
  * one. With `limits` (a record from another node) it also refuses a field past them, a
  * content type that is not storable and an expiry that is not a number.
  */
-export function decodeRecord(record: Buffer, limits?: EntryLimits, copyValue = true): Entry {
+export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
   if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
   const flags = record.readUInt8(1);
   let at = 2;
@@ -96,9 +85,8 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits, copyValue = t
       throw new Error(`a value of ${valueBytes} bytes (at most ${limits.maxValueBytes})`);
     }
   }
-  // Copied out of lmdb's read buffer, which the next read reuses; a frame's buffer is the
-  // decode's own (see decodeAt).
-  const value = copyValue ? Buffer.from(record.subarray(at)) : record.subarray(at);
+  // Copied out: a received chunk or lmdb's read buffer is not the entry's to keep.
+  const value = Buffer.from(record.subarray(at));
   return makeEntry(value, type, version, { deleted: (flags & TOMBSTONE) !== 0, expiresAt });
 }
 
@@ -234,9 +222,6 @@ function decodeAt(
   }
   const next = recordAt + recordBytes;
   if (buf.length < next) return undefined;
-  const record = buf.subarray(recordAt, next);
-  // The value is left in `buf`, which each decodeComplete joins afresh: no copy per entry.
-  const entry = decodeRecord(record, limits, false);
-  framedRecords.set(entry, record);
+  const entry = decodeRecord(buf.subarray(recordAt, next), limits);
   return { item: [buf.toString('utf8', start + 2, recordAt - 4), entry], next };
 }
