@@ -16,6 +16,13 @@ export interface Anomaly {
   expected: string;
   /** A partition or cut was active at some time during the read. */
   inPartition: boolean;
+  /**
+   * Every write of the key acknowledged before the read was made during a partition or cut, on
+   * its other side, and the read began before the heal: a false 404 then is the one the design
+   * allows (README, "During a partition": that side's masters lack the key until the sides
+   * meet).
+   */
+  acrossPartition: boolean;
   /** Any fault was active at some time during the read. */
   duringFault: boolean;
   /** The faults active during the read, described. */
@@ -67,6 +74,8 @@ export interface Report {
     staleLateAfterFault: number;
     falseMissInPartition: number;
     falseMissOutsidePartition: number;
+    /** Of the false 404s in partitions, those of keys written only on the other side. */
+    falseMissAcrossPartition: number;
   };
   /**
    * From the last heal (or the last write's answer, if later) to the end of the first round
@@ -128,6 +137,7 @@ export function check(history: History): Report {
       ).length,
       falseMissInPartition: falseMisses.filter((a) => a.inPartition).length,
       falseMissOutsidePartition: falseMisses.filter((a) => !a.inPartition).length,
+      falseMissAcrossPartition: falseMisses.filter((a) => a.acrossPartition).length,
     },
     agreementMs: agreeing ? Math.max(0, agreeing.end - settleFrom(history)) : undefined,
     agreementRoundMs: agreeing ? agreeing.end - agreeing.start : undefined,
@@ -178,7 +188,8 @@ function newestOf(writes: Op[]): Op | undefined {
 
 function judgeRead(read: Op, acked: Op[], faults: Fault[]): Anomaly[] {
   if (read.status !== 200 && read.status !== 404) return [];
-  const before = newestOf(acked.filter((w) => w.end < read.start));
+  const ackedBefore = acked.filter((w) => w.end < read.start);
+  const before = newestOf(ackedBefore);
   if (!before?.version) return [];
   const stale = read.status === 200 && versionOrder(read.version, before.version) < 0;
   if (read.status === 200 && !stale) return [];
@@ -190,6 +201,7 @@ function judgeRead(read: Op, acked: Op[], faults: Fault[]): Anomaly[] {
       op: read,
       expected: before.version,
       inPartition: active.some((f) => f.kind === 'partition' || f.kind === 'cut'),
+      acrossPartition: ackedBefore.every((w) => writtenAcross(w, read, faults)),
       duringFault: active.length > 0,
       faultsActive: active.map(describeFault),
       lastFaultEnded: ended
@@ -201,6 +213,20 @@ function judgeRead(read: Op, acked: Op[], faults: Fault[]): Anomaly[] {
         : undefined,
     },
   ];
+}
+
+/**
+ * Whether `write` was made on the other side of a partition or cut from `read`'s node, one
+ * that began before the write and was healed only after the read began.
+ */
+function writtenAcross(write: Op, read: Op, faults: Fault[]): boolean {
+  return faults.some(
+    (f) =>
+      (f.kind === 'partition' || f.kind === 'cut') &&
+      f.start <= write.start &&
+      f.end >= read.start &&
+      f.nodes.includes(write.node) !== f.nodes.includes(read.node),
+  );
 }
 
 /** Nodes whose final answer lacks a key's newest acknowledged write. */

@@ -16,9 +16,11 @@ import { netnsSkipReason } from './harness.js';
  * and `npm run churn` runs long schedules (docs/reliability.md, "Churn").
  *
  * Asserted: no acknowledged write lost; every node agrees on every key within 10 s of the
- * last heal; no false 404 (a read answers 404 only when the masters said the key is absent);
- * no stale read more than 1 s after the last fault was undone. Reported in the FIGURE line:
- * stale reads during and just after faults, and 503s (honest unavailability).
+ * last heal; no false 404 (a read answers 404 only when the masters said the key is absent),
+ * but for the one the design allows: during a partition, for a key written only on its other
+ * side (README, "During a partition"); no stale read more than 1 s after the last fault was
+ * undone. Reported in the FIGURE line: those allowed 404s, stale reads during and just after
+ * faults, and 503s (honest unavailability).
  */
 
 const STEPS = 4;
@@ -36,13 +38,17 @@ describe('churn: random faults under a concurrent workload (network namespaces)'
     const { report, history } = await runChurn({ seed, steps: STEPS, agreementTimeoutMs: 15_000 });
     const f = report.figures;
     console.log(
-      `FIGURE churn seed=${seed} steps=${STEPS} writes_acked=${report.writes.ok}/${report.writes.attempted} reads_ok=${report.reads.ok}/${report.reads.attempted} lost=${report.lostKeys} lost_everywhere=${report.lostEverywhere} false_404_in_partition=${f.falseMissInPartition} false_404_outside=${f.falseMissOutsidePartition} stale_in_partition=${f.staleInPartition} stale_outside=${f.staleOutsidePartition} stale_late_after_fault=${f.staleLateAfterFault} unavailable_503_writes=${report.writes.unavailable} unavailable_503_reads=${report.reads.unavailable} agreement_ms=${report.agreementMs === undefined ? 'never' : Math.round(report.agreementMs)} agreement_first_round=${report.agreedInFirstRound}`,
+      `FIGURE churn seed=${seed} steps=${STEPS} writes_acked=${report.writes.ok}/${report.writes.attempted} reads_ok=${report.reads.ok}/${report.reads.attempted} lost=${report.lostKeys} lost_everywhere=${report.lostEverywhere} false_404_in_partition=${f.falseMissInPartition} false_404_outside=${f.falseMissOutsidePartition} false_404_across_partition=${f.falseMissAcrossPartition} stale_in_partition=${f.staleInPartition} stale_outside=${f.staleOutsidePartition} stale_late_after_fault=${f.staleLateAfterFault} unavailable_503_writes=${report.writes.unavailable} unavailable_503_reads=${report.reads.unavailable} agreement_ms=${report.agreementMs === undefined ? 'never' : Math.round(report.agreementMs)} agreement_first_round=${report.agreedInFirstRound}`,
     );
     // The anomalies, each with the faults around it (the first few of each kind).
     console.log(reportText(report, 3, history.finalMasters));
     const failure = `\n${reportText(report, 5, history.finalMasters)}\n${replay}`;
     assert.equal(report.lostKeys, 0, `acknowledged writes lost (seed ${seed})${failure}`);
-    assert.equal(report.falseMisses.length, 0, `false 404s (seed ${seed})${failure}`);
+    assert.equal(
+      report.falseMisses.filter((a) => !a.acrossPartition).length,
+      0,
+      `false 404s (seed ${seed})${failure}`,
+    );
     assert.equal(
       f.staleLateAfterFault,
       0,

@@ -116,6 +116,7 @@ describe('churn checker', () => {
       staleLateAfterFault: 1,
       falseMissInPartition: 0,
       falseMissOutsidePartition: 0,
+      falseMissAcrossPartition: 0,
     });
   });
 
@@ -146,6 +147,32 @@ describe('churn checker', () => {
     assert.equal(report.falseMisses[0]?.duringFault, true);
     assert.equal(report.figures.falseMissOutsidePartition, 1);
     assert.equal(report.reads.notFound, 3);
+  });
+
+  test('a 404 on one side of a partition for a key written only on the other is told apart', () => {
+    // Node 1 is cut off by `partition` (100–400 ms); node 0 writes.
+    const onNode1 = (op: Op): Op => ({ ...op, node: 1 });
+    const ops = [
+      write('a', 'value-150', 150, 160, 150), // on node 0, during the partition
+      read('a', 200, 210, 404, 1), // node 1, other side, before the heal: the allowed 404
+      read('a', 220, 230, 404, 0), // node 0, same side: false
+      onNode1(write('b', 'value-20', 20, 30, 20)), // before the partition
+      onNode1(write('b', 'value-150', 150, 160, 150)), // on node 1, during it
+      read('b', 200, 210, 404, 0), // b existed before the cut: false
+    ];
+    const report = check(
+      history(ops, [partition], [round(1000, 1010, { a: [150, 150], b: [150, 150] })]),
+    );
+    assert.deepEqual(
+      report.falseMisses.map((a) => [a.op.key, a.op.node, a.acrossPartition]),
+      [
+        ['a', 1, true],
+        ['a', 0, false],
+        ['b', 0, false],
+      ],
+    );
+    assert.equal(report.figures.falseMissInPartition, 3);
+    assert.equal(report.figures.falseMissAcrossPartition, 1);
   });
 
   test('503s are counted apart, never as misses or stale reads', () => {
