@@ -356,7 +356,10 @@ export class DistNode {
   async read(key: string): Promise<Entry | undefined> {
     const local = this.store.get(key);
     const superseded = this.store.supersededBy(key);
-    if (local && !superseded && this.current(key)) return local.deleted ? undefined : local;
+    if (local && !superseded && this.current(key)) {
+      this.log.debug({ key, version: local.version }, 'served as held');
+      return local.deleted ? undefined : local;
+    }
     this.assertServing();
     const hash = keyHash(this.options.cluster, key);
     const found = await this.lookup.find(key, hash, superseded);

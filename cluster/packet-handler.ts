@@ -112,7 +112,10 @@ export class PacketHandler {
       if (!refusals.admits('invalidation', version, `from ${message.node}`)) continue;
       const key = store.keyForHash(keyHash);
       // Masters converge by replication; elsewhere even our own earlier write is superseded.
-      if (key !== undefined) store.invalidate(key, version, !mastership.isMaster);
+      if (key === undefined) continue;
+      const dropped = store.invalidate(key, version, !mastership.isMaster);
+      // For tracing a stale read (--log-level debug): when this node learnt a copy was stale.
+      if (dropped) this.options.log.debug({ key, version, from: message.node }, 'invalidated');
     }
   }
 

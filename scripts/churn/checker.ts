@@ -14,6 +14,8 @@ export interface Anomaly {
   op: Op;
   /** The newest version acknowledged before the read began. */
   expected: string;
+  /** The write that was acknowledged with it: which node took it, and when it answered. */
+  expectedWrite: { node: number; start: number; end: number };
   /** A partition or cut was active at some time during the read. */
   inPartition: boolean;
   /**
@@ -200,6 +202,7 @@ function judgeRead(read: Op, acked: Op[], faults: Fault[]): Anomaly[] {
       kind: read.status === 404 ? 'false-404' : 'stale-read',
       op: read,
       expected: before.version,
+      expectedWrite: { node: before.node, start: before.start, end: before.end },
       inPartition: active.some((f) => f.kind === 'partition' || f.kind === 'cut'),
       acrossPartition: ackedBefore.every((w) => writtenAcross(w, read, faults)),
       duringFault: active.length > 0,

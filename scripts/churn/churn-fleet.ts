@@ -20,16 +20,24 @@ export interface ChurnFleetOptions {
   dataRoot: string;
   secret: string;
   announceMs: number;
+  /** The nodes' --log-level (default: DISTSTORE_TEST_LOG, else info). */
+  logLevel?: string;
 }
 
 export class ChurnFleet {
   private constructor(readonly fleet: NetnsFleet) {}
 
   /** Namespaces for `count` nodes, every node started and agreeing on masters. */
-  static async up({ count, dataRoot, secret, announceMs }: ChurnFleetOptions): Promise<ChurnFleet> {
+  static async up({
+    count,
+    dataRoot,
+    secret,
+    announceMs,
+    logLevel,
+  }: ChurnFleetOptions): Promise<ChurnFleet> {
     const fleet = await NetnsFleet.up(count, 'churn', {
       announceMs,
-      args: ['--secret', secret],
+      args: ['--secret', secret, ...(logLevel ? ['--log-level', logLevel] : [])],
       perNode: (index) => ['--data-dir', `${dataRoot}/n${index}`],
     });
     try {

@@ -30,6 +30,8 @@ export interface ChurnOptions {
   log?: (line: string) => void;
   /** Each node's log (JSON lines) is written to `<logsTo>-n<i>.log` before the fleet goes. */
   logsTo?: string;
+  /** The nodes' --log-level (default: DISTSTORE_TEST_LOG, else info). */
+  logLevel?: string;
 }
 
 export interface ChurnResult {
@@ -63,13 +65,20 @@ async function runSchedule({
   agreementTimeoutMs = 30_000,
   log = () => {},
   logsTo,
+  logLevel,
 }: ChurnOptions): Promise<ChurnResult> {
   const schedule = makeSchedule({ seed, steps, holdMs, gapMs });
   const keys = Array.from({ length: keyCount }, (_, i) => `k${i}`);
   const dataRoot = mkdtempSync(join(tmpdir(), `diststore-churn-${seed}-`));
   let fleet: ChurnFleet | undefined;
   try {
-    fleet = await ChurnFleet.up({ count: nodes, dataRoot, secret: randomSecret(), announceMs });
+    fleet = await ChurnFleet.up({
+      count: nodes,
+      dataRoot,
+      secret: randomSecret(),
+      announceMs,
+      logLevel,
+    });
     const t0 = performance.now();
     const startedAt = Date.now();
     const now = () => Math.round((performance.now() - t0) * 10) / 10;

@@ -51,7 +51,9 @@ export function describeAnomaly(a: Anomaly): string {
       ? `last undone ${a.lastFaultEnded.agoMs} ms before: ${a.lastFaultEnded.fault}`
       : '',
   ].filter(Boolean);
-  return `${a.kind} ${op.key} on node ${op.node} at ${s(op.start)}–${s(op.end)} s: got ${got}, acknowledged ${a.expected}\n    ${around.join('\n    ')}`;
+  const w = a.expectedWrite;
+  const acked = `acknowledged ${a.expected} (written on node ${w.node} at ${s(w.start)}–${s(w.end)} s)`;
+  return `${a.kind} ${op.key} on node ${op.node} at ${s(op.start)}–${s(op.end)} s: got ${got}, ${acked}\n    ${around.join('\n    ')}`;
 }
 
 /** The full text report of one run. */
@@ -79,4 +81,36 @@ export function reportText(report: Report, limit = 5, finalMasters: string[] = [
     for (const a of list.slice(0, limit)) parts.push(`  ${describeAnomaly(a)}`);
   }
   return parts.join('\n');
+}
+
+/**
+ * What the reading node logged about an anomaly (its key, or the key's hash in who-has
+ * answers) and every line at info or above, from `beforeMs` before the read to its end:
+ * enough to tell how it was served when only a test's output is at hand (CI).
+ */
+export function logAround(
+  a: Anomaly,
+  nodeLog: string,
+  startedAt: number,
+  beforeMs = 3000,
+  limit = 80,
+): string[] {
+  const from = startedAt + a.op.start - beforeMs;
+  const to = startedAt + a.op.end + 50;
+  type Line = { text: string; time: number; level: number; key?: string; hash?: string };
+  const inRange: Line[] = [];
+  for (const text of nodeLog.split('\n')) {
+    try {
+      const { time = 0, level = 0, key, hash } = JSON.parse(text);
+      if (time >= from && time <= to) inRange.push({ text, time, level, key, hash });
+    } catch {
+      // not a log line (a crash's stack trace): left out
+    }
+  }
+  // Who-has answers name the key's hash only; the lookup's own line names both.
+  const hashes = new Set(inRange.filter((l) => l.key === a.op.key && l.hash).map((l) => l.hash));
+  const lines = inRange
+    .filter((l) => l.key === a.op.key || (l.hash && hashes.has(l.hash)) || l.level >= 30)
+    .map((l) => `${l.time - startedAt} ms ${l.text}`);
+  return lines.slice(-limit);
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import type { Anomaly } from '../../scripts/churn/checker.js';
 import { runChurn } from '../../scripts/churn/run.js';
-import { reportText } from '../../scripts/churn/summary.js';
+import { logAround, reportText } from '../../scripts/churn/summary.js';
 import { netnsSkipReason } from './harness.js';
 
 /**
@@ -35,14 +37,32 @@ describe('churn: random faults under a concurrent workload (network namespaces)'
 }, () => {
   test(`seed ${seed}: no acknowledged write lost, no false 404, agreement within 10 s of the last heal`, async () => {
     const replay = `replay: DISTSTORE_CHURN_SEED=${seed} node --import tsx --test test/netns/churn.test.ts, or npm run churn -- --seed ${seed} --steps ${STEPS}`;
-    const { report, history } = await runChurn({ seed, steps: STEPS, agreementTimeoutMs: 15_000 });
+    // Debug-level logs kept, so that a failure shows how the reading node served the read.
+    mkdirSync('test-output', { recursive: true });
+    const logsTo = `test-output/churn-test-${seed}`;
+    const { report, history } = await runChurn({
+      seed,
+      steps: STEPS,
+      agreementTimeoutMs: 15_000,
+      logLevel: 'debug',
+      logsTo,
+    });
     const f = report.figures;
     console.log(
       `FIGURE churn seed=${seed} steps=${STEPS} writes_acked=${report.writes.ok}/${report.writes.attempted} reads_ok=${report.reads.ok}/${report.reads.attempted} lost=${report.lostKeys} lost_everywhere=${report.lostEverywhere} false_404_in_partition=${f.falseMissInPartition} false_404_outside=${f.falseMissOutsidePartition} false_404_across_partition=${f.falseMissAcrossPartition} stale_in_partition=${f.staleInPartition} stale_outside=${f.staleOutsidePartition} stale_late_after_fault=${f.staleLateAfterFault} unavailable_503_writes=${report.writes.unavailable} unavailable_503_reads=${report.reads.unavailable} agreement_ms=${report.agreementMs === undefined ? 'never' : Math.round(report.agreementMs)} agreement_first_round=${report.agreedInFirstRound}`,
     );
     // The anomalies, each with the faults around it (the first few of each kind).
     console.log(reportText(report, 3, history.finalMasters));
-    const failure = `\n${reportText(report, 5, history.finalMasters)}\n${replay}`;
+    const trace = (a: Anomaly | undefined) => {
+      if (!a || history.startedAt === undefined) return '';
+      const log = readFileSync(`${logsTo}-n${a.op.node}.log`, 'utf8');
+      const lines = logAround(a, log, history.startedAt);
+      return `\nnode ${a.op.node}'s log before its read of ${a.op.key} (ms since the run began):\n${lines.join('\n')}`;
+    };
+    const firstWrong = [...report.falseMisses, ...report.staleReads].find(
+      (a) => !a.acrossPartition && (a.kind === 'false-404' || !a.duringFault),
+    );
+    const failure = `\n${reportText(report, 5, history.finalMasters)}${trace(firstWrong)}\n${replay}`;
     assert.equal(report.lostKeys, 0, `acknowledged writes lost (seed ${seed})${failure}`);
     assert.equal(
       report.falseMisses.filter((a) => !a.acrossPartition).length,

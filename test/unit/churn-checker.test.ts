@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { check } from '../../scripts/churn/checker.js';
 import type { Fault, History, Observation, Op, Round } from '../../scripts/churn/history.js';
 import { chooseSide, chooseTarget, makeSchedule } from '../../scripts/churn/schedule.js';
+import { logAround } from '../../scripts/churn/summary.js';
 
 /** Version `wall.0.n0`: a larger wall is newer. */
 const v = (wall: number) => `${wall}.0.n0`;
@@ -106,6 +107,7 @@ describe('churn checker', () => {
     assert.equal(during?.inPartition, true);
     assert.deepEqual(during?.faultsActive, ['#1 partition {1} 0.1–0.4 s']);
     assert.equal(during?.expected, v(50));
+    assert.deepEqual(during?.expectedWrite, { node: 0, start: 40, end: 50 });
     assert.equal(late?.inPartition, false);
     assert.equal(late?.lastFaultEnded?.agoMs, 1300);
     assert.match(late?.lastFaultEnded?.fault ?? '', /#2 pause \{0\} masters \{0\}/);
@@ -227,6 +229,45 @@ describe('churn checker', () => {
     assert.equal(report.agreementMs, 300);
     assert.equal(report.agreementRoundMs, 100);
     assert.equal(report.agreedInFirstRound, false);
+  });
+});
+
+describe('churn log excerpt', () => {
+  test("the reading node's lines on the key, its hash and at info or above, in the window", () => {
+    const stale = check(
+      history(
+        [
+          write('a', 'value-10', 0, 10, 10),
+          write('a', 'value-50', 40, 50, 50),
+          read('a', 2000, 2010, 10),
+        ],
+        [],
+        [],
+      ),
+    ).staleReads[0];
+    assert.ok(stale);
+    const at = (ms: number, fields: object) => JSON.stringify({ time: 1_000_000 + ms, ...fields });
+    const log = [
+      at(500, { level: 30, msg: 'too early' }),
+      at(1500, { level: 20, hash: 'hb', msg: 'who-has answer' }),
+      at(1600, { level: 20, hash: 'ha', msg: 'who-has answer' }),
+      at(1700, { level: 20, key: 'a', hash: 'ha', msg: 'looked up' }),
+      at(1800, { level: 20, key: 'b', msg: 'served as held' }),
+      at(1900, { level: 30, msg: 'master set changed' }),
+      'a stack trace line',
+      at(2005, { level: 20, key: 'a', msg: 'served as held' }),
+      at(2500, { level: 20, key: 'a', msg: 'too late' }),
+    ].join('\n');
+    const lines = logAround(stale, log, 1_000_000, 1000);
+    assert.deepEqual(
+      lines.map((l) => l.replace(/ \{.*"msg":"([^"]+)".*$/, ' $1')),
+      [
+        '1600 ms who-has answer',
+        '1700 ms looked up',
+        '1900 ms master set changed',
+        '2005 ms served as held',
+      ],
+    );
   });
 });
 
