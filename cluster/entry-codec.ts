@@ -173,10 +173,14 @@ export async function* decodeEntries(
   // chunks is joined again only once the buffer has doubled, not on every chunk.
   let stuckAt = 0;
   for await (const chunk of chunks) {
-    parts.push(Buffer.from(chunk));
+    // A view, not a copy: every record decoded is copied out of it (decodeRecord).
+    parts.push(
+      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
+    );
     buffered += chunk.length;
     if (buffered < 2 * stuckAt) continue;
-    const { entries, rest } = decodeComplete(Buffer.concat(parts, buffered), limits);
+    const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, buffered);
+    const { entries, rest } = decodeComplete(joined, limits);
     yield* entries;
     parts = [rest];
     buffered = stuckAt = rest.length;
