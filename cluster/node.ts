@@ -372,9 +372,15 @@ export class DistNode {
     if (found) {
       this.hybridClock.observe(found.version);
       if (this.isMaster) await this.adopt(key, found);
-      // A primary entry known to be superseded is replaced by the newer version, kept as primary.
-      else if (superseded) await this.data.keep(key, found);
-      else if (!found.deleted) this.store.putCached(key, found);
+      // A primary entry held here (this node's own write, a former master's entry), superseded
+      // or found older now, is replaced by the newer version, kept as primary: a copy could not
+      // be cached beside it, and the next read, the key now checked, would serve the older
+      // entry (the likely cause of CI's churn failure on 87553a8: a demoted master, its copy
+      // check failing while the new masters awaited its re-send). Likewise a copy found
+      // deleted is dropped, not served at the next read.
+      else if (superseded || this.store.holdsPrimary(key)) await this.data.keep(key, found);
+      else if (found.deleted) this.store.invalidate(key, found.version, false);
+      else this.store.putCached(key, found);
     }
     // Told it was superseded, yet the masters hold nothing newer (the newer write was lost
     // with the masters that had it): what we hold is still the newest to be had.

@@ -80,6 +80,11 @@ export class Store {
     return entry?.deleted || this.superseded.has(key) ? undefined : entry;
   }
 
+  /** Whether a primary entry (expired or not) is held for a key. */
+  holdsPrimary(key: string): boolean {
+    return this.primary.get(key) !== undefined;
+  }
+
   /** The version a master said supersedes the primary entry held for a key, if any. */
   supersededBy(key: string): Version | undefined {
     return this.superseded.get(key);
