@@ -174,9 +174,7 @@ export async function* decodeEntries(
   let stuckAt = 0;
   for await (const chunk of chunks) {
     // A view, not a copy: every record decoded is copied out of it (decodeRecord).
-    parts.push(
-      Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length),
-    );
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     buffered += chunk.length;
     if (buffered < 2 * stuckAt) continue;
     const joined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, buffered);

@@ -42,20 +42,19 @@ function launch(cluster: InProcessCluster, ops: Op[], op: Op, value: string): vo
       : op.kind === 'delete'
         ? node.remove(op.key).then((r) => r.version)
         : node.read(op.key).then((entry) => entry?.version);
-  done.then(
-    (version) => {
-      op.version = version;
-      op.ok = true;
-    },
-    () => {
-      op.ok = false;
-    },
-  );
-  void done
+  done
+    .then(
+      (version) => {
+        op.version = version;
+        op.ok = true;
+      },
+      () => {
+        op.ok = false;
+      },
+    )
     .finally(() => {
       op.end = cluster.clock.now();
-    })
-    .catch(() => {});
+    });
 }
 
 async function history(seed: number): Promise<Op[]> {
