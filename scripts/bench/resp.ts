@@ -79,28 +79,46 @@ async function warmAndMeasure(
   return { ...result, cpu };
 }
 
-/** GET of one key and SET of distinct keys, plain and pipelined (-P 16), 100-byte values. */
-async function fourLoads(
-  port: number,
-  readers: Watched[],
-  writers: Watched[],
-  settings: Settings,
-): Promise<RespSide> {
-  const stored = await command(port, ['SET', GET_KEY, VALUE]);
-  if (stored !== '+OK') throw new Error(`SET of the GET key on ${port}: ${stored}`);
-  const base = { port, connections: settings.connections, valueBytes: VALUE.length };
-  const get = { ...base, test: 'get' as const };
-  const set = { ...base, test: 'set' as const, keyspace: SET_KEYSPACE };
-  return {
-    get: await warmAndMeasure({ ...get, pipeline: 1 }, readers, settings),
-    getPipelined: await warmAndMeasure({ ...get, pipeline: PIPELINE }, readers, settings),
-    set: await warmAndMeasure({ ...set, pipeline: 1 }, writers, settings),
-    setPipelined: await warmAndMeasure({ ...set, pipeline: PIPELINE }, writers, settings),
-  };
+/** The four loads: GET of one key and SET of distinct keys, plain and pipelined (-P 16). */
+const LOADS = [
+  ['get', 'get', 1],
+  ['getPipelined', 'get', PIPELINE],
+  ['set', 'set', 1],
+  ['setPipelined', 'set', PIPELINE],
+] as const;
+
+/** A server under test: its RESP port, and the processes whose CPU reads and writes cost. */
+interface Target {
+  port: number;
+  readers: Watched[];
+  writers: Watched[];
 }
 
-/** Debian's redis-server, no persistence, on 127.0.0.1 and a free port, measured, stopped. */
-export async function redisBaseline(settings: Settings): Promise<RespSide> {
+/** Stores the GET key (100 bytes) before the loads. */
+async function prepare(target: Target): Promise<void> {
+  const stored = await command(target.port, ['SET', GET_KEY, VALUE]);
+  if (stored !== '+OK') throw new Error(`SET of the GET key on ${target.port}: ${stored}`);
+}
+
+/** One load on one server. */
+function measureLoad(
+  target: Target,
+  [, test, pipeline]: (typeof LOADS)[number],
+  settings: Settings,
+): Promise<RespRun> {
+  const options = {
+    port: target.port,
+    connections: settings.connections,
+    valueBytes: VALUE.length,
+    test,
+    pipeline,
+    ...(test === 'set' && { keyspace: SET_KEYSPACE }),
+  };
+  return warmAndMeasure(options, test === 'get' ? target.readers : target.writers, settings);
+}
+
+/** Debian's redis-server, no persistence, on 127.0.0.1 and a free port, until `use` is done. */
+async function withRedis<T>(use: (redis: Target) => Promise<T>): Promise<T> {
   const port = await freePort('tcp');
   const server = new Child(
     'redis-server',
@@ -124,37 +142,43 @@ export async function redisBaseline(settings: Settings): Promise<RespSide> {
       10_000,
     );
     const watched = [{ label: 'redis', pid: server.process.pid }];
-    return await fourLoads(port, watched, watched, settings);
+    return await use({ port, readers: watched, writers: watched });
   } finally {
     await server.stop('SIGTERM', 5000);
   }
 }
 
-/** The same loads on a member's RESP port: GET hits its own copy, SET goes to both masters. */
-export async function diststoreResp(
-  reader: BenchNode,
-  fleet: Watched[],
-  settings: Settings,
-): Promise<{ side: RespSide; refused: number }> {
-  const refusedBefore = await reader.metric('diststore_resp_refusals_total');
-  const node = [{ label: 'node', pid: reader.child.process.pid }];
-  const side = await fourLoads(reader.respPort, node, fleet, settings);
-  const refused = (await reader.metric('diststore_resp_refusals_total')) - refusedBefore;
-  return { side, refused };
-}
-
-/** Redis first, then diststore, in the same round. */
+/**
+ * Redis and a member's RESP port (GET hits its own copy, SET goes to both masters) under the
+ * same loads, each load run on Redis and at once on diststore: this machine's speed drifts by
+ * tens of percent within a minute (docs/performance.md), and a ratio of two runs far apart
+ * measured the drift as much as the servers.
+ */
 export async function respVsRedis(
   reader: BenchNode,
   fleet: Watched[],
   settings: Settings,
   step: <T>(name: string, work: () => Promise<T>) => Promise<T>,
 ): Promise<RespComparison> {
-  const redis = await step('Redis (redis-server) under redis-benchmark', () =>
-    redisBaseline(settings),
-  );
-  const { side, refused } = await step('RESP port under redis-benchmark', () =>
-    diststoreResp(reader, fleet, settings),
-  );
-  return { redis, diststore: side, diststoreRefused: refused };
+  const diststore: Target = {
+    port: reader.respPort,
+    readers: [{ label: 'node', pid: reader.child.process.pid }],
+    writers: fleet,
+  };
+  const refusedBefore = await reader.metric('diststore_resp_refusals_total');
+  return withRedis(async (redis) => {
+    await prepare(redis);
+    await prepare(diststore);
+    const sides = { redis: {} as RespSide, diststore: {} as RespSide };
+    for (const load of LOADS) {
+      const [name, test, pipeline] = load;
+      const label = `${test.toUpperCase()}${pipeline > 1 ? ` -P ${pipeline}` : ''}`;
+      sides.redis[name] = await step(`Redis ${label}`, () => measureLoad(redis, load, settings));
+      sides.diststore[name] = await step(`RESP port ${label}`, () =>
+        measureLoad(diststore, load, settings),
+      );
+    }
+    const refused = (await reader.metric('diststore_resp_refusals_total')) - refusedBefore;
+    return { ...sides, diststoreRefused: refused };
+  });
 }
