@@ -1,9 +1,9 @@
 import { isNewer, type Version } from './version.js';
-import { CHANGES_PER_PACKET, type Change } from './wire.js';
+import { type Change, packChanges } from './wire.js';
 
 /**
  * A master's invalidations, gathered during one turn of the event loop and multicast
- * together, several keys to a packet. A batch of replicated writes then costs a few packets
+ * together, as many keys to a packet as fit (packChanges). A batch of replicated writes then costs a few packets
  * instead of one per write, for the master and for every node that receives them.
  */
 export class InvalidationQueue {
@@ -34,9 +34,9 @@ export class InvalidationQueue {
     this.scheduled = false;
     const changes = [...this.pending].map(([keyHash, version]) => ({ keyHash, version }));
     this.pending = new Map();
-    for (let at = 0; at < changes.length; at += CHANGES_PER_PACKET) {
+    for (const packet of packChanges(changes)) {
       this.seq++;
-      this.send(changes.slice(at, at + CHANGES_PER_PACKET), this.seq);
+      this.send(packet, this.seq);
     }
   }
 }

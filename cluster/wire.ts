@@ -57,10 +57,47 @@ export interface Change {
 }
 
 /**
- * Most changes one invalidation packet carries: about 125 bytes each, so a full packet stays
- * near 1 000 bytes, inside one Ethernet frame.
+ * TXT bytes one invalidation packet spends on its changes (`c=`) and their writers (`w=`): with
+ * the header, its name, `n=`, `s=` and a signature, a packet stays within 1 232 bytes (the UDP
+ * payload every common MTU carries, IPv6 included) for a default cluster name and address ids.
+ * About 20 changes of one writer fit, where one record per change fitted 8.
  */
-export const CHANGES_PER_PACKET = 8;
+const CHANGE_BYTES_PER_PACKET = 1000;
+/** Most changes a received invalidation may carry (the encoder's budget allows fewer). */
+const MAX_CHANGES = 64;
+
+/**
+ * Splits changes, in order, into invalidation packets: as many to a packet as its byte budget
+ * holds. Each change costs its `c=` string; each writer (the node in a version) its `w=` string,
+ * once per packet.
+ */
+export function packChanges(changes: Change[]): Change[][] {
+  const packets: Change[][] = [];
+  let packet: Change[] = [];
+  let writers = new Set<string>();
+  let used = 0;
+  for (const change of changes) {
+    const { wall, counter, node } = change.version;
+    // length byte + `c=` + hash + `.wall.counter.` + a writer index of at most 2 digits
+    const bytes = 1 + 2 + HASH_CHARS + `.${wall}.${counter}.`.length + 2;
+    const writerBytes = (known: Set<string>) => (known.has(node) ? 0 : 1 + 2 + node.length);
+    if (
+      packet.length > 0 &&
+      (packet.length === MAX_CHANGES ||
+        used + bytes + writerBytes(writers) > CHANGE_BYTES_PER_PACKET)
+    ) {
+      packets.push(packet);
+      packet = [];
+      writers = new Set();
+      used = 0;
+    }
+    used += bytes + writerBytes(writers);
+    writers.add(node);
+    packet.push(change);
+  }
+  if (packet.length > 0) packets.push(packet);
+  return packets;
+}
 
 /** Why a received packet was not accepted: not ours to read, or not asked for on that socket. */
 export type DropReason = 'malformed' | 'foreign' | 'unsolicited';
@@ -190,22 +227,30 @@ export class Wire {
             data: [`n=${message.node}`, 'absent=1'],
           },
         ]);
-      case 'invalidate':
-        // One TXT record per key; the packet guard allows at most 16 records.
-        return response(
-          message.changes.slice(0, CHANGES_PER_PACKET).map((change, i) => ({
-            name: this.keyName(change.keyHash),
+      case 'invalidate': {
+        // One record for the whole packet: the writers named once (`w=`), each change as
+        // `c=<hash>.<wall>.<counter>.<writer index>`; a packet is sized by packChanges.
+        const writers: string[] = [];
+        const changes = message.changes.map(({ keyHash, version }) => {
+          let writer = writers.indexOf(version.node);
+          if (writer < 0) writer = writers.push(version.node) - 1;
+          return `c=${keyHash}.${version.wall}.${version.counter}.${writer}`;
+        });
+        return response([
+          {
+            name: this.invalidationName(),
             type: 'TXT',
             ttl: 0,
-            // The packet's number once, in its first record: the packet must fit one frame.
             data: [
               `n=${message.node}`,
               'inv=1',
-              ...(i === 0 ? [`s=${message.seq}`] : []),
-              `v=${formatVersion(change.version)}`,
+              `s=${message.seq}`,
+              ...writers.map((w) => `w=${w}`),
+              ...changes,
             ],
-          })),
-        );
+          },
+        ]);
+      }
       case 'announce':
         return response([
           {
@@ -244,6 +289,7 @@ export class Wire {
     const first = answers[0];
     if (!first) throw new WireError('malformed', 'response without answers');
     if (first.name === this.nodeName()) return this.decodeAnnounce(first);
+    if (first.name === this.invalidationName()) return this.decodeInvalidate(answers);
     const keyHash = this.parseKeyName(first.name);
     const srv = answers.find((a) => a.type === 'SRV');
     const txt = answers.find((a) => a.type === 'TXT');
@@ -251,7 +297,6 @@ export class Wire {
     const fields = txtOf(txt);
     const node = required(fields, 'n');
     if (fields.get('absent') === '1') return { kind: 'absent', keyHash, node };
-    if (fields.get('inv') === '1') return this.decodeInvalidate(answers, node);
     const version = parseVersion(required(fields, 'v'));
     if (!version) throw new WireError('malformed', 'bad version');
     if (srv?.type !== 'SRV') throw new WireError('malformed', 'key answer without SRV');
@@ -267,17 +312,25 @@ export class Wire {
     };
   }
 
-  /** Every answer of an invalidation is one changed key, all from the same node. */
-  private decodeInvalidate(answers: Answer[], node: string): Message {
-    const seq = count(txtOf(answers[0] as Answer), 's');
-    const changes = answers.map((answer) => {
-      const fields = txtOf(answer);
-      if (fields.get('inv') !== '1' || fields.get('n') !== node) {
-        throw new WireError('malformed', 'mixed invalidation');
-      }
-      const version = parseVersion(required(fields, 'v'));
-      if (!version) throw new WireError('malformed', 'bad version');
-      return { keyHash: this.parseKeyName(answer.name), version };
+  /** An invalidation: one record naming its writers once and every changed key. */
+  private decodeInvalidate(answers: Answer[]): Message {
+    const [record] = answers;
+    if (answers.length !== 1 || !record) throw new WireError('malformed', 'split invalidation');
+    const fields = txtOf(record);
+    if (fields.get('inv') !== '1') throw new WireError('malformed', 'invalidation without inv=1');
+    const node = required(fields, 'n');
+    const seq = count(fields, 's');
+    const writers = repeated(record, 'w');
+    const said = repeated(record, 'c');
+    if (said.length === 0 || said.length > MAX_CHANGES) {
+      throw new WireError('malformed', `an invalidation of ${said.length} changes`);
+    }
+    const changes = said.map((text) => {
+      const match = /^([a-z2-7]{26})\.(\d{1,15})\.(\d{1,5})\.(\d{1,2})$/.exec(text);
+      const writer = match && writers[Number(match[4])];
+      const version = writer && parseVersion(`${match[2]}.${match[3]}.${writer}`);
+      if (!version) throw new WireError('malformed', `bad change ${text.slice(0, 80)}`);
+      return { keyHash: match[1] as string, version };
     });
     return { kind: 'invalidate', node, seq, changes };
   }
@@ -308,6 +361,10 @@ export class Wire {
 
   private nodeName(): string {
     return `node.${this.suffix}`;
+  }
+
+  private invalidationName(): string {
+    return `inv.${this.suffix}`;
   }
 
   private keyName(hash: string): string {

@@ -1,22 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidationQueue } from '../../cluster/invalidation-queue.js';
-import { CHANGES_PER_PACKET, type Change } from '../../cluster/wire.js';
+import { type Change, packChanges } from '../../cluster/wire.js';
 
 const version = (counter: number) => ({ wall: 5, counter, node: 'm1' });
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('InvalidationQueue', () => {
-  test('changes made in one turn leave together, at most CHANGES_PER_PACKET a packet', async () => {
+  test('changes made in one turn leave together, as many to a packet as fit', async () => {
     const packets: Change[][] = [];
     const queue = new InvalidationQueue((changes) => packets.push(changes));
-    const count = 2 * CHANGES_PER_PACKET + 1;
+    const perPacket = packChanges(
+      Array.from({ length: 100 }, (_, i) => ({ keyHash: `hash${i}`, version: version(0) })),
+    )[0]?.length as number;
+    const count = 2 * perPacket + 1;
     for (let i = 0; i < count; i++) queue.add(`hash${i}`, version(0));
     assert.equal(packets.length, 0, 'nothing leaves before the turn ends');
     await nextTurn();
     assert.deepEqual(
       packets.map((p) => p.length),
-      [CHANGES_PER_PACKET, CHANGES_PER_PACKET, 1],
+      [perPacket, perPacket, 1],
     );
     assert.deepEqual(
       packets.flat().map((c) => c.keyHash),

@@ -8,10 +8,11 @@ import { PacketSigner } from '../../cluster/signing.js';
 import type { Peer, Transport } from '../../cluster/transport.js';
 import { createUdpTransport } from '../../cluster/udp-transport.js';
 import {
-  CHANGES_PER_PACKET,
+  type Change,
   type DropReason,
   keyHash,
   type Message,
+  packChanges,
   Wire,
   WireError,
 } from '../../cluster/wire.js';
@@ -23,6 +24,7 @@ const GROUP = '239.255.49.83';
 const SUFFIX = `${CLUSTER}._diststore.local`;
 const HASH = keyHash(CLUSTER, 'some key');
 const KEY_NAME = `${HASH}.key.${SUFFIX}`;
+const INV_NAME = `inv.${SUFFIX}`;
 const V = { wall: 1_700_000_000_000, counter: 0, node: 'n' };
 
 /** What a receiver decodes after the message crossed the network as DNS bytes. */
@@ -215,26 +217,57 @@ describe('Wire round trips', () => {
 });
 
 describe('Wire: a full invalidation packet', () => {
+  const changesOf = (count: number, writers: string[]): Change[] =>
+    Array.from({ length: count }, (_, i) => ({
+      keyHash: keyHash('diststore', `key ${i}`),
+      version: {
+        wall: 1_700_000_000_000 + i,
+        counter: 4095,
+        node: writers[i % writers.length] as string,
+      },
+    }));
+  const signedBytes = (node: string, changes: Change[]) =>
+    packet.encode(
+      new PacketSigner('s'.repeat(32)).sign(
+        new Wire('diststore').encode({ kind: 'invalidate', seq: 1, node, changes }),
+      ),
+    );
+
   test('fits one Ethernet frame, signed, with the default cluster name and address ids', () => {
     const node = '192.168.100.200:8181';
-    const message: Message = {
-      kind: 'invalidate',
-      seq: 1,
-      node,
-      changes: Array.from({ length: CHANGES_PER_PACKET + 3 }, (_, i) => ({
-        keyHash: keyHash('diststore', `key ${i}`),
-        version: { wall: 1_700_000_000_000 + i, counter: 4095, node },
-      })),
-    };
-    const wire = new Wire('diststore');
-    const bytes = packet.encode(new PacketSigner('s'.repeat(32)).sign(wire.encode(message)));
-    // 1 232 bytes: the UDP payload that fits every common MTU, IPv6 included.
-    assert.ok(bytes.length <= 1232, `${bytes.length} bytes`);
-    assert.ok(isPlausibleDns(bytes), 'the packet guard lets it through');
-    const decoded = wire.decode(packet.decode(bytes));
-    assert.ok(decoded.kind === 'invalidate');
-    // The rest of a longer list goes in the next packet (see InvalidationQueue).
-    assert.equal(decoded.changes.length, CHANGES_PER_PACKET);
+    const writers = ['192.168.100.201:8181', '192.168.100.202:8181', node];
+    for (const changes of [changesOf(200, [node]), changesOf(200, writers)]) {
+      const packets = packChanges(changes);
+      assert.deepEqual(packets.flat(), changes, 'every change, in order');
+      for (const one of packets) {
+        const bytes = signedBytes(node, one);
+        // 1 232 bytes: the UDP payload that fits every common MTU, IPv6 included.
+        assert.ok(bytes.length <= 1232, `${bytes.length} bytes`);
+        assert.ok(isPlausibleDns(bytes), 'the packet guard lets it through');
+        const decoded = new Wire('diststore').decode(packet.decode(bytes));
+        assert.ok(decoded.kind === 'invalidate');
+        assert.deepEqual(decoded.changes, one);
+      }
+    }
+  });
+
+  test('carries more than twice the changes of one record per change (8)', () => {
+    const [first] = packChanges(changesOf(200, ['192.168.100.201:8181']));
+    assert.ok(first && first.length >= 18, `${first?.length} changes`);
+  });
+
+  test('a writer with a long id still leaves every change in some packet', () => {
+    const long = `${'h'.repeat(60)}.${'o'.repeat(60)}.example:8181`;
+    const changes = changesOf(50, [long, '10.0.0.1:1', `${long}x`]);
+    const packets = packChanges(changes);
+    assert.deepEqual(packets.flat(), changes);
+    for (const one of packets)
+      assert.deepEqual(overTheWire({ kind: 'invalidate', seq: 2, node: 'n', changes: one }), {
+        kind: 'invalidate',
+        seq: 2,
+        node: 'n',
+        changes: one,
+      });
   });
 });
 
@@ -314,18 +347,43 @@ describe('Wire rejects packets it must not accept', () => {
       response(srv(KEY_NAME), txt(KEY_NAME, ['n=n1', 'v=yesterday', 'h=x'])),
     ],
     ['an absent answer without n=', response(txt(KEY_NAME, ['absent=1']))],
-    ['an invalidate without v=', response(txt(KEY_NAME, ['n=n1', 'inv=1']))],
-    ['an invalidate with a bad version', response(txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.x.n1']))],
+    ['an invalidate without changes', response(txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1']))],
     [
-      'an invalidate whose keys name two nodes',
+      'an invalidate without n=',
+      response(txt(INV_NAME, ['inv=1', 's=1', 'w=n1', `c=${HASH}.1.0.0`])),
+    ],
+    [
+      'an invalidate without s=',
+      response(txt(INV_NAME, ['n=n1', 'inv=1', 'w=n1', `c=${HASH}.1.0.0`])),
+    ],
+    [
+      'an invalidate with a bad version',
+      response(txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1', `c=${HASH}.1.x.0`])),
+    ],
+    [
+      'an invalidate naming a writer it does not list',
+      response(txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1', `c=${HASH}.1.0.1`])),
+    ],
+    [
+      'an invalidate with a bad key hash',
+      response(txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1', 'c=NOT-A-HASH.1.0.0'])),
+    ],
+    [
+      'an invalidate of more than 64 changes',
       response(
-        txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.0.n1']),
-        txt(KEY_NAME, ['n=n2', 'inv=1', 'v=1.0.n2']),
+        txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1', ...Array(65).fill(`c=${HASH}.1.0.0`)]),
       ),
     ],
     [
-      'an invalidate mixed with a has answer',
-      response(txt(KEY_NAME, ['n=n1', 'inv=1', 'v=1.0.n1']), srv(KEY_NAME)),
+      'an invalidate in two records',
+      response(
+        txt(INV_NAME, ['n=n1', 'inv=1', 's=1', 'w=n1', `c=${HASH}.1.0.0`]),
+        txt(INV_NAME, ['n=n2', 'inv=1', 's=1', 'w=n2', `c=${HASH}.1.0.0`]),
+      ),
+    ],
+    [
+      'an invalidate of the earlier form, one record per key',
+      response(txt(KEY_NAME, ['n=n1', 'inv=1', 's=1', 'v=1.0.n1'])),
     ],
     [
       'an announce that is not TXT',
