@@ -3,8 +3,9 @@ import { type Change, packChanges } from './wire.js';
 
 /**
  * A master's invalidations, gathered during one turn of the event loop and multicast
- * together, as many keys to a packet as fit (packChanges). A batch of replicated writes then costs a few packets
- * instead of one per write, for the master and for every node that receives them.
+ * together, as many keys to a packet as fit (packChanges). A batch of replicated writes then
+ * costs a few packets instead of one per write, for the master and for every node that
+ * receives them.
  */
 export class InvalidationQueue {
   /** Key hash → newest version changed this turn (a key written twice is named once). */

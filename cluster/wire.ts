@@ -60,7 +60,7 @@ export interface Change {
  * TXT bytes one invalidation packet spends on its changes (`c=`) and their writers (`w=`): with
  * the header, its name, `n=`, `s=` and a signature, a packet stays within 1 232 bytes (the UDP
  * payload every common MTU carries, IPv6 included) for a default cluster name and address ids.
- * About 20 changes of one writer fit, where one record per change fitted 8.
+ * 19 changes of one writer fit, where one record per change fitted 8.
  */
 const CHANGE_BYTES_PER_PACKET = 1000;
 /** Most changes a received invalidation may carry (the encoder's budget allows fewer). */
@@ -78,20 +78,24 @@ export function packChanges(changes: Change[]): Change[][] {
   let used = 0;
   for (const change of changes) {
     const { wall, counter, node } = change.version;
-    // length byte + `c=` + hash + `.wall.counter.` + a writer index of at most 2 digits
-    const bytes = 1 + 2 + HASH_CHARS + `.${wall}.${counter}.`.length + 2;
-    const writerBytes = (known: Set<string>) => (known.has(node) ? 0 : 1 + 2 + node.length);
+    // length byte + `c=` + hash + `.wall.counter.` + a writer index of at most 2 digits, and
+    // the writer's `w=` string if the packet does not name it yet
+    const cost = () =>
+      3 +
+      HASH_CHARS +
+      `.${wall}.${counter}.`.length +
+      2 +
+      (writers.has(node) ? 0 : 3 + node.length);
     if (
-      packet.length > 0 &&
-      (packet.length === MAX_CHANGES ||
-        used + bytes + writerBytes(writers) > CHANGE_BYTES_PER_PACKET)
+      packet.length === MAX_CHANGES ||
+      (packet.length > 0 && used + cost() > CHANGE_BYTES_PER_PACKET)
     ) {
       packets.push(packet);
       packet = [];
       writers = new Set();
       used = 0;
     }
-    used += bytes + writerBytes(writers);
+    used += cost();
     writers.add(node);
     packet.push(change);
   }
@@ -316,12 +320,22 @@ export class Wire {
   private decodeInvalidate(answers: Answer[]): Message {
     const [record] = answers;
     if (answers.length !== 1 || !record) throw new WireError('malformed', 'split invalidation');
-    const fields = txtOf(record);
+    // One pass over the strings: a packet carries up to MAX_CHANGES of them, and every node
+    // reads every invalidation.
+    const fields = new Map<string, string>();
+    const writers: string[] = [];
+    const said: string[] = [];
+    for (const text of txtStrings(record)) {
+      if (text.startsWith('c=')) said.push(text.slice(2));
+      else if (text.startsWith('w=')) writers.push(text.slice(2));
+      else {
+        const eq = text.indexOf('=');
+        if (eq > 0) fields.set(text.slice(0, eq), text.slice(eq + 1));
+      }
+    }
     if (fields.get('inv') !== '1') throw new WireError('malformed', 'invalidation without inv=1');
     const node = required(fields, 'n');
     const seq = count(fields, 's');
-    const writers = repeated(record, 'w');
-    const said = repeated(record, 'c');
     if (said.length === 0 || said.length > MAX_CHANGES) {
       throw new WireError('malformed', `an invalidation of ${said.length} changes`);
     }
