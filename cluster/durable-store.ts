@@ -6,6 +6,7 @@ import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
+import { HotEntries } from './hot-entries.js';
 import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
 import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
 
@@ -127,7 +128,7 @@ class LmdbDurableStore implements DurableStore {
    */
   private readonly pending = new Map<string, Entry | null>();
   /** Recently read entries (see HOT_ENTRIES); oldest first. */
-  private readonly hot = new Map<string, Entry>();
+  private readonly hot = new HotEntries(HOT_ENTRIES, HOT_MAX_VALUE_BYTES);
   /** Who-has hashes of the keys first written by a change in `pending`. */
   private readonly pendingByHash = new Map<string, string>();
   private countHeld = 0;
@@ -194,10 +195,7 @@ class LmdbDurableStore implements DurableStore {
     const record = this.db.getBinaryFast(key);
     if (record === undefined) return undefined;
     const entry = loadRecord(key, record);
-    if (entry.value.length <= HOT_MAX_VALUE_BYTES) {
-      if (this.hot.size >= HOT_ENTRIES) this.hot.delete(this.hot.keys().next().value as string);
-      this.hot.set(key, entry);
-    }
+    this.hot.keep(key, entry);
     return entry;
   }
 
@@ -209,7 +207,7 @@ class LmdbDurableStore implements DurableStore {
       return Promise.reject(error);
     }
     this.pending.set(key, entry);
-    this.hot.delete(key);
+    this.hot.forget(key);
     if (before === undefined) this.countHeld++;
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
@@ -235,7 +233,7 @@ class LmdbDurableStore implements DurableStore {
       return Promise.reject(error);
     }
     this.pending.set(key, null);
-    this.hot.delete(key);
+    this.hot.forget(key);
     this.countHeld--;
     this.bytesHeld -= before.value.length;
     this.metaChanged = true;

@@ -1,5 +1,6 @@
 import type { Entry } from './entry.js';
 import { encodeRecord } from './entry-codec.js';
+import { HotEntries } from './hot-entries.js';
 import { KeyIndex } from './key-index.js';
 import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
 import { SortedKeys } from './sorted-keys.js';
@@ -66,11 +67,19 @@ export function isDue(
   );
 }
 
+/**
+ * Entries of the heap tier last read, kept decoded (unpacking copies the value and builds the
+ * version): values of at most 4 KiB, so they hold at most 4 MiB beside the packed ones.
+ */
+const HOT_ENTRIES = 1024;
+const HOT_MAX_VALUE_BYTES = 4 * 1024;
+
 /** The primary tier in the heap: a Map of packed entries (packed-entry.ts) and a hash index. */
 export class MemoryPrimary implements PrimaryTier {
   /** Key → packed entry. */
   private readonly held = new Map<string, string>();
   private readonly packer = new EntryPacker();
+  private readonly hot = new HotEntries(HOT_ENTRIES, HOT_MAX_VALUE_BYTES);
   private readonly byHash: KeyIndex;
   private bytesHeld = 0;
   private newestHeld: Version | undefined;
@@ -82,11 +91,17 @@ export class MemoryPrimary implements PrimaryTier {
   }
 
   get(key: string): Entry | undefined {
+    const hot = this.hot.get(key);
+    if (hot) return hot;
     const packed = this.held.get(key);
-    return packed === undefined ? undefined : this.packer.unpackEntry(packed);
+    if (packed === undefined) return undefined;
+    const entry = this.packer.unpackEntry(packed);
+    this.hot.keep(key, entry);
+    return entry;
   }
 
   put(key: string, entry: Entry, _before: Entry | undefined): Promise<void> {
+    this.hot.forget(key);
     const replaced = this.held.get(key);
     this.bytesHeld += entry.value.length - (replaced === undefined ? 0 : valueLengthOf(replaced));
     this.held.set(key, this.packer.packEntry(entry));
@@ -97,6 +112,7 @@ export class MemoryPrimary implements PrimaryTier {
   }
 
   remove(key: string): Promise<void> {
+    this.hot.forget(key);
     const packed = this.held.get(key);
     if (packed !== undefined) {
       this.held.delete(key);
