@@ -78,24 +78,19 @@ export function packChanges(changes: Change[]): Change[][] {
   let used = 0;
   for (const change of changes) {
     const { wall, counter, node } = change.version;
-    // length byte + `c=` + hash + `.wall.counter.` + a writer index of at most 2 digits, and
-    // the writer's `w=` string if the packet does not name it yet
-    const cost = () =>
-      3 +
-      HASH_CHARS +
-      `.${wall}.${counter}.`.length +
-      2 +
-      (writers.has(node) ? 0 : 3 + node.length);
+    // length byte + `c=` + hash + `.wall.counter.` + a writer index of at most 2 digits
+    const changeBytes = 3 + HASH_CHARS + `.${wall}.${counter}.`.length + 2;
+    const usedWith = () => used + changeBytes + (writers.has(node) ? 0 : 3 + node.length);
     if (
       packet.length === MAX_CHANGES ||
-      (packet.length > 0 && used + cost() > CHANGE_BYTES_PER_PACKET)
+      (packet.length > 0 && usedWith() > CHANGE_BYTES_PER_PACKET)
     ) {
       packets.push(packet);
       packet = [];
       writers = new Set();
       used = 0;
     }
-    used += cost();
+    used = usedWith();
     writers.add(node);
     packet.push(change);
   }
