@@ -16,10 +16,11 @@ export class DataDirError extends DiststoreError {
 }
 
 /**
- * The primary tier in lmdb (a data dir): each key's value is its entry's record
- * (entry-codec.ts), read from the mapped pages when asked, so the heap holds none of them.
- * Beside the entries, under keys no client key can be (lmdb orders numbers and arrays before
- * every string): the who-has index, [HASH, hash] → key, and one META record with the count,
+ * The primary tier in lmdb (a data dir): each entry's record (entry-codec.ts) is stored under
+ * its key hash's first characters, then the key (see storedKey), read from the mapped pages
+ * when asked, so the heap holds none of them. Ordered by hash, the entries are their own
+ * who-has index: the keys a hash may name sit together, one cursor step away. Beside them,
+ * under a number (lmdb orders numbers before every string), one META record with the count,
  * the value bytes and the newest version, committed in the same batch as every change.
  */
 export interface DurableStore extends PrimaryTier {
@@ -40,10 +41,17 @@ export function isLmdbCommitFailure(error: unknown): boolean {
 
 /** How long close() waits for lmdb after a failed commit, when its close never returns. */
 const CLOSE_AFTER_FAILURE_MS = 1000;
-/** The record of counts (see DurableStore); a number, so never a client's key. */
+/** The record of counts (see DurableStore); a number, so never a stored key. */
 const META = 0;
-/** First element of a who-has index key, [HASH, hash]. */
-const HASH = 1;
+/**
+ * Characters of the key hash before the key in a stored key: 40 bits, so a hash names one key
+ * but for one pair in about a million at 1 M keys (keyForHash checks the whole hash). Until
+ * layout 2 the entries were stored under their keys, in key order, and a second record per
+ * key, [1, hash] → key, indexed them by hash: random inserts that left the file half free
+ * pages after a sync (docs/performance.md).
+ */
+const PREFIX_CHARS = 8;
+const LAYOUT = 2;
 /**
  * Entries last read, kept decoded: a read from lmdb renews its read transaction and decodes the
  * record (about 6 µs under load, measured), a hot key's get-local then costs what a heap read
@@ -65,12 +73,13 @@ const MAP_BYTES = 2 ** 40;
 /** Keys an expiry sweep reads at a time: 10 M keys are walked in 500 announce intervals. */
 const SWEEP_SLICE = 20_000;
 
+/** Stored keys: META, the entries' (storedKey); arrays are the index of layout 1. */
 type Key = string | number | [number, string];
 
 /**
  * Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError.
- * `hashKey` is the key's hash as who-has queries name it (the index is built again when the
- * data dir comes from a cluster of another name, or from a release without the index).
+ * `hashKey` is the key's hash as who-has queries name it (the entries are stored again under
+ * new keys when the data dir comes from a cluster of another name, or of an earlier layout).
  */
 export async function openDurableStore(
   dir: string,
@@ -138,7 +147,7 @@ class LmdbDurableStore implements DurableStore {
   private batch: Batch | undefined;
   /** Whether the counts changed since META was last written. */
   private metaChanged = false;
-  /** Where the next sweep slice starts ('' : at the first key). */
+  /** The stored key the next sweep slice starts at ('' : the first). */
   private sweepFrom = '';
 
   constructor(
@@ -157,33 +166,51 @@ class LmdbDurableStore implements DurableStore {
   }
 
   /**
-   * Reads the META record; builds it and the who-has index again, in one pass over the
-   * entries, when it is missing (a data dir of an earlier release) or names another index.
+   * Reads the META record; when it is missing (a data dir of an earlier release), of another
+   * layout or names another hash, stores every entry again under its key of this layout and
+   * this hash (see PREFIX_CHARS), counting them, in one transaction.
    */
   async readMeta(): Promise<void> {
     const meta = this.db.getBinary(META);
-    const index = this.hashKey('');
-    if (meta) {
-      const held = JSON.parse(meta.toString()) as MetaRecord;
-      if (held.index === index) {
-        this.countHeld = held.count;
-        this.bytesHeld = held.bytes;
-        this.newestHeld = held.newest === undefined ? undefined : parseVersion(held.newest);
-        return;
-      }
+    const held = meta ? (JSON.parse(meta.toString()) as MetaRecord) : undefined;
+    if (held?.layout === LAYOUT && held.index === this.hashKey('')) {
+      this.countHeld = held.count;
+      this.bytesHeld = held.bytes;
+      this.newestHeld = held.newest === undefined ? undefined : parseVersion(held.newest);
+      return;
     }
+    // A stored key of layout 1 is the key; of layout 2, under another hash, prefix and key.
+    const keyOf = (stored: string) =>
+      held?.layout === LAYOUT ? stored.slice(PREFIX_CHARS) : stored;
     await this.db.transaction(() => {
       for (const key of this.db.getKeys({ end: '' })) if (key !== META) this.db.remove(key);
       this.countHeld = this.bytesHeld = 0;
       this.newestHeld = undefined;
-      for (const [key, entry] of this.entries()) {
+      const unmoved = new Set(this.db.getKeys({ start: '' }) as Iterable<string>);
+      // A key's new place may hold another entry not moved yet (a key made to look like a
+      // stored one): that one moves first, so no record is written over before it is read.
+      const move = (stored: string): void => {
+        unmoved.delete(stored);
+        const record = this.db.getBinary(stored) as Buffer;
+        const key = keyOf(stored);
+        const entry = loadRecord(key, record);
         this.countHeld++;
         this.bytesHeld += entry.value.length;
         if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
-        this.db.put([HASH, this.hashKey(key)], Buffer.from(key));
-      }
+        const place = this.storedKey(key);
+        if (place === stored) return;
+        this.db.remove(stored);
+        if (unmoved.has(place)) move(place);
+        this.db.put(place, record);
+      };
+      for (const stored of [...unmoved]) if (unmoved.has(stored)) move(stored);
       this.db.put(META, this.meta());
     });
+  }
+
+  /** Where `key`'s entry is stored: its hash's first PREFIX_CHARS characters, then the key. */
+  private storedKey(key: string): string {
+    return this.hashKey(key).slice(0, PREFIX_CHARS) + key;
   }
 
   get(key: string): Entry | undefined {
@@ -192,7 +219,7 @@ class LmdbDurableStore implements DurableStore {
     const hot = this.hot.get(key);
     if (hot) return hot;
     // The fast read's buffer is lmdb's, reused by the next read: decodeRecord copies the value.
-    const record = this.db.getBinaryFast(key);
+    const record = this.db.getBinaryFast(this.storedKey(key));
     if (record === undefined) return undefined;
     const entry = loadRecord(key, record);
     this.hot.keep(key, entry);
@@ -212,14 +239,10 @@ class LmdbDurableStore implements DurableStore {
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     this.metaChanged = true;
-    // One batch (lmdb batches the writes of an event turn): the index fails with the entry.
-    const written = this.db.put(key, record);
-    let hash: string | undefined;
-    if (before === undefined) {
-      hash = this.hashKey(key);
-      this.pendingByHash.set(hash, key);
-      this.db.put([HASH, hash], Buffer.from(key)).catch(noop);
-    }
+    const hash = this.hashKey(key);
+    const written = this.db.put(hash.slice(0, PREFIX_CHARS) + key, record);
+    if (before !== undefined) return this.settle(key, entry, written);
+    this.pendingByHash.set(hash, key);
     return this.settle(key, entry, written, hash);
   }
 
@@ -237,9 +260,7 @@ class LmdbDurableStore implements DurableStore {
     this.countHeld--;
     this.bytesHeld -= before.value.length;
     this.metaChanged = true;
-    const removed = this.db.remove(key);
-    this.db.remove([HASH, this.hashKey(key)]).catch(noop);
-    return this.settle(key, null, removed);
+    return this.settle(key, null, this.db.remove(this.storedKey(key)));
   }
 
   /**
@@ -275,9 +296,20 @@ class LmdbDurableStore implements DurableStore {
   }
 
   keyForHash(hash: string): string | undefined {
-    const key = this.pendingByHash.get(hash) ?? this.db.getBinaryFast([HASH, hash])?.toString();
+    const key = this.pendingByHash.get(hash) ?? this.storedKeyForHash(hash);
     // A removal being committed: gone already for every reader.
     return key === undefined || this.pending.get(key) === null ? undefined : key;
+  }
+
+  /** The stored key whose whole hash is `hash`, among those stored under its prefix. */
+  private storedKeyForHash(hash: string): string | undefined {
+    const prefix = hash.slice(0, PREFIX_CHARS);
+    for (const stored of this.db.getKeys({ start: prefix })) {
+      if (typeof stored !== 'string' || !stored.startsWith(prefix)) return undefined;
+      const key = stored.slice(PREFIX_CHARS);
+      if (this.hashKey(key) === hash) return key;
+    }
+    return undefined;
   }
 
   *entries(): Generator<[string, Entry]> {
@@ -300,7 +332,8 @@ class LmdbDurableStore implements DurableStore {
   *readableKeysAfter(after: string | undefined, now: number): Generator<string> {
     // Committed records only: a key not committed yet was written during the walk. One being
     // changed is listed by its committed record.
-    for (const [key, record] of this.stored(after ?? '')) {
+    const start = after === undefined ? '' : this.storedKey(after);
+    for (const [key, record] of this.stored(start)) {
       if (key === after) continue;
       if (!recordMayExpire(record) || readable(loadRecord(key, record), now)) yield key;
     }
@@ -311,10 +344,12 @@ class LmdbDurableStore implements DurableStore {
     for (const item of this.stored('')) if (!this.pending.has(item[0])) yield item;
   }
 
-  /** The stored records of client keys from `start` on, in lmdb's key order. */
+  /** The keys and records stored from `start` (a stored key) on, in lmdb's order. */
   private *stored(start: string): Generator<[string, Buffer]> {
     try {
-      for (const { key, value } of this.db.getRange({ start })) yield [key as string, value];
+      for (const { key, value } of this.db.getRange({ start })) {
+        yield [(key as string).slice(PREFIX_CHARS), value];
+      }
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
@@ -334,8 +369,10 @@ class LmdbDurableStore implements DurableStore {
       walked++;
       last = key as string;
       if (!recordMayExpire(value)) continue;
-      const entry = loadRecord(last, value);
-      if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt)) due.push(last);
+      const client = last.slice(PREFIX_CHARS);
+      const entry = loadRecord(client, value);
+      if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
+        due.push(client);
     }
     // The slice's last key starts the next one (read twice; simpler than its successor).
     this.sweepFrom = walked < SWEEP_SLICE ? '' : last;
@@ -374,6 +411,7 @@ class LmdbDurableStore implements DurableStore {
       bytes: this.bytesHeld,
       newest: this.newestHeld && formatVersion(this.newestHeld),
       index: this.hashKey(''),
+      layout: LAYOUT,
     };
     return Buffer.from(JSON.stringify(record));
   }
@@ -443,8 +481,10 @@ interface MetaRecord {
   count: number;
   bytes: number;
   newest?: string | undefined;
-  /** The hash of '' under the index's hash: another value means another cluster's index. */
+  /** The hash of '' under the stored keys' hash: another value means another cluster's. */
   index: string;
+  /** How entries are stored (see PREFIX_CHARS); missing in layout 1. */
+  layout?: number;
 }
 
 function readable(entry: Entry, now: number): boolean {

@@ -73,10 +73,10 @@ export class LocalData {
 
   /**
    * keep() for a stream. Entries are applied 10,000 at a time (16 MiB of values at most) in
-   * one event turn, which lmdb commits as one transaction: the pages of its who-has index,
-   * where each new key lands at a random place, are copied and synced once for many keys (a
-   * turn per network read held a few hundred and synced about a page per key). One window
-   * commits while the next is read. An entry too far ahead of our clock is skipped and
+   * one event turn, which lmdb commits as one transaction: a page is copied and synced once
+   * for the many keys it takes (a sync from another data dir arrives in this one's order, so
+   * they fill its pages one after the other; a turn per network read held a few hundred). One
+   * window commits while the next is read. An entry too far ahead of our clock is skipped and
    * reported to onRefused; the rest are kept.
    */
   async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {

@@ -205,7 +205,7 @@ export class Store {
 
   /**
    * Up to `count` readable keys from `from` on (from the first when undefined): the primary
-   * entries in key order, then the cached copies in key order (a SCAN's walk, resumable from
+   * entries in their tier's order, then the cached copies in key order (a SCAN's walk, resumable from
    * the position returned, which is undefined at the end). Nothing is listed whole but the
    * cached copies' keys, a bounded set; a key held throughout a walk comes once.
    */

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
+import { encodeRecord } from '../../cluster/entry-codec.js';
 import { keyHash } from '../../cluster/wire.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -202,10 +203,11 @@ describe('durable store', () => {
           }),
         );
         const rule = { now: 10, tombstoneCutoff: 0 };
-        const found: string[][] = [];
-        for (let slice = 0; slice < 3; slice++) found.push(store.dueKeys(rule));
-        assert.deepEqual(found, [[], [], ['k44999']]);
-        assert.deepEqual(store.dueKeys(rule), [], 'then it starts again from the first key');
+        // Three slices walk every key once, whichever slice holds the due one; then the walk
+        // starts again and finds it again.
+        const walk = () => [0, 1, 2].flatMap(() => store.dueKeys(rule));
+        assert.deepEqual(walk(), ['k44999']);
+        assert.deepEqual(walk(), ['k44999']);
       } finally {
         await store.close();
       }
@@ -367,11 +369,54 @@ describe('durable store', () => {
     });
   });
 
+  test('a data dir of layout 1 (stored by key, indexed by hash) moves under hashes, nothing written over', async () => {
+    await inTempDir(async (dir) => {
+      // Layout 1 as the release before wrote it: each record under its key, [1, hash] → key,
+      // META without a layout. '0' sorts before every stored key of layout 2, and the second
+      // key is exactly where layout 2 stores '0': moving '0' first must not write over it.
+      const crafted = `${hashKey('0').slice(0, 8)}0`;
+      const db = open<Buffer, string | number | [number, string]>({
+        path: dir,
+        encoding: 'binary',
+      });
+      await db.put('0', encodeRecord(entry('zero', 1)));
+      await db.put(crafted, encodeRecord(entry('crafted', 2)));
+      for (const key of ['0', crafted]) await db.put([1, hashKey(key)], Buffer.from(key));
+      await db.put(0, Buffer.from(JSON.stringify({ count: 2, bytes: 11, index: hashKey('') })));
+      await db.close();
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        assert.deepEqual(
+          new Map(store.entries()),
+          new Map([
+            ['0', entry('zero', 1)],
+            [crafted, entry('crafted', 2)],
+          ]),
+        );
+        assert.equal(store.keyForHash(hashKey('0')), '0');
+        assert.equal(store.keyForHash(hashKey(crafted)), crafted);
+        assert.equal(store.count, 2);
+        assert.equal(store.bytes, 11);
+      } finally {
+        await store.close();
+      }
+      const after = open({ path: dir, encoding: 'binary' });
+      try {
+        assert.deepEqual([...after.getKeys({ end: '' })], [0], 'no index record is left');
+      } finally {
+        await after.close();
+      }
+    });
+  });
+
   test('a record that cannot be decoded is reported with its key, not skipped', async () => {
     await inTempDir(async (dir) => {
       await (await openDurableStore(dir, hashKey)).close();
       const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
-      await db.put('from the future', Buffer.from([99, 0, 0]));
+      await db.put(
+        hashKey('from the future').slice(0, 8) + 'from the future',
+        Buffer.from([99, 0, 0]),
+      );
       await db.close();
       const store = await openDurableStore(dir, hashKey);
       try {
@@ -384,11 +429,14 @@ describe('durable store', () => {
 
   test('every awaited put survives the node being killed with SIGKILL', async () => {
     await inTempDir(async (dir) => {
-      const modules = ['cluster/durable-store.ts', 'cluster/entry.ts'].map((p) => join(REPO, p));
+      const modules = ['cluster/durable-store.ts', 'cluster/entry.ts', 'cluster/wire.ts'].map((p) =>
+        join(REPO, p),
+      );
       const script = `
         import { openDurableStore } from ${JSON.stringify(modules[0])};
         import { makeEntry } from ${JSON.stringify(modules[1])};
-        const store = await openDurableStore(${JSON.stringify(dir)}, (key) => key);
+        import { keyHash } from ${JSON.stringify(modules[2])};
+        const store = await openDurableStore(${JSON.stringify(dir)}, (key) => keyHash('test', key));
         for (let i = 0; i < 1000; i++) {
           await store.put('k' + i, makeEntry(Buffer.from('v' + i), 'text/plain', { wall: i, counter: 0, node: 'n1' }), store.get('k' + i));
         }
@@ -409,14 +457,14 @@ describe('durable store', () => {
       // The killed node left its lock behind; the reopen below has to take it over.
       const lock = await fs.readFile(join(dir, 'diststore.lock'), 'utf8');
       assert.equal(lock.split('\n')[0], String(child.pid));
-      // Counts, newest version and index are right after the kill (opened with the child's
-      // hash; another would build the index again).
-      const reopened = await openDurableStore(dir, (key) => key);
+      // Counts, newest version and who-has lookups are right after the kill (opened with the
+      // child's hash; another would store every entry again).
+      const reopened = await openDurableStore(dir, hashKey);
       try {
         assert.equal(reopened.count, 1000);
         assert.equal(reopened.bytes, 3890); // 'v0'…'v999'
         assert.deepEqual(reopened.newest, { wall: 999, counter: 0, node: 'n1' });
-        assert.equal(reopened.keyForHash('k999'), 'k999');
+        assert.equal(reopened.keyForHash(hashKey('k999')), 'k999');
       } finally {
         await reopened.close();
       }
