@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
-import { open, type RootDatabase } from 'lmdb';
+import { open, type RangeOptions, type RootDatabase } from 'lmdb';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
@@ -51,7 +51,16 @@ const META = 0;
  * pages after a sync (docs/performance.md).
  */
 const PREFIX_CHARS = 8;
-const LAYOUT = 2;
+/**
+ * How META begins from layout 2 on, before its JSON: a release of layout 1 cannot parse it, so
+ * it refuses the data dir ("cannot open the data in …", files untouched) instead of taking
+ * the stored keys for client keys and serving or re-sending them.
+ */
+const LAYOUT_2 = 'layout 2\n';
+/** First element of [MOVING, key]: an entry on its way to its place in layout 2. */
+const MOVING = 2;
+/** Entries moved in one transaction when a data dir is moved to layout 2. */
+const MOVE_BATCH = 10_000;
 /**
  * Entries last read, kept decoded: a read from lmdb renews its read transaction and decodes the
  * record (about 6 µs under load, measured), a hot key's get-local then costs what a heap read
@@ -169,46 +178,78 @@ class LmdbDurableStore implements DurableStore {
   }
 
   /**
-   * Reads the META record; when it is missing (a data dir of an earlier release), of another
-   * layout or names another hash, stores every entry again under its key of this layout and
-   * this hash (see PREFIX_CHARS), counting them, in one transaction.
+   * Reads the META record. When it is missing (a data dir of an earlier release), of layout 1
+   * or names another hash, every entry is moved to its place in this layout under this hash
+   * (see PREFIX_CHARS), then counted: see moveEntries.
    */
   async readMeta(): Promise<void> {
-    const meta = this.db.getBinary(META);
-    const held = meta ? (JSON.parse(meta.toString()) as MetaRecord) : undefined;
-    if (held?.layout === LAYOUT && held.index === this.hashKey('')) {
+    const text = this.db.getBinary(META)?.toString();
+    const layout = text?.startsWith(LAYOUT_2) ? 2 : 1;
+    const held =
+      text === undefined
+        ? undefined
+        : (JSON.parse(layout === 2 ? text.slice(LAYOUT_2.length) : text) as MetaRecord);
+    const current = layout === 2 && held?.index === this.hashKey('');
+    if (current && !held.moving) {
       this.countHeld = held.count;
       this.bytesHeld = held.bytes;
       this.newestHeld = held.newest === undefined ? undefined : parseVersion(held.newest);
       return;
     }
-    // A stored key of layout 1 is the key; of layout 2, under another hash, prefix and key.
-    const keyOf = (stored: string) =>
-      held?.layout === LAYOUT ? stored.slice(PREFIX_CHARS) : stored;
-    await this.db.transaction(() => {
-      for (const key of this.db.getKeys({ end: '' })) if (key !== META) this.db.remove(key);
-      this.countHeld = this.bytesHeld = 0;
-      this.newestHeld = undefined;
-      const unmoved = new Set(this.db.getKeys({ start: '' }) as Iterable<string>);
-      // A key's new place may hold another entry not moved yet (a key made to look like a
-      // stored one): that one moves first, so no record is written over before it is read.
-      const move = (stored: string): void => {
-        unmoved.delete(stored);
-        const record = this.db.getBinary(stored) as Buffer;
-        const key = keyOf(stored);
-        const entry = loadRecord(key, record);
-        this.countHeld++;
-        this.bytesHeld += entry.value.length;
-        if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
-        const place = this.storedKey(key);
-        if (place === stored) return;
-        this.db.remove(stored);
-        if (unmoved.has(place)) move(place);
-        this.db.put(place, record);
-      };
-      for (const stored of [...unmoved]) if (unmoved.has(stored)) move(stored);
-      this.db.put(META, this.meta());
-    });
+    await this.moveEntries(current ? undefined : layout);
+  }
+
+  /**
+   * Moves every entry to its place in this layout, MOVE_BATCH to a transaction, so that the
+   * heap holds a batch's keys and never all of them: first each stored key's entry to
+   * [MOVING, key] (the keys stored as `from` has them; undefined: moved already, as META says),
+   * then each from there to storedKey(key). The old places are all empty before a new one is
+   * written: no entry is written over, even one whose key is another key's new place. A node
+   * stopped meanwhile goes on where it stopped at its next start; META says which step it
+   * reached. Then one walk counts the entries for META.
+   */
+  private async moveEntries(from: 1 | 2 | undefined): Promise<void> {
+    const batches = (range: RangeOptions) =>
+      (function* (db) {
+        for (;;) {
+          const keys = [...db.getKeys({ ...range, limit: MOVE_BATCH })];
+          if (keys.length === 0) return;
+          yield keys;
+        }
+      })(this.db);
+    if (from !== undefined) {
+      for (const stored of batches({ start: '' })) {
+        await this.db.transaction(() => {
+          for (const key of stored as string[]) {
+            const client = from === 2 ? key.slice(PREFIX_CHARS) : key;
+            this.db.put([MOVING, client], this.db.getBinary(key) as Buffer);
+            this.db.remove(key);
+          }
+        });
+      }
+      await this.db.transaction(() => {
+        // Layout 1's who-has index, [1, hash] → key.
+        for (const key of this.db.getKeys({ start: [1], end: [MOVING] })) this.db.remove(key);
+        const moving: MetaRecord = { count: 0, bytes: 0, index: this.hashKey(''), moving: true };
+        this.db.put(META, Buffer.from(LAYOUT_2 + JSON.stringify(moving)));
+      });
+    }
+    for (const moving of batches({ start: [MOVING], end: [MOVING + 1] })) {
+      await this.db.transaction(() => {
+        for (const key of moving as Array<[number, string]>) {
+          this.db.put(this.storedKey(key[1]), this.db.getBinary(key) as Buffer);
+          this.db.remove(key);
+        }
+      });
+    }
+    this.countHeld = this.bytesHeld = 0;
+    this.newestHeld = undefined;
+    for (const [, entry] of this.entries()) {
+      this.countHeld++;
+      this.bytesHeld += entry.value.length;
+      if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
+    }
+    await this.db.put(META, this.meta());
   }
 
   /** Where `key`'s entry is stored: its hash's first PREFIX_CHARS characters, then the key. */
@@ -426,9 +467,8 @@ class LmdbDurableStore implements DurableStore {
       bytes: this.bytesHeld,
       newest: this.newestHeld && formatVersion(this.newestHeld),
       index: this.hashKey(''),
-      layout: LAYOUT,
     };
-    return Buffer.from(JSON.stringify(record));
+    return Buffer.from(LAYOUT_2 + JSON.stringify(record));
   }
 
   get storage(): StorageState {
@@ -498,8 +538,8 @@ interface MetaRecord {
   newest?: string | undefined;
   /** The hash of '' under the stored keys' hash: another value means another cluster's. */
   index: string;
-  /** How entries are stored (see PREFIX_CHARS); missing in layout 1. */
-  layout?: number;
+  /** Entries are being moved to layout 2 and this hash; the old places are empty. */
+  moving?: boolean;
 }
 
 function readable(entry: Entry, now: number): boolean {
