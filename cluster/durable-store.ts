@@ -295,9 +295,9 @@ class LmdbDurableStore implements DurableStore {
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     this.metaChanged = true;
-    const hash = this.hashOf(key);
-    const written = this.db.put(hash.slice(0, PREFIX_CHARS) + key, record);
+    const written = this.db.put(this.storedKey(key), record);
     if (before !== undefined) return this.settle(key, entry, written);
+    const hash = this.hashOf(key); // remembered by storedKey
     this.pendingByHash.set(hash, key);
     return this.settle(key, entry, written, hash);
   }

@@ -32,7 +32,8 @@ export interface PrimaryTier {
   readableKeys(now: number): Iterable<string>;
   /**
    * readableKeys in the tier's own order (the heap's: by key; lmdb's: by key hash, then key),
-   * from just after `after` (from the first without it): SCAN's walk. A key written during the walk may be missed; one held throughout is not.
+   * from just after `after` (from the first without it): SCAN's walk. A key written during
+   * the walk may be missed; one held throughout is not.
    */
   readableKeysAfter(after: string | undefined, now: number): Iterable<string>;
   /**

@@ -118,6 +118,8 @@ const NODE_STATES: readonly NodeState[] = ['joining', 'ready', 'syncing', 'leavi
 
 /** Characters of a key hash. */
 const HASH_CHARS = 26;
+/** One change of an invalidation: `<hash>.<wall>.<counter>.<writer index>` (see packChanges). */
+const CHANGE = new RegExp(`^([a-z2-7]{${HASH_CHARS}})\\.(\\d{1,15})\\.(\\d{1,5})\\.(\\d{1,2})$`);
 
 /** `H(key)`: the first 26 base32 characters of sha256(cluster name + key). */
 export function keyHash(cluster: string, key: string): string {
@@ -335,7 +337,7 @@ export class Wire {
       throw new WireError('malformed', `an invalidation of ${said.length} changes`);
     }
     const changes = said.map((text) => {
-      const match = /^([a-z2-7]{26})\.(\d{1,15})\.(\d{1,5})\.(\d{1,2})$/.exec(text);
+      const match = CHANGE.exec(text);
       const writer = match && writers[Number(match[4])];
       const version = writer && parseVersion(`${match[2]}.${match[3]}.${writer}`);
       if (!version) throw new WireError('malformed', `bad change ${text.slice(0, 80)}`);

@@ -167,6 +167,15 @@ export class NodeProcess {
     return line ? Number(line.split(' ')[1]) : 0;
   }
 
+  /** The sum of every series of a metric, whatever its labels. */
+  async metricTotal(name: string): Promise<number> {
+    const text = await (await this.get('/metrics')).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .reduce((sum, l) => sum + Number(l.split(' ')[1]), 0);
+  }
+
   /** Sends a signal and waits for the process to exit; returns its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.running) this.child.kill(signal);
