@@ -108,12 +108,15 @@ export class PacketHandler {
     }
     const boot = this.options.membership.get(message.node)?.boot ?? '';
     this.options.freshness.heard(message.node, boot, message.seq, 'invalidation');
+    // Masters converge by replication: there only a cached copy can be stale, so the primary
+    // tier (with a data dir, an lmdb cursor step per key) is not searched. Elsewhere even our
+    // own earlier write is superseded.
+    const primaryToo = !mastership.isMaster;
     for (const { keyHash, version } of message.changes) {
       if (!refusals.admits('invalidation', version, `from ${message.node}`)) continue;
-      const key = store.keyForHash(keyHash);
-      // Masters converge by replication; elsewhere even our own earlier write is superseded.
+      const key = primaryToo ? store.keyForHash(keyHash) : store.cachedKeyForHash(keyHash);
       if (key === undefined) continue;
-      const dropped = store.invalidate(key, version, !mastership.isMaster);
+      const dropped = store.invalidate(key, version, primaryToo);
       // For tracing a stale read (--log-level debug): when this node learnt a copy was stale.
       if (dropped) this.options.log.debug({ key, version, from: message.node }, 'invalidated');
     }

@@ -66,6 +66,11 @@ export class Store {
     return this.primary.keyForHash(hash) ?? this.cachedByHash.find(hash);
   }
 
+  /** The key a hash names if this node holds a cached copy of it (a heap lookup only). */
+  cachedKeyForHash(hash: string): string | undefined {
+    return this.cachedByHash.find(hash);
+  }
+
   /** The newest unexpired local entry for a key, primary or cached; tombstones included. */
   get(key: string): Entry | undefined {
     const primary = this.primary.get(key);

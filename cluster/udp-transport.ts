@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import makeMdns from 'multicast-dns';
+import { OwnDatagrams } from './own-datagrams.js';
 import { guardSocket, isPlausibleDns } from './packet-guard.js';
 import { PacketSigner, type Rejection } from './signing.js';
 import type { MessageHandler, Peer, Transport } from './transport.js';
@@ -102,6 +103,16 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const ownAddresses = new Set(['127.0.0.1', iface]);
   const ownQuery = (rinfo: dgram.RemoteInfo) =>
     rinfo.port === ownPort && ownAddresses.has(rinfo.address);
+  /**
+   * Our own invalidations come back to our listener too. A master under write load multicasts
+   * hundreds a second: they are known by their bytes, counted as received and not decoded.
+   */
+  const ownInvalidations = new OwnDatagrams(OWN_INVALIDATIONS_KEPT);
+  const ownInvalidation = (message: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (!ownAddresses.has(rinfo.address) || !ownInvalidations.take(message)) return false;
+    onPacket?.('in', 'invalidate');
+    return true;
+  };
   const { mayAnswerWhoHas } = options;
   /** A who-has query this node has nothing to say to: counted as received, read no further. */
   const unanswerable = (message: Buffer) => {
@@ -126,7 +137,11 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   ) => makeMdns({ ...common, socket: guardSocket(socket, plausible, implausible, skip) });
   const listener =
     listenerSocket &&
-    mdnsOn(listenerSocket, (message, rinfo) => ownQuery(rinfo) || unanswerable(message));
+    mdnsOn(
+      listenerSocket,
+      (message, rinfo) =>
+        ownQuery(rinfo) || ownInvalidation(message, rinfo) || unanswerable(message),
+    );
   const unicast = unicastSocket && mdnsOn(unicastSocket, unanswerable);
   const query = mdnsOn(querySocket);
   /** Key hashes of who-has queries sent, and when their answers stop being taken. */
@@ -193,6 +208,8 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       message.kind === 'announce' && peers.active ? { ...message, peers: peers.report() } : message;
     const encoded = wire.encode(withPeers);
     const bytes = signer ? signer.signedBytes(encoded) : dnsPacket.encode(encoded);
+    if (message.kind === 'invalidate' && socket === listenerSocket)
+      ownInvalidations.remember(bytes);
     // With a callback, a failed send is passed to it instead of emitted: nothing to do then
     // (UDP makes no promise either way).
     for (const to of targets) socket.send(bytes, to.port, to.address, () => {});
@@ -242,6 +259,9 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
 }
 
 const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** Far more than are in flight back to us at once (a few, even at 1,000 packets a second). */
+const OWN_INVALIDATIONS_KEPT = 32;
 
 function bindSocket(
   port: number,

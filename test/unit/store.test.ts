@@ -180,6 +180,16 @@ for (const each of ['memory', 'lmdb'] as const) {
         assert.equal(store.keyForHash(hashOf('other')), undefined);
       });
 
+      test('cachedKeyForHash finds cached copies only', async (t) => {
+        const { store } = await storeFor(t);
+
+        keep(store, 'p', entryOf('p', v(1)));
+        store.putCached('c', entryOf('c', v(1)));
+
+        assert.equal(store.cachedKeyForHash(hashOf('c')), 'c');
+        assert.equal(store.cachedKeyForHash(hashOf('p')), undefined);
+      });
+
       test('keeps a key whose cached copy is replaced by a newer copy', async (t) => {
         const { store } = await storeFor(t);
 

@@ -626,6 +626,41 @@ describe('createUdpTransport on loopback', () => {
     assert.deepEqual(received, [], 'nothing unsigned handed on');
   });
 
+  test("a node's own invalidations, looped back, are counted and not decoded; others' are", async (t) => {
+    const { nodes, port, cluster } = await startNodes(t, 1);
+    const [other] = nodes as [TestNode];
+    const received: Message[] = [];
+    const counted: string[] = [];
+    const master = await createUdpTransport({
+      cluster,
+      group: GROUP,
+      port,
+      interface: '127.0.0.1',
+      ttl: 0,
+      onDrop: () => {},
+      onPacket: (direction, kind) => counted.push(`${direction} ${kind}`),
+    });
+    t.after(() => master.close());
+    master.onMessage((message) => received.push(message));
+    const changes = (key: string) => [{ keyHash: keyHash(cluster, key), version: V }];
+
+    for (let seq = 1; seq <= 3; seq++) {
+      master.multicast({ kind: 'invalidate', seq, node: 'master', changes: changes(`k${seq}`) });
+    }
+    await waitFor(() => kinds(other).length === 3, 'the three at the other node');
+    await waitFor(() => counted.filter((c) => c === 'in invalidate').length === 3, 'counted');
+    assert.deepEqual(received, [], 'its own were not decoded');
+
+    other.transport.multicast({
+      kind: 'invalidate',
+      seq: 1,
+      node: 'other',
+      changes: changes('k1'),
+    });
+    await waitFor(() => received.length === 1, "the other node's invalidation");
+    assert.equal(received[0]?.kind === 'invalidate' && received[0].node, 'other');
+  });
+
   test('a census is answered by unicast announce', async (t) => {
     const { nodes } = await startNodes(t, 2);
     const [joiner, member] = nodes as [TestNode, TestNode];
