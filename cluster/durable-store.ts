@@ -363,7 +363,8 @@ class LmdbDurableStore implements DurableStore {
     for (const stored of this.db.getKeys({ start: prefix })) {
       if (typeof stored !== 'string' || !stored.startsWith(prefix)) return undefined;
       const key = stored.slice(PREFIX_CHARS);
-      if (this.hashKey(key) === hash) return key;
+      // hashOf: a who-has answer reads the key's entry next, which needs the same hash.
+      if (this.hashOf(key) === hash) return key;
     }
     return undefined;
   }
