@@ -7,7 +7,7 @@ import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { HotEntries } from './hot-entries.js';
-import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
+import { isDue, type PrimaryTier, type SweepRule, sweepStepDone } from './primary-tier.js';
 import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
@@ -79,7 +79,7 @@ const HOT_MAX_VALUE_BYTES = 64 * 1024;
  * the pages used, not the address space.
  */
 const MAP_BYTES = 2 ** 40;
-/** Keys an expiry sweep reads at a time: 10 M keys are walked in 500 announce intervals. */
+/** Most keys one sweep step reads (its time budget, rule.budgetMs, stops it sooner). */
 const SWEEP_SLICE = 20_000;
 
 /** Stored keys: META, the entries' (storedKey), and arrays: layout 1's index, MOVING's. */
@@ -419,20 +419,27 @@ class LmdbDurableStore implements DurableStore {
   }
 
   dueKeys(rule: SweepRule): string[] {
+    const started = performance.now();
     const due: string[] = [];
     let walked = 0;
     let last = this.sweepFrom;
+    let stopped = false;
     for (const { key, value } of this.db.getRange({ start: this.sweepFrom, limit: SWEEP_SLICE })) {
       walked++;
       last = key as string;
-      if (!recordMayExpire(value)) continue;
-      const client = last.slice(PREFIX_CHARS);
-      const entry = loadRecord(client, value);
-      if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
-        due.push(client);
+      if (recordMayExpire(value)) {
+        const client = last.slice(PREFIX_CHARS);
+        const entry = loadRecord(client, value);
+        if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
+          due.push(client);
+      }
+      if (sweepStepDone(walked, started, rule)) {
+        stopped = true;
+        break;
+      }
     }
-    // The slice's last key starts the next one (read twice; simpler than its successor).
-    this.sweepFrom = walked < SWEEP_SLICE ? '' : last;
+    // The step's last key starts the next one (read twice; simpler than its successor).
+    this.sweepFrom = stopped || walked === SWEEP_SLICE ? last : '';
     for (const [key, entry] of this.pending) {
       if (entry && isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
         due.push(key);

@@ -37,8 +37,8 @@ export interface PrimaryTier {
    */
   readableKeysAfter(after: string | undefined, now: number): Iterable<string>;
   /**
-   * Keys due to be swept (see isDue), taking up where the last call stopped: all of them in
-   * the heap, those of a bounded slice of the keys in lmdb (a sweep there walks in steps).
+   * Keys due to be swept (see isDue) among the next keys of a walk over all of them, as many
+   * as `rule.budgetMs` allows; the next call takes up where this one stopped.
    */
   dueKeys(rule: SweepRule): string[];
   /** Entries held, tombstones included. */
@@ -54,6 +54,16 @@ export interface SweepRule {
   now: number;
   /** Tombstones whose version is older than this are collected. */
   tombstoneCutoff: number;
+  /** How long (ms of the process's time) one step may walk: it stops at a check past it. */
+  budgetMs: number;
+}
+
+/** Keys a sweep step walks between two looks at the time it took. */
+export const SWEEP_CHECK_EVERY = 256;
+
+/** Whether a sweep step that began at `started` (performance.now()) has had its time. */
+export function sweepStepDone(walked: number, started: number, rule: SweepRule): boolean {
+  return walked % SWEEP_CHECK_EVERY === 0 && performance.now() - started >= rule.budgetMs;
 }
 
 /** Whether an entry is past its per-key expiry, or a tombstone older than the cutoff. */
@@ -85,6 +95,8 @@ export class MemoryPrimary implements PrimaryTier {
   private bytesHeld = 0;
   private newestHeld: Version | undefined;
   private readonly sorted = new SortedKeys(() => this.held.keys());
+  /** Where the expiry sweep's walk stands (undefined: a new walk starts at the next step). */
+  private sweepWalk: MapIterator<[string, string]> | undefined;
 
   /** `hashKey` is the key's hash as who-has queries name it. */
   constructor(hashKey: (key: string) => string) {
@@ -152,11 +164,21 @@ export class MemoryPrimary implements PrimaryTier {
   }
 
   dueKeys(rule: SweepRule): string[] {
+    const started = performance.now();
     const due: string[] = [];
-    for (const [key, packed] of this.held) {
-      const { packer } = this;
+    const { packer } = this;
+    // A Map's iterator survives changes: a key removed is not met, one added is met later.
+    this.sweepWalk ??= this.held.entries();
+    for (let walked = 1; ; walked++) {
+      const next = this.sweepWalk.next();
+      if (next.done) {
+        this.sweepWalk = undefined;
+        break;
+      }
+      const [key, packed] = next.value;
       if (isDue(rule, isTombstone(packed), packer.wallOf(packed), packer.expiresAtOf(packed)))
         due.push(key);
+      if (sweepStepDone(walked, started, rule)) break;
     }
     return due;
   }

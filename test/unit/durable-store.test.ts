@@ -216,29 +216,6 @@ describe('durable store', () => {
     });
   });
 
-  test('an expiry sweep walks the keys in slices and reaches the last one', async () => {
-    await inTempDir(async (dir) => {
-      const store = await openDurableStore(dir, hashKey);
-      try {
-        const count = 45_000; // more than two slices of 20,000
-        await Promise.all(
-          Array.from({ length: count }, (_, i) => {
-            const expiring = i === count - 1 ? { expiresAt: 5 } : {};
-            return store.put(`k${String(i).padStart(5, '0')}`, entry('v', 1, expiring), undefined);
-          }),
-        );
-        const rule = { now: 10, tombstoneCutoff: 0 };
-        // Three slices walk every key once, whichever slice holds the due one; then the walk
-        // starts again and finds it again.
-        const walk = () => [0, 1, 2].flatMap(() => store.dueKeys(rule));
-        assert.deepEqual(walk(), ['k44999']);
-        assert.deepEqual(walk(), ['k44999']);
-      } finally {
-        await store.close();
-      }
-    });
-  });
-
   test('a second open while the first is open fails on the lock and changes no file', async () => {
     await inTempDir(async (dir) => {
       const first = await openDurableStore(dir, hashKey);
