@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { open, type RangeOptions, type RootDatabase } from 'lmdb';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
-import { decodeRecord, encodeRecord, recordMayExpire } from './entry-codec.js';
+import { decodeRecord, encodeRecord, recordIsTombstone, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { HotEntries } from './hot-entries.js';
 import { isDue, type PrimaryTier, type SweepRule, sweepStepDone } from './primary-tier.js';
@@ -151,6 +151,7 @@ class LmdbDurableStore implements DurableStore {
   private readonly pendingByHash = new Map<string, string>();
   private countHeld = 0;
   private bytesHeld = 0;
+  private tombstonesHeld = 0;
   private newestHeld: Version | undefined;
   /** The changes of the lmdb batch being written, settled together (see settle). */
   private batch: Batch | undefined;
@@ -194,6 +195,8 @@ class LmdbDurableStore implements DurableStore {
       this.countHeld = held.count;
       this.bytesHeld = held.bytes;
       this.newestHeld = held.newest === undefined ? undefined : parseVersion(held.newest);
+      // META of the release before did not count tombstones: they are counted once.
+      this.tombstonesHeld = held.tombstones ?? (await this.countTombstones());
       return;
     }
     await this.moveEntries(current ? undefined : layout);
@@ -242,14 +245,24 @@ class LmdbDurableStore implements DurableStore {
         }
       });
     }
-    this.countHeld = this.bytesHeld = 0;
+    this.countHeld = this.bytesHeld = this.tombstonesHeld = 0;
     this.newestHeld = undefined;
     for (const [, entry] of this.entries()) {
       this.countHeld++;
+      if (entry.deleted) this.tombstonesHeld++;
       this.bytesHeld += entry.value.length;
       if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     }
     await this.db.put(META, this.meta());
+  }
+
+  /** The tombstones stored, counted from their records' flags (no decoding), into META. */
+  private async countTombstones(): Promise<number> {
+    let tombstones = 0;
+    for (const [, record] of this.committed()) if (recordIsTombstone(record)) tombstones++;
+    this.tombstonesHeld = tombstones;
+    await this.db.put(META, this.meta());
+    return tombstones;
   }
 
   /** Where `key`'s entry is stored: its hash's first PREFIX_CHARS characters, then the key. */
@@ -292,6 +305,7 @@ class LmdbDurableStore implements DurableStore {
     this.pending.set(key, entry);
     this.hot.forget(key);
     if (before === undefined) this.countHeld++;
+    this.tombstonesHeld += Number(entry.deleted === true) - Number(before?.deleted === true);
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     this.metaChanged = true;
@@ -314,6 +328,7 @@ class LmdbDurableStore implements DurableStore {
     this.pending.set(key, null);
     this.hot.forget(key);
     this.countHeld--;
+    if (before.deleted) this.tombstonesHeld--;
     this.bytesHeld -= before.value.length;
     this.metaChanged = true;
     return this.settle(key, null, this.db.remove(this.storedKey(key)));
@@ -451,6 +466,10 @@ class LmdbDurableStore implements DurableStore {
     return this.countHeld;
   }
 
+  get tombstones(): number {
+    return this.tombstonesHeld;
+  }
+
   get bytes(): number {
     return this.bytesHeld;
   }
@@ -472,6 +491,7 @@ class LmdbDurableStore implements DurableStore {
   private meta(): Buffer {
     const record: MetaRecord = {
       count: this.countHeld,
+      tombstones: this.tombstonesHeld,
       bytes: this.bytesHeld,
       newest: this.newestHeld && formatVersion(this.newestHeld),
       index: this.hashKey(''),
@@ -542,6 +562,8 @@ interface Batch {
 /** What the META record holds. */
 interface MetaRecord {
   count: number;
+  /** Of `count`; missing in a META of the release before (then counted at open). */
+  tombstones?: number;
   bytes: number;
   newest?: string | undefined;
   /** The hash of '' under the stored keys' hash: another value means another cluster's. */

@@ -91,6 +91,11 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
 }
 
 /** Whether a record is a tombstone or has an expiry: no other record is ever swept. */
+/** Whether a record is a tombstone's, without decoding it. */
+export function recordIsTombstone(record: Buffer): boolean {
+  return ((record[1] as number) & TOMBSTONE) !== 0;
+}
+
 export function recordMayExpire(record: Buffer): boolean {
   return (record[1] as number) !== 0;
 }

@@ -43,6 +43,8 @@ export interface PrimaryTier {
   dueKeys(rule: SweepRule): string[];
   /** Entries held, tombstones included. */
   readonly count: number;
+  /** Tombstones held (of `count`). */
+  readonly tombstones: number;
   /** Value bytes held. */
   readonly bytes: number;
   /** The newest version ever held here, for the clock at start. */
@@ -93,6 +95,7 @@ export class MemoryPrimary implements PrimaryTier {
   private readonly hot = new HotEntries(HOT_ENTRIES, HOT_MAX_VALUE_BYTES);
   private readonly byHash: KeyIndex;
   private bytesHeld = 0;
+  private tombstonesHeld = 0;
   private newestHeld: Version | undefined;
   private readonly sorted = new SortedKeys(() => this.held.keys());
   /** Where the expiry sweep's walk stands (undefined: a new walk starts at the next step). */
@@ -117,9 +120,14 @@ export class MemoryPrimary implements PrimaryTier {
     this.hot.forget(key);
     const replaced = this.held.get(key);
     this.bytesHeld += entry.value.length - (replaced === undefined ? 0 : valueLengthOf(replaced));
+    this.tombstonesHeld +=
+      Number(entry.deleted === true) - Number(replaced !== undefined && isTombstone(replaced));
     this.held.set(key, this.packer.packEntry(entry));
     // A key held already is indexed: no hash of it again on every write.
-    if (replaced === undefined) this.byHash.add(key);
+    if (replaced === undefined) {
+      this.byHash.add(key);
+      this.sorted.add(key);
+    }
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     return Promise.resolve();
   }
@@ -130,6 +138,7 @@ export class MemoryPrimary implements PrimaryTier {
     if (packed !== undefined) {
       this.held.delete(key);
       this.bytesHeld -= valueLengthOf(packed);
+      if (isTombstone(packed)) this.tombstonesHeld--;
       this.byHash.remove(key);
     }
     return Promise.resolve();
@@ -152,7 +161,7 @@ export class MemoryPrimary implements PrimaryTier {
   }
 
   *readableKeysAfter(after: string | undefined, now: number): Generator<string> {
-    for (const key of this.sorted.after(after, now)) {
+    for (const key of this.sorted.after(after)) {
       const packed = this.held.get(key);
       if (packed !== undefined && this.readable(packed, now)) yield key;
     }
@@ -185,6 +194,10 @@ export class MemoryPrimary implements PrimaryTier {
 
   get count(): number {
     return this.held.size;
+  }
+
+  get tombstones(): number {
+    return this.tombstonesHeld;
   }
 
   get bytes(): number {

@@ -1,24 +1,54 @@
 /**
- * Keys held in insertion order (a Map's), walked in key order: a sorted copy, made again when
- * it is a second old, so that a SCAN of many pages does not sort them for each page. A key
- * added since the copy was made may be missed by a walk; one held throughout is not.
+ * Keys held in insertion order (a Map's), walked in key order: a sorted copy, so that a SCAN
+ * of many pages does not sort them for each page, and beside it the keys added since the copy
+ * was made (told by `add`), merged in as the walk goes. A walk thus meets every key held when
+ * it started (until this, a key added within a second before a SCAN could be missed). The
+ * copy is made again once the keys added since outnumber a sixteenth of it. Keys gone since
+ * are still listed: the caller checks each one it is given.
  */
 export class SortedKeys {
-  private sorted: { at: number; keys: string[] } | undefined;
+  private sorted: string[] | undefined;
+  /** Keys added since `sorted` was made; `addedSorted` says whether they are in order. */
+  private added: string[] = [];
+  private addedSorted = true;
 
   constructor(private readonly list: () => Iterable<string>) {}
 
-  /** The keys after `after` (all without it), in order, as of at most a second before `now`. */
-  *after(after: string | undefined, now: number): Generator<string> {
-    if (!this.sorted || now - this.sorted.at >= 1000) {
-      this.sorted = { at: now, keys: [...this.list()].sort() };
+  /** Tells of a key added to the list. */
+  add(key: string): void {
+    if (!this.sorted) return; // the copy, when made, will have it
+    this.added.push(key);
+    this.addedSorted = false;
+  }
+
+  /** The keys after `after` (all without it), in order, each once. */
+  *after(after: string | undefined): Generator<string> {
+    if (!this.sorted || this.added.length > Math.max(REMADE_AFTER, this.sorted.length / 16)) {
+      this.sorted = [...this.list()].sort();
+      this.added = [];
+      this.addedSorted = true;
     }
-    const { keys } = this.sorted;
-    for (let at = after === undefined ? 0 : firstAfter(keys, after); at < keys.length; at++) {
-      yield keys[at] as string;
+    if (!this.addedSorted) {
+      this.added.sort();
+      this.addedSorted = true;
+    }
+    const { sorted, added } = this;
+    let i = after === undefined ? 0 : firstAfter(sorted, after);
+    let j = after === undefined ? 0 : firstAfter(added, after);
+    let previous: string | undefined;
+    while (i < sorted.length || j < added.length) {
+      const fromSorted =
+        j >= added.length || (i < sorted.length && (sorted[i] as string) <= (added[j] as string));
+      const key = (fromSorted ? sorted[i++] : added[j++]) as string;
+      // A key removed and added again since the copy is in both.
+      if (key !== previous) yield key;
+      previous = key;
     }
   }
 }
+
+/** Keys added since the copy that never cause a new copy on their own. */
+const REMADE_AFTER = 1024;
 
 /** The index of the first of sorted `keys` greater than `after`. */
 function firstAfter(keys: readonly string[], after: string): number {

@@ -153,6 +153,7 @@ export class Store {
     // Indexed after set: replacing an older copy un-indexes the key on the way.
     if (!this.cache.has(key)) return false; // larger than the whole tier
     this.cachedByHash.add(key);
+    this.sortedCached.add(key);
     return true;
   }
 
@@ -251,17 +252,20 @@ export class Store {
 
   /** The readable cached copies' keys in key order, after `after`. */
   private *cachedKeysAfter(after: string | undefined, now: number): Generator<string> {
-    for (const key of this.sortedCached.after(after, now)) {
+    for (const key of this.sortedCached.after(after)) {
       const cached = this.cache.peek(key);
       if (cached !== undefined && !cached.deleted && !this.expired(cached)) yield key;
     }
   }
 
   /** How many keys readableKeys lists, counted without holding them. */
-  readableCount(): number {
-    let count = 0;
-    for (const _ of this.readableKeys()) count++;
-    return count;
+  /**
+   * Keys held, primary and cached, tombstones not counted; an expired entry counts until it is
+   * swept, as Redis counts a key until it is evicted. Kept as counts, not walked: INFO asks for
+   * it (ioredis at every connection), and a walk of 1 M entries in lmdb took 3.3 s.
+   */
+  get keyCount(): number {
+    return this.primary.count - this.primary.tombstones + this.cache.count;
   }
 
   /** Primary entries held, tombstones included. */

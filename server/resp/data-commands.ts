@@ -298,9 +298,9 @@ export const dataCommands: CommandSpec[] = [
     1,
     ['readonly', 'fast'],
     [0, 0, 0],
-    'How many readable keys this node holds',
+    'How many keys this node holds (deleted ones not counted; expired ones until swept)',
     [],
-    (_args, _session, { node }) => integer(node.store.readableCount()),
+    (_args, _session, { node }) => integer(node.store.keyCount),
     'server',
   ),
   spec(

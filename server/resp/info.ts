@@ -50,7 +50,7 @@ export function infoText(context: RespContext, section: string | undefined): str
       ['role', 'master'],
       ['connected_slaves', 0],
     ],
-    keyspace: [['db0', `keys=${node.store.readableCount()},expires=0,avg_ttl=0`]],
+    keyspace: [['db0', `keys=${node.store.keyCount},expires=0,avg_ttl=0`]],
     diststore: [
       ['node_id', status.node.id],
       ['node_http', status.node.http],

@@ -37,7 +37,9 @@ export function redisCli(
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('error', reject);
-    child.on('exit', (code) => {
+    // 'close', not 'exit': at 'exit' the output may still be in the pipe, unread (redis-cli
+    // --scan's keys were sometimes lost so, on a loaded machine).
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ stdout, stderr, code });
     });

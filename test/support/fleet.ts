@@ -31,7 +31,8 @@ export function runDaemon(
       stderr += chunk;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
+    // 'close': at 'exit' the last of stderr may still be unread in the pipe.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr });
     });

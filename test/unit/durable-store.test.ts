@@ -418,6 +418,39 @@ describe('durable store', () => {
     }
   });
 
+  test('tombstones are counted across restarts, and once at the first open of a META without their count', async () => {
+    await inTempDir(async (dir) => {
+      const store = await openDurableStore(dir, hashKey);
+      await store.put('live', entry('v'), undefined);
+      await store.put('gone', { ...entry('', 2), deleted: true }, undefined);
+      await store.put('was', entry('v', 1), undefined);
+      await store.put('was', { ...entry('', 3), deleted: true }, store.get('was'));
+      await store.put('back', { ...entry('', 4), deleted: true }, undefined);
+      await store.put('back', entry('again', 5), store.get('back'));
+      await store.remove('gone');
+      assert.deepEqual([store.count, store.tombstones], [3, 1]);
+      await store.close();
+
+      const reopened = await openDurableStore(dir, hashKey);
+      assert.deepEqual([reopened.count, reopened.tombstones], [3, 1]);
+      await reopened.close();
+
+      // As the release before wrote META: no tombstone count.
+      const db = open<Buffer, number>({ path: dir, encoding: 'binary' });
+      const text = db.getBinary(0)?.toString() ?? '';
+      const { tombstones, ...older } = JSON.parse(text.slice(text.indexOf('\n') + 1));
+      assert.equal(tombstones, 1);
+      await db.put(0, Buffer.from(`layout 2\n${JSON.stringify(older)}`));
+      await db.close();
+      const counted = await openDurableStore(dir, hashKey);
+      try {
+        assert.deepEqual([counted.count, counted.tombstones], [3, 1]);
+      } finally {
+        await counted.close();
+      }
+    });
+  });
+
   test('a release of layout 1 cannot take a data dir of layout 2 for its own', async () => {
     await inTempDir(async (dir) => {
       const store = await openDurableStore(dir, hashKey);
