@@ -59,6 +59,11 @@ export class Metrics {
     labelNames: ['direction', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly idleCollections = new Counter({
+    name: 'diststore_idle_collections_total',
+    help: 'Full garbage collections run while the process was idle (README, "Memory after a burst")',
+    registers: [this.registry],
+  });
   readonly packetsDropped = new Counter({
     name: 'diststore_packets_dropped_total',
     help: 'Received packets ignored, by reason',

@@ -11,6 +11,7 @@ import { createUdpTransport } from '../cluster/udp-transport.js';
 import { keyHash } from '../cluster/wire.js';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { fullCollection, heapUsed, IdleCollector, loopBusyFraction } from './idle-collector.js';
 import { RespServer } from './resp/resp-server.js';
 
 /** A running node with its HTTP server. */
@@ -154,10 +155,22 @@ export async function startDaemon(
     log.info({ bind: config.bind, port: respPort }, 'RESP port open');
   }
   await node.start();
+  const idle = new IdleCollector({
+    heapUsed,
+    busyFraction: loopBusyFraction(),
+    collect: fullCollection(),
+  });
+  const idleChecks = setInterval(() => {
+    const before = heapUsed();
+    if (!idle.check()) return;
+    metrics.idleCollections.inc();
+    log.debug({ freedBytes: before - heapUsed() }, 'garbage collected while idle');
+  }, config.announceMs).unref();
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
+      clearInterval(idleChecks);
       node.leave();
       // RESP clients finish what they asked meanwhile, within the same drain time.
       const respClosed = resp?.close(DRAIN_MS);
