@@ -235,10 +235,7 @@ export class Store {
     if (!from || from.tier === 'primary') {
       tiers.push(['primary', this.primary.readableKeysAfter(from?.after, now)]);
     }
-    tiers.push([
-      'cached',
-      this.cachedKeysAfter(from?.tier === 'cached' ? from.after : undefined, now),
-    ]);
+    tiers.push(['cached', this.cachedKeysAfter(from?.tier === 'cached' ? from.after : undefined)]);
     for (const [tier, walk] of tiers) {
       for (const key of walk) {
         // One more key exists: the page ends at the one before it.
@@ -251,7 +248,7 @@ export class Store {
   }
 
   /** The readable cached copies' keys in key order, after `after`. */
-  private *cachedKeysAfter(after: string | undefined, now: number): Generator<string> {
+  private *cachedKeysAfter(after: string | undefined): Generator<string> {
     for (const key of this.sortedCached.after(after)) {
       const cached = this.cache.peek(key);
       if (cached !== undefined && !cached.deleted && !this.expired(cached)) yield key;

@@ -17,7 +17,11 @@ export function daemonBuilt(): boolean {
 /** How the bench runs the test fleet's nodes: as they run in production. */
 const BENCH_FLEET: FleetOptions = {
   // No tsx in the nodes: the compiled daemon.
-  daemon: { script: DAEMON, execArgv: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [] },
+  daemon: {
+    script: DAEMON,
+    // Node flags for the daemons, to profile them (docs/performance.md, "How to reproduce").
+    execArgv: process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [],
+  },
   resp: true,
   // The daemon's default: the figures are those of a node as configured out of the box.
   announceMs: 1000,
