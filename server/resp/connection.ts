@@ -141,6 +141,11 @@ export class RespConnection implements Session {
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = [];
       this.head = 0;
+    } else if (this.head > MAX_PENDING) {
+      // A client that always has a reply pending never empties the queue: the answered
+      // slots (and their replies) would pile up for as long as it stays connected.
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     if (this.out.length > 0 && !this.socket.destroyed) {
       const out = this.out;
