@@ -90,12 +90,12 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
   return makeEntry(value, type, version, { deleted: (flags & TOMBSTONE) !== 0, expiresAt });
 }
 
-/** Whether a record is a tombstone or has an expiry: no other record is ever swept. */
 /** Whether a record is a tombstone's, without decoding it. */
 export function recordIsTombstone(record: Buffer): boolean {
   return ((record[1] as number) & TOMBSTONE) !== 0;
 }
 
+/** Whether a record is a tombstone or has an expiry: no other record is ever swept. */
 export function recordMayExpire(record: Buffer): boolean {
   return (record[1] as number) !== 0;
 }

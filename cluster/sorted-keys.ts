@@ -19,11 +19,16 @@ export class SortedKeys {
     if (!this.sorted) return; // the copy, when made, will have it
     this.added.push(key);
     this.addedSorted = false;
+    // Many keys added and no walk to make the copy again: let both go until the next walk.
+    if (this.stale(this.sorted)) {
+      this.sorted = undefined;
+      this.added = [];
+    }
   }
 
   /** The keys after `after` (all without it), in order, each once. */
   *after(after: string | undefined): Generator<string> {
-    if (!this.sorted || this.added.length > Math.max(REMADE_AFTER, this.sorted.length / 16)) {
+    if (!this.sorted || this.stale(this.sorted)) {
       this.sorted = [...this.list()].sort();
       this.added = [];
       this.addedSorted = true;
@@ -44,6 +49,11 @@ export class SortedKeys {
       if (key !== previous) yield key;
       previous = key;
     }
+  }
+
+  /** Whether enough keys were added since `sorted` was made to make it again. */
+  private stale(sorted: readonly string[]): boolean {
+    return this.added.length > Math.max(REMADE_AFTER, sorted.length / 16);
   }
 }
 

@@ -255,7 +255,6 @@ export class Store {
     }
   }
 
-  /** How many keys readableKeys lists, counted without holding them. */
   /**
    * Keys held, primary and cached, tombstones not counted; an expired entry counts until it is
    * swept, as Redis counts a key until it is evicted. Kept as counts, not walked: INFO asks for

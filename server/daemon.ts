@@ -164,7 +164,7 @@ export async function startDaemon(
     const before = heapUsed();
     if (!idle.check()) return;
     metrics.idleCollections.inc();
-    log.debug({ freedBytes: before - heapUsed() }, 'garbage collected while idle');
+    log.debug({ freedBytes: before - heapUsed() }, 'garbage collected while idle (first pass)');
   }, config.announceMs).unref();
 
   let stopping: Promise<void> | undefined;

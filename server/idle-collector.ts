@@ -12,7 +12,7 @@ export interface IdleCollectorOptions {
   heapUsed: () => number;
   /** Part of the time since the last call the event loop was busy (0 to 1). */
   busyFraction: () => number;
-  /** A full garbage collection, at once. */
+  /** Full garbage collections (the first at once). */
   collect: () => void;
 }
 
