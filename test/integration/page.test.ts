@@ -9,8 +9,10 @@ import { soloNode } from '../support/in-process-cluster.js';
 const limits = { maxKeyBytes: 1024, maxValueBytes: 1024 * 1024 };
 const log = pino({ level: 'silent' });
 
+// The default announce interval: with 50 ms, a test process held up 150 ms on a loaded
+// machine took its master for stalled, and a read answered 503 (seen in CI once).
 const makeNode = (id: string) =>
-  soloNode(id, { cluster: 'page', announceMs: 50, joinWindowMs: 10 }, log);
+  soloNode(id, { cluster: 'page', announceMs: 1000, joinWindowMs: 10 }, log);
 
 const postForm = (fields: Record<string, string>) => ({
   method: 'POST',
