@@ -93,6 +93,9 @@ async function msLeft(context: RespContext, arg: Buffer | undefined): Promise<nu
 }
 
 /** The GET family, SET family, and the key-space commands, with diststore's meaning. */
+/** How long KEYS walks before the event loop may turn. */
+const KEYS_STEP_MS = 5;
+
 export const dataCommands: CommandSpec[] = [
   spec(
     'GET',
@@ -248,13 +251,22 @@ export const dataCommands: CommandSpec[] = [
     [0, 0, 0],
     "This node's keys matching a glob pattern (not the cluster's)",
     [{ name: 'pattern', type: 'pattern' }],
-    (args, session, { node }) => {
+    async (args, session, { node }) => {
       const pattern = args[1]?.toString('utf8') ?? '*';
       const glob = globToRegExp(pattern);
       // Walked, not listed first: only the matching keys are held (with a data dir, the rest
-      // stay on disk).
+      // stay on disk). In steps, the event loop turning between them: counting 1 M keys in
+      // lmdb took 3.3 s, and a node silent for 3 announce intervals is taken for dead.
       const matching: string[] = [];
-      for (const key of node.store.readableKeys()) if (glob.test(key)) matching.push(key);
+      let stepStarted = performance.now();
+      let walked = 0;
+      for (const key of node.store.readableKeys()) {
+        if (glob.test(key)) matching.push(key);
+        if (++walked % 256 === 0 && performance.now() - stepStarted >= KEYS_STEP_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          stepStarted = performance.now();
+        }
+      }
       return bulkArray(matching, session.protocol);
     },
     'keyspace',
