@@ -33,7 +33,10 @@ describe('concurrent reads of a missing key', () => {
         (await reader.metric('diststore_fetches_total', 'result="ok"')) - fetchesBefore;
       const seen = `${queries} queries and ${fetches} fetches, ${lapsed} lapses meanwhile`;
       assert.ok(queries >= 1 && queries <= 1 + lapsed, seen);
-      assert.ok(fetches >= 1 && fetches <= 1 + lapsed, seen);
+      // A lookup fetches once, from a master while its query is out; twice when that fetch
+      // is slower than the lookup timeout and an answering node is fetched from instead (CI,
+      // on a loaded machine: 1 query, 2 fetches). 200 uncoalesced gets would fetch 200 times.
+      assert.ok(fetches >= 1 && fetches <= 2 * (1 + lapsed), seen);
     } finally {
       agent.destroy();
     }
