@@ -7,8 +7,9 @@ import type { Entry } from './entry.js';
 import { decodeRecord, encodeRecord, recordIsTombstone, recordMayExpire } from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { HotEntries } from './hot-entries.js';
-import { isDue, type PrimaryTier, type SweepRule, sweepStepDone } from './primary-tier.js';
+import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
 import { formatVersion, isNewer, parseVersion, type Version } from './version.js';
+import { walkBudgetSpent } from './walk-budget.js';
 
 /** The data dir cannot be used; the message names the path and what the operator can do. */
 export class DataDirError extends DiststoreError {
@@ -233,8 +234,7 @@ class LmdbDurableStore implements DurableStore {
       await this.db.transaction(() => {
         // Layout 1's who-has index, [1, hash] → key.
         for (const key of this.db.getKeys({ start: [1], end: [MOVING] })) this.db.remove(key);
-        const moving: MetaRecord = { count: 0, bytes: 0, index: this.hashKey(''), moving: true };
-        this.db.put(META, Buffer.from(LAYOUT_2 + JSON.stringify(moving)));
+        this.db.put(META, metaBytes({ count: 0, bytes: 0, index: this.hashKey(''), moving: true }));
       });
     }
     for (const moving of batches({ start: [MOVING], end: [MOVING + 1] })) {
@@ -448,7 +448,7 @@ class LmdbDurableStore implements DurableStore {
         if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
           due.push(client);
       }
-      if (sweepStepDone(walked, started, rule)) {
+      if (walkBudgetSpent(walked, started, rule.budgetMs)) {
         stopped = true;
         break;
       }
@@ -489,14 +489,13 @@ class LmdbDurableStore implements DurableStore {
   }
 
   private meta(): Buffer {
-    const record: MetaRecord = {
+    return metaBytes({
       count: this.countHeld,
       tombstones: this.tombstonesHeld,
       bytes: this.bytesHeld,
       newest: this.newestHeld && formatVersion(this.newestHeld),
       index: this.hashKey(''),
-    };
-    return Buffer.from(LAYOUT_2 + JSON.stringify(record));
+    });
   }
 
   get storage(): StorageState {
@@ -570,6 +569,10 @@ interface MetaRecord {
   index: string;
   /** Entries are being moved to layout 2 and this hash; the old places are empty. */
   moving?: boolean;
+}
+
+function metaBytes(record: MetaRecord): Buffer {
+  return Buffer.from(LAYOUT_2 + JSON.stringify(record));
 }
 
 function readable(entry: Entry, now: number): boolean {

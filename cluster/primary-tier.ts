@@ -5,6 +5,7 @@ import { KeyIndex } from './key-index.js';
 import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
 import { SortedKeys } from './sorted-keys.js';
 import { isNewer, type Version } from './version.js';
+import { walkBudgetSpent } from './walk-budget.js';
 
 /**
  * Where a node's primary entries (written here, or held as a master; tombstones included)
@@ -58,14 +59,6 @@ export interface SweepRule {
   tombstoneCutoff: number;
   /** How long (ms of the process's time) one step may walk: it stops at a check past it. */
   budgetMs: number;
-}
-
-/** Keys a sweep step walks between two looks at the time it took. */
-export const SWEEP_CHECK_EVERY = 256;
-
-/** Whether a sweep step that began at `started` (performance.now()) has had its time. */
-export function sweepStepDone(walked: number, started: number, rule: SweepRule): boolean {
-  return walked % SWEEP_CHECK_EVERY === 0 && performance.now() - started >= rule.budgetMs;
 }
 
 /** Whether an entry is past its per-key expiry, or a tombstone older than the cutoff. */
@@ -187,7 +180,7 @@ export class MemoryPrimary implements PrimaryTier {
       const [key, packed] = next.value;
       if (isDue(rule, isTombstone(packed), packer.wallOf(packed), packer.expiresAtOf(packed)))
         due.push(key);
-      if (sweepStepDone(walked, started, rule)) break;
+      if (walkBudgetSpent(walked, started, rule.budgetMs)) break;
     }
     return due;
   }

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../cluster/conditional.js';
 import type { DistNode } from '../../cluster/node.js';
 import { formatVersion } from '../../cluster/version.js';
+import { walkBudgetSpent } from '../../cluster/walk-budget.js';
 import { integerArg, keyArg, valueArg, word } from './arguments.js';
 import type { ArgDoc, CommandSpec, RespContext } from './command.js';
 import { globToRegExp } from './glob.js';
@@ -92,10 +93,10 @@ async function msLeft(context: RespContext, arg: Buffer | undefined): Promise<nu
   return Math.max(0, entry.expiresAt - Date.now());
 }
 
-/** The GET family, SET family, and the key-space commands, with diststore's meaning. */
 /** How long KEYS walks before the event loop may turn. */
 const KEYS_STEP_MS = 5;
 
+/** The GET family, SET family, and the key-space commands, with diststore's meaning. */
 export const dataCommands: CommandSpec[] = [
   spec(
     'GET',
@@ -262,7 +263,7 @@ export const dataCommands: CommandSpec[] = [
       let walked = 0;
       for (const key of node.store.readableKeys()) {
         if (glob.test(key)) matching.push(key);
-        if (++walked % 256 === 0 && performance.now() - stepStarted >= KEYS_STEP_MS) {
+        if (walkBudgetSpent(++walked, stepStarted, KEYS_STEP_MS)) {
           await new Promise((resolve) => setImmediate(resolve));
           stepStarted = performance.now();
         }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
-import { MemoryPrimary, type PrimaryTier, SWEEP_CHECK_EVERY } from '../../cluster/primary-tier.js';
+import { MemoryPrimary, type PrimaryTier } from '../../cluster/primary-tier.js';
+import { CHECK_EVERY } from '../../cluster/walk-budget.js';
 import { keyHash } from '../../cluster/wire.js';
 
 /**
@@ -51,7 +52,7 @@ test('heap tier: a step with no time to spare walks one stretch; a pass finds th
   const tier = new MemoryPrimary(hashKey);
   await fill(tier, 5_000);
 
-  assert.equal(stepsPerPass(tier, 0), Math.ceil(5_000 / SWEEP_CHECK_EVERY));
+  assert.equal(stepsPerPass(tier, 0), Math.ceil(5_000 / CHECK_EVERY));
   assert.equal(stepsPerPass(tier, 60_000), 1, 'with time enough, one step walks them all');
 });
 
@@ -64,7 +65,7 @@ test('lmdb tier: steps stop at the budget, or at 20,000 keys; a pass finds the d
     // A step after the first reads the key the one before stopped at again.
     const passOfStretches = stepsPerPass(store, 0);
     assert.ok(
-      passOfStretches >= 45_000 / SWEEP_CHECK_EVERY && passOfStretches <= 45_000 / 200,
+      passOfStretches >= 45_000 / CHECK_EVERY && passOfStretches <= 45_000 / 200,
       `a pass of 45,000 keys took ${passOfStretches} steps`,
     );
     assert.equal(stepsPerPass(store, 60_000), 3, 'with time enough, 20,000 keys a step');
