@@ -6,17 +6,16 @@ import { dropLog } from '../cluster/drop-log.js';
 import type { DistNode } from '../cluster/node.js';
 import { VERSION_HEADER } from '../cluster/protocol.js';
 import { allowedMethods } from './allowed-methods.js';
-import { clientAuth } from './client-auth.js';
 import { clientRoutes } from './client-routes.js';
 import { compatRoutes } from './compat-routes.js';
-import { crossSiteGuard } from './cross-site.js';
 import { errorAnswer } from './error-answer.js';
-import { hostGuard } from './host-guard.js';
+import { KnownHosts } from './host-guard.js';
 import { internalRoutes } from './internal-routes.js';
 import type { Limits } from './limits.js';
 import { openApiDocument } from './openapi.js';
-import { pageRoutes, signInResponse } from './page-routes.js';
+import { pageRoutes } from './page-routes.js';
 import { refusalRecorder } from './refusals.js';
+import { gateRequests, RouteRecorder } from './request-gate.js';
 import { discardUnreadBody } from './unread-body.js';
 
 /**
@@ -34,11 +33,8 @@ export type AppOptions = Limits & {
 
 /** Builds the node's HTTP app; it never listens (the daemon does). */
 export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono {
-  const app = new Hono();
-  app.use(async (c, next) => {
-    await next();
-    node.metrics.countRequest(routePath(c) || 'unmatched', c.res.status);
-  });
+  const routes = new RouteRecorder();
+  const app = new Hono({ router: routes });
   const logRefusal = dropLog(log, {
     line: 'refused a node-to-node request',
     summary: 'more node-to-node requests were refused',
@@ -63,24 +59,6 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     );
   }
   const onRefused = refusalRecorder(node.metrics, log);
-  const hosts = hostGuard({
-    advertise: limits.advertise ?? '127.0.0.1',
-    allowedHosts: limits.allowedHosts ?? [],
-    onRefused,
-  });
-  const crossSite = crossSiteGuard({ allowedOrigins: origins, onRefused });
-  // Client routes only: /internal/ is node-to-node, guarded by the cluster secret. One
-  // middleware for both guards: each layer of hono's compose costs every request.
-  app.use('*', async (c, next) =>
-    c.req.path.startsWith('/internal/')
-      ? next()
-      : hosts(c, async () => {
-          await crossSite(c, next);
-        }),
-  );
-  if (limits.clientToken !== undefined) {
-    app.use('*', clientAuth({ token: limits.clientToken, onRefused, signInPage: signInResponse }));
-  }
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.route('/', clientRoutes(node, limits));
   app.route('/', pageRoutes(node, { ...limits, onRefused }));
@@ -105,6 +83,13 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     if (answer) return c.json(answer.body, answer.status, answer.headers);
     log.error({ err: error, route: routePath(c) }, 'request failed');
     return c.json({ error: 'internal error', code: 'internal' }, 500);
+  });
+  gateRequests(app, routes, {
+    metrics: node.metrics,
+    onRefused,
+    knownHosts: new KnownHosts(limits.advertise ?? '127.0.0.1', limits.allowedHosts ?? []),
+    corsOrigins: origins,
+    clientToken: limits.clientToken,
   });
   return app;
 }

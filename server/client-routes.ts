@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import type { Entry } from '../cluster/entry.js';
 import type { DistNode } from '../cluster/node.js';
 import { bodyLimit } from './body-limit.js';
 import { badRequest, HttpError, notFound } from './errors.js';
@@ -41,13 +42,24 @@ export function clientRoutes(node: DistNode, limits: Limits): Hono {
     });
   }
 
-  for (const path of ['/get', '/get-local'] as const) {
-    const handler = async (c: Context) => {
-      const key = requestKey(c, path, limits);
-      const entry = path === '/get' ? await node.read(key) : node.store.live(key);
-      if (!entry) throw notFound(`no value for key ${JSON.stringify(key)}`);
-      return valueResponse(entry);
-    };
+  const answerValue = (key: string, entry: Entry | undefined) => {
+    if (!entry) throw notFound(`no value for key ${JSON.stringify(key)}`);
+    return valueResponse(entry);
+  };
+  // Synchronous, so that hono and @hono/node-server answer a hit within the turn
+  // (request-gate.ts says why that matters).
+  const getLocal = (c: Context) => {
+    const key = requestKey(c, '/get-local', limits);
+    return answerValue(key, node.store.live(key));
+  };
+  const get = async (c: Context) => {
+    const key = requestKey(c, '/get', limits);
+    return answerValue(key, await node.read(key));
+  };
+  for (const [path, handler] of [
+    ['/get', get],
+    ['/get-local', getLocal],
+  ] as const) {
     app.get(path, handler);
     app.get(`${path}/*`, handler);
   }

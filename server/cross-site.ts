@@ -1,6 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
-import { HttpError } from './errors.js';
-import type { RecordRefusal } from './refusals.js';
+import type { HeaderOf, Refusal } from './refusals.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -10,26 +8,25 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * from in `Origin` and `Sec-Fetch-Site`; programs (curl, the CLI, other services) send
  * neither and pass. `allowedOrigins` is --cors-origin: those origins (or all, with '*') pass.
  */
-export function crossSiteGuard(options: {
-  allowedOrigins: string[];
-  onRefused: RecordRefusal;
-}): MiddlewareHandler {
-  const { allowedOrigins, onRefused } = options;
-  return async (c, next) => {
-    if (!STATE_CHANGING.has(c.req.method)) return next();
-    const why = crossSiteReason(
-      c.req.header('origin'),
-      c.req.header('sec-fetch-site'),
-      c.req.header('host'),
-      allowedOrigins,
-    );
-    if (why === undefined) return next();
-    onRefused(c, 'cross_site', why);
-    throw new HttpError(
-      403,
-      'cross_site_request',
-      `refused: ${why}; a page on another site may not change this node's data (allow its origin with --cors-origin)`,
-    );
+export function crossSiteRefusal(
+  method: string,
+  header: HeaderOf,
+  allowedOrigins: string[],
+): Refusal | undefined {
+  if (!STATE_CHANGING.has(method)) return undefined;
+  const why = crossSiteReason(
+    header('origin'),
+    header('sec-fetch-site'),
+    header('host'),
+    allowedOrigins,
+  );
+  if (why === undefined) return undefined;
+  return {
+    reason: 'cross_site',
+    detail: why,
+    status: 403,
+    code: 'cross_site_request',
+    message: `refused: ${why}; a page on another site may not change this node's data (allow its origin with --cors-origin)`,
   };
 }
 

@@ -16,7 +16,7 @@ import { ClusterSection } from './page-cluster.js';
 import type { FormValues } from './page-forms.js';
 import { pageHeaders } from './page-headers.js';
 import type { Outcome } from './page-result.js';
-import type { RecordRefusal } from './refusals.js';
+import { type RecordRefusal, refusedRequest } from './refusals.js';
 import { requestKey } from './request-key.js';
 import { SignInPage } from './sign-in-page.js';
 
@@ -34,8 +34,12 @@ export interface PageOptions extends Limits {
 }
 
 /** The sign-in form, answered 401 (with the page's headers). */
-export function signInResponse(c: Context, error?: string): Response | Promise<Response> {
-  return c.html(html`<!doctype html>${<SignInPage error={error} />}`, 401, pageHeaders());
+export async function signInResponse(error?: string): Promise<Response> {
+  const page = await html`<!doctype html>${<SignInPage error={error} />}`;
+  return new Response(page, {
+    status: 401,
+    headers: { ...pageHeaders(), 'content-type': 'text/html; charset=UTF-8' },
+  });
 }
 
 /**
@@ -80,7 +84,7 @@ export function pageRoutes(node: DistNode, limits: PageOptions): Hono {
   // cookie, which the client routes take in place of the Authorization header.
   const tokenLimit = bodyLimit({
     maxSize: 8 * 1024,
-    onError: (c) => signInResponse(c, 'That is too long for a token.'),
+    onError: () => signInResponse('That is too long for a token.'),
   });
   app.post('/ui/login', tokenLimit, async (c) => {
     const token = limits.clientToken;
@@ -88,8 +92,12 @@ export function pageRoutes(node: DistNode, limits: PageOptions): Hono {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const given = typeof form.token === 'string' ? form.token.trim() : undefined;
     if (!tokenMatches(token, given)) {
-      limits.onRefused?.(c, 'bad_token', 'the sign-in form gave a wrong token');
-      return signInResponse(c, 'That token is not this node’s.');
+      limits.onRefused?.(
+        refusedRequest(c.req.raw, c.req.path, c.env),
+        'bad_token',
+        'the sign-in form gave a wrong token',
+      );
+      return signInResponse('That token is not this node’s.');
     }
     setCookie(c, TOKEN_COOKIE, token, {
       httpOnly: true,

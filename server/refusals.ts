@@ -1,14 +1,29 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import { dropLog } from '../cluster/drop-log.js';
 import type { Metrics } from '../cluster/metrics.js';
+import { incomingOfEnv } from './unread-body.js';
 
 /** Why a client request was refused before its route ran. */
 export type RefusalReason = 'cross_site' | 'bad_host' | 'no_token' | 'bad_token';
 
+/** The request a refusal is about: method, path and, over a socket, the sender's address. */
+export interface RefusedRequest {
+  method: string;
+  path: string;
+  remote: string | undefined;
+}
+
+/** The facts of a request for a refusal's log line; env is @hono/node-server's. */
+export function refusedRequest(request: Request, path: string, env: unknown): RefusedRequest {
+  return { method: request.method, path, remote: incomingOfEnv(env)?.socket.remoteAddress };
+}
+
 /** Records one refusal: counted by reason, logged with its facts. */
-export type RecordRefusal = (c: Context, reason: RefusalReason, detail: string) => void;
+export type RecordRefusal = (
+  request: RefusedRequest,
+  reason: RefusalReason,
+  detail: string,
+) => void;
 
 /**
  * Counts refusals in `diststore_http_refused_total{reason}` and logs each with its method,
@@ -20,17 +35,25 @@ export function refusalRecorder(metrics: Metrics, log: Logger): RecordRefusal {
     line: 'refused request',
     summary: 'more requests were refused',
   });
-  return (c, reason, detail) => {
+  return (request, reason, detail) => {
     metrics.httpRefused.inc({ reason });
-    logLine(reason, `${c.req.method} ${c.req.path}: ${detail}`, remoteAddress(c));
+    logLine(reason, `${request.method} ${request.path}: ${detail}`, request.remote);
   };
 }
 
-/** The peer's address when the request came over a socket (not in `app.request` tests). */
-function remoteAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
+/** A request's header by its lower-case name; undefined when absent. */
+export type HeaderOf = (name: string) => string | undefined;
+
+/** A client request refused before its route: why, and what it is answered. */
+export interface Refusal {
+  reason: RefusalReason;
+  /** The facts for the log line (never sent back). */
+  detail: string;
+  status: 401 | 403;
+  code: string;
+  /** The answer's `error`. */
+  message: string;
+  headers?: Record<string, string>;
+  /** Answer the page's sign-in form (with this note, if any) instead of JSON. */
+  signIn?: { note: string | undefined };
 }

@@ -19,44 +19,47 @@ const MAX_MS = 10_000;
 
 /** The node request behind a hono context, when the app runs under @hono/node-server. */
 export function incomingOf(c: Context): IncomingMessage | undefined {
-  const env = c.env as { incoming?: IncomingMessage } | undefined;
-  return env?.incoming;
+  return incomingOfEnv(c.env);
+}
+
+/** The same, from the env @hono/node-server hands the app's fetch. */
+export function incomingOfEnv(env: unknown): IncomingMessage | undefined {
+  return (env as { incoming?: IncomingMessage } | undefined)?.incoming;
 }
 
 /** Waits until the request's body is read to its end, or the bounds say to stop trying. */
 export async function discardUnreadBody(c: Context): Promise<void> {
-  const incoming = incomingOf(c);
-  if (!incoming || incoming.complete || incoming.destroyed || incoming.readableEnded) return;
+  if (await drainUnreadBody(incomingOf(c))) c.header('connection', 'close');
+}
+
+/**
+ * discardUnreadBody for a node request without a hono context (the request gate's refusals).
+ * True when the body was left unread, so the answer must close the connection.
+ */
+export async function drainUnreadBody(incoming: IncomingMessage | undefined): Promise<boolean> {
+  if (!incoming || incoming.complete || incoming.destroyed || incoming.readableEnded) return false;
   const declared = Number(incoming.headers['content-length'] ?? 0);
-  if (declared > MAX_BYTES) {
-    c.header('connection', 'close');
-    return;
-  }
-  await new Promise<void>((resolve) => {
+  if (declared > MAX_BYTES) return true;
+  return new Promise<boolean>((resolve) => {
     let read = 0;
-    const done = () => {
+    const done = (unread: boolean) => {
       clearTimeout(timer);
       incoming.off('data', onData);
-      incoming.off('end', done);
-      incoming.off('close', done);
-      incoming.off('error', done);
-      resolve();
+      incoming.off('end', ended);
+      incoming.off('close', ended);
+      incoming.off('error', ended);
+      resolve(unread);
     };
+    const ended = () => done(false);
     const onData = (chunk: Buffer) => {
       read += chunk.length;
-      if (read > MAX_BYTES) {
-        c.header('connection', 'close');
-        done();
-      }
+      if (read > MAX_BYTES) done(true);
     };
-    const timer = setTimeout(() => {
-      c.header('connection', 'close');
-      done();
-    }, MAX_MS);
+    const timer = setTimeout(() => done(true), MAX_MS);
     incoming.on('data', onData);
-    incoming.once('end', done);
-    incoming.once('close', done);
-    incoming.once('error', done);
+    incoming.once('end', ended);
+    incoming.once('close', ended);
+    incoming.once('error', ended);
     incoming.resume();
   });
 }
