@@ -39,13 +39,11 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     line: 'refused a node-to-node request',
     summary: 'more node-to-node requests were refused',
   });
-  app.route(
-    '/internal',
-    internalRoutes(node, limits, limits.secret, (reason, detail) => {
-      node.metrics.internalRefused.inc({ reason });
-      logRefusal(reason, detail);
-    }),
-  );
+  const onInternalRefused = (reason: string, detail: string) => {
+    node.metrics.internalRefused.inc({ reason });
+    logRefusal(reason, detail);
+  };
+  app.route('/internal', internalRoutes(node, limits, limits.secret, onInternalRefused));
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {
     // Client routes only: /internal is node-to-node and never called from a browser.
@@ -90,6 +88,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     knownHosts: new KnownHosts(limits.advertise ?? '127.0.0.1', limits.allowedHosts ?? []),
     corsOrigins: origins,
     clientToken: limits.clientToken,
+    onInternalRefused,
   });
   return app;
 }

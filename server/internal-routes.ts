@@ -50,7 +50,7 @@ export function internalRoutes(
   node: DistNode,
   limits: Limits,
   secret: string | undefined,
-  onRefused: (reason: RequestRejection | 'browser', detail: string) => void = () => {},
+  onRefused: (reason: RequestRejection, detail: string) => void = () => {},
 ): Hono<{ Variables: Signed }> {
   const app = new Hono<{ Variables: Signed }>();
   const auth = secret ? new RequestAuth(secret) : undefined;
@@ -58,16 +58,7 @@ export function internalRoutes(
     onRefused(reason, what);
     return new HttpError(401, 'unauthorized', `node-to-node request refused: ${reason}`);
   };
-  // Nodes call these routes with node:http, which sends neither header; every browser sends
-  // one or both. A page (a DNS-rebinding one above all, which Host and Origin checks of the
-  // client routes would have to catch) never gets to call a node-to-node route.
-  app.use('*', async (c, next) => {
-    if (c.req.header('origin') !== undefined || c.req.header('sec-fetch-site') !== undefined) {
-      onRefused('browser', `${c.req.method} ${c.req.path}`);
-      throw new HttpError(403, 'browser', 'node-to-node routes are not for browsers');
-    }
-    await next();
-  });
+  // Requests from browsers never get here: the request gate refuses them (request-gate.ts).
   if (auth) {
     app.use('*', async (c, next) => {
       const url = new URL(c.req.url);

@@ -36,7 +36,7 @@ export interface PageOptions extends Limits {
 /** The sign-in form, answered 401 (with the page's headers). */
 export async function signInResponse(error?: string): Promise<Response> {
   const page = await html`<!doctype html>${<SignInPage error={error} />}`;
-  return new Response(page, {
+  return new Response(String(page), {
     status: 401,
     headers: { ...pageHeaders(), 'content-type': 'text/html; charset=UTF-8' },
   });

@@ -44,9 +44,10 @@ export function refusalRecorder(metrics: Metrics, log: Logger): RecordRefusal {
 /** A request's header by its lower-case name; undefined when absent. */
 export type HeaderOf = (name: string) => string | undefined;
 
-/** A client request refused before its route: why, and what it is answered. */
+/** A request refused before its route: why, and what it is answered. */
 export interface Refusal {
-  reason: RefusalReason;
+  /** `browser`: a node-to-node route called from a browser. */
+  reason: RefusalReason | 'browser';
   /** The facts for the log line (never sent back). */
   detail: string;
   status: 401 | 403;

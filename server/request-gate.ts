@@ -23,6 +23,8 @@ export interface GateOptions {
   corsOrigins: string[];
   /** The client token; undefined: client routes are open. */
   clientToken: string | undefined;
+  /** Records a node-to-node request refused (it came from a browser). */
+  onInternalRefused: (reason: 'browser', detail: string) => void;
 }
 
 /**
@@ -33,12 +35,17 @@ export interface GateOptions {
  * Why not hono middleware: with any `app.use` layer hono answers every request with a promise
  * (its compose is async), and @hono/node-server writes a promised answer the slow way (a close
  * listener on the response, two awaits); with none, a synchronous route's answer is written
- * within the turn. A get-local hit is such a route. Node-to-node routes (/internal/) skip
- * the client checks: the cluster secret guards them (internal-routes.ts).
+ * within the turn. A get-local hit is such a route, and a master's answer to another node's
+ * fetch of a value (hit or miss) when there is no cluster secret.
+ *
+ * Node-to-node routes (/internal/) skip the client checks (the cluster secret guards them,
+ * internal-routes.ts) but are refused to browsers: nodes call them with node:http, which sends
+ * neither `Origin` nor `Sec-Fetch-Site`, and every browser sends one or both, so a page (a
+ * DNS-rebinding one above all) never gets to call a node-to-node route.
  */
 export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOptions): void {
   const route = app.fetch;
-  const { metrics, onRefused, knownHosts, corsOrigins, clientToken } = options;
+  const { metrics, onRefused, onInternalRefused, knownHosts, corsOrigins, clientToken } = options;
   const clientRefusal = (request: Request, path: string, env: unknown): Refusal | undefined => {
     const header = headerReader(request, env);
     return (
@@ -51,12 +58,17 @@ export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOpti
   };
   app.fetch = (request, env, executionCtx) => {
     const path = getPath(request);
-    const refusal = path.startsWith('/internal/') ? undefined : clientRefusal(request, path, env);
+    const internal = path.startsWith('/internal/');
+    const refusal = internal ? browserRefusal(request, env) : clientRefusal(request, path, env);
     let answer: Response | Promise<Response>;
     let label: string;
     if (refusal) {
-      onRefused(refusedRequest(request, path, env), refusal.reason, refusal.detail);
-      answer = refusalAnswer(refusal, request, env, corsOrigins);
+      if (refusal.reason === 'browser') {
+        onInternalRefused('browser', `${request.method} ${path}`);
+      } else {
+        onRefused(refusedRequest(request, path, env), refusal.reason, refusal.detail);
+      }
+      answer = refusalAnswer(refusal, request, env, internal ? [] : corsOrigins);
       label = routeLabel(routes.match(request.method === 'HEAD' ? 'GET' : request.method, path));
     } else {
       answer = route(request, env, executionCtx);
@@ -71,6 +83,19 @@ export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOpti
     }
     metrics.countRequest(label, answer.status);
     return answer;
+  };
+}
+
+/** A node-to-node request a browser sent: 403 `browser`. */
+function browserRefusal(request: Request, env: unknown): Refusal | undefined {
+  const header = headerReader(request, env);
+  if (header('origin') === undefined && header('sec-fetch-site') === undefined) return undefined;
+  return {
+    reason: 'browser',
+    detail: 'Origin or Sec-Fetch-Site',
+    status: 403,
+    code: 'browser',
+    message: 'node-to-node routes are not for browsers',
   };
 }
 

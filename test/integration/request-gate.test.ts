@@ -36,6 +36,29 @@ describe('the request gate', () => {
     assert.equal(answer.headers.get('x-content-type-options'), 'nosniff');
   });
 
+  test('without a cluster secret, a node-to-node fetch of a value is answered within the call', async () => {
+    for (const [key, status] of [
+      ['hot', 200],
+      ['absent', 404],
+    ] as const) {
+      const answer = app.fetch(new Request(`http://127.0.0.1/internal/value?key=${key}`));
+      assert.ok(answer instanceof Response, `${key}: a Response, not a Promise of one`);
+      assert.equal(answer.status, status);
+    }
+  });
+
+  test('a node-to-node route is refused to a browser, counted as such', async () => {
+    const answer = await app.request('/internal/value?key=hot', {
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
+    assert.equal(answer.status, 403);
+    assert.equal(((await answer.json()) as { code: string }).code, 'browser');
+    assert.match(
+      await node.metrics.registry.metrics(),
+      /^diststore_internal_requests_refused_total\{reason="browser"\} 1$/m,
+    );
+  });
+
   test('each answer is counted under the route it went to; no route is "unmatched"', async () => {
     const hits = await counted('/get-local/*', 200);
     const misses = await counted('/get-local/*', 404);
