@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Entry, isStorableType } from '../cluster/entry.js';
 import { decodeEntries, encodeRecords } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
@@ -25,7 +26,7 @@ import { badRequest, HttpError } from './errors.js';
 import { parseTtl } from './form.js';
 import type { Limits } from './limits.js';
 import { requestKey } from './request-key.js';
-import { valueResponse, writeResultJson } from './responses.js';
+import { valueHeaders, writeResultJson } from './responses.js';
 
 /** Most bytes of one copy check: CopyCheck sends its keys in chunks well under this. */
 const MAX_CHECK_BYTES = 4 * 1024 * 1024;
@@ -33,6 +34,9 @@ const MAX_CHECK_BYTES = 4 * 1024 * 1024;
 /** What the auth middleware learnt of a signed request: its nonce and its body's digest. */
 type Signed = { nonce: string | undefined; digest: string | undefined };
 const EMPTY_DIGEST = bodyDigest(undefined);
+
+/** Answers a route signed itself (see `answer` in internalRoutes): left as they are after. */
+const signedAnswers = new WeakSet<Response>();
 
 /**
  * Most bytes of one replicate batch: the batcher sends at most 1 MiB of values in one, or a
@@ -78,7 +82,8 @@ export function internalRoutes(
       c.set('nonce', verdict.nonce);
       c.set('digest', verdict.digest);
       await next();
-      if (c.res.headers.get(SEALED_HEADER)) return;
+      if (signedAnswers.has(c.res) || c.res.headers.get(SEALED_HEADER)) return;
+      // An answer made elsewhere (an error's): its body is read back out of it to be signed.
       const body = new Uint8Array(await c.res.clone().arrayBuffer());
       const answerHeader = (name: string) => c.res.headers.get(name) ?? undefined;
       c.res.headers.set(
@@ -87,6 +92,35 @@ export function internalRoutes(
       );
     });
   }
+  /**
+   * An answer whose body is in hand, signed here when there is a secret: reading a body back
+   * out of a Response to sign it (what the middleware does for the others) copies it through
+   * a web stream, which cost more than the rest of a node-to-node request (docs/performance.md).
+   */
+  const answer = (
+    c: Context<{ Variables: Signed }>,
+    body: Uint8Array | string,
+    status: ContentfulStatusCode,
+    headers: Record<string, string>,
+  ): Response => {
+    if (!auth) return new Response(body as BodyInit, { status, headers });
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const nonce = c.get('nonce') ?? '';
+    headers[ANSWER_AUTH_HEADER] = auth.signAnswer(
+      nonce,
+      status,
+      (name) => headers[name],
+      bodyDigest(bytes),
+    );
+    const signed = new Response(bytes as BodyInit, { status, headers });
+    signedAnswers.add(signed);
+    return signed;
+  };
+  const json = (
+    c: Context<{ Variables: Signed }>,
+    value: unknown,
+    status: ContentfulStatusCode = 200,
+  ) => answer(c, JSON.stringify(value), status, { 'content-type': 'application/json' });
   /** The request body, held to the digest its signature names. */
   const readBody = async (c: Context<{ Variables: Signed }>): Promise<Uint8Array> => {
     const body = new Uint8Array(await c.req.arrayBuffer());
@@ -105,7 +139,7 @@ export function internalRoutes(
   // Entries written elsewhere, batched (see ReplicaBatcher), as entry-codec frames. A batch
   // is small (1 MiB at most): read whole, not as a web stream, which costs more than the batch.
   app.post('/replicate', replicateLimit, async (c) => {
-    return c.json(await node.applyReplicas(entriesOf([await readBody(c)], undefined)));
+    return json(c, await node.applyReplicas(entriesOf([await readBody(c)], undefined)));
   });
 
   app.post('/conditional', valueLimit, async (c) => {
@@ -128,13 +162,13 @@ export function internalRoutes(
       ttlSeconds,
       forwarded: true,
     });
-    return c.json(writeResultJson(result));
+    return json(c, writeResultJson(result));
   });
 
   app.post('/entries', async (c) => {
     if (!c.req.raw.body) throw badRequest('missing_body', 'send the entries as the body');
     const entries = entriesOf(c.req.raw.body, c.get('nonce'));
-    return c.json(await node.applyEntries(entries, c.req.query('from')));
+    return json(c, await node.applyEntries(entries, c.req.query('from')));
   });
 
   // Which of a node's copies this master holds newer versions of (CopyCheck, after lost
@@ -142,7 +176,7 @@ export function internalRoutes(
   app.post('/newer', newerLimit, async (c) => {
     const held = heldVersionsFromJson(parseJson(await readBody(c))?.held);
     if (!held) throw badRequest('bad_versions', 'send {"held": [[key, version], ...]}');
-    return c.json({ newer: heldVersionsToJson(node.newerThan(held)) });
+    return json(c, { newer: heldVersionsToJson(node.newerThan(held)) });
   });
 
   app.get('/value', (c) => {
@@ -151,8 +185,8 @@ export function internalRoutes(
     const entry = c.req.query('master') === '1' ? node.masterEntry(key) : node.store.get(key);
     // Answered, not thrown: a miss's early fetch from a master ends here for every absent
     // key, and an Error with its stack trace costs more than the answer.
-    if (!entry) return c.json({ error: 'no value for that key', code: 'not_found' }, 404);
-    return valueResponse(entry);
+    if (!entry) return json(c, { error: 'no value for that key', code: 'not_found' }, 404);
+    return answer(c, entry.value, 200, valueHeaders(entry));
   });
 
   app.get('/sync', (c) => {
@@ -167,7 +201,7 @@ export function internalRoutes(
     });
   });
 
-  app.get('/health', (c) => c.json({ id: node.id, boot: node.boot, state: node.nodeState }));
+  app.get('/health', (c) => json(c, { id: node.id, boot: node.boot, state: node.nodeState }));
   return app;
 }
 

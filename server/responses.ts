@@ -49,13 +49,18 @@ let lastType = { type: 'application/octet-stream', passive: true };
  * if opened directly), and active types as attachments.
  */
 export function valueResponse(entry: Entry): Response {
+  return new Response(entry.value as Uint8Array<ArrayBuffer>, { headers: valueHeaders(entry) });
+}
+
+/** The headers of valueResponse. */
+export function valueHeaders(entry: Entry): Record<string, string> {
   // A plain object, not a Headers: @hono/node-server writes a plain object's headers as they
   // are, and converts a Headers first (a measurable share of a get-local hit).
   const headers = entryHeaders(entry);
   headers['x-content-type-options'] = 'nosniff';
   headers['content-security-policy'] = 'sandbox';
   if (!isPassiveType(entry.type)) headers['content-disposition'] = 'attachment';
-  return new Response(entry.value as Uint8Array<ArrayBuffer>, { headers });
+  return headers;
 }
 
 /** Keys listed a thousand to a chunk. */
