@@ -43,7 +43,8 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     node.metrics.internalRefused.inc({ reason });
     logRefusal(reason, detail);
   };
-  app.route('/internal', internalRoutes(node, limits, limits.secret, onInternalRefused));
+  const internal = internalRoutes(node, limits, limits.secret, onInternalRefused);
+  app.route('/internal', internal.routes);
   const origins = limits.corsOrigin ?? [];
   if (origins.length > 0) {
     // Client routes only: /internal is node-to-node and never called from a browser.
@@ -89,6 +90,7 @@ export function createApp(node: DistNode, limits: AppOptions, log: Logger): Hono
     corsOrigins: origins,
     clientToken: limits.clientToken,
     onInternalRefused,
+    internalGuard: internal.guard,
   });
   return app;
 }

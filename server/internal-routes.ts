@@ -25,15 +25,31 @@ import { bodyLimit, valueBodyLimit } from './body-limit.js';
 import { badRequest, HttpError } from './errors.js';
 import { parseTtl } from './form.js';
 import type { Limits } from './limits.js';
+import type { HeaderOf, Refusal } from './refusals.js';
 import { requestKey } from './request-key.js';
 import { valueHeaders, writeResultJson } from './responses.js';
 
 /** Most bytes of one copy check: CopyCheck sends its keys in chunks well under this. */
 const MAX_CHECK_BYTES = 4 * 1024 * 1024;
 
-/** What the auth middleware learnt of a signed request: its nonce and its body's digest. */
-type Signed = { nonce: string | undefined; digest: string | undefined };
+/** What the gate learnt of a signed request: its nonce and its body's digest. */
+type Signed = { nonce: string; digest: string };
 const EMPTY_DIGEST = bodyDigest(undefined);
+
+/** The app's env as node-to-node routes see it: with a secret, the request's signature facts. */
+export type InternalEnv = { signed?: Signed };
+
+/** The request gate's part for node-to-node requests when there is a cluster secret. */
+export interface InternalGuard {
+  /** Why the request is refused; undefined when it may be routed (its facts then in env). */
+  check(
+    request: Request,
+    header: HeaderOf,
+    env: InternalEnv,
+  ): Refusal<RequestRejection> | undefined;
+  /** The answer, signed: as it is when its route signed it, else once its body is read. */
+  seal(answered: Response, env: InternalEnv): Response | Promise<Response>;
+}
 
 /** Answers a route signed itself (see `answer` in internalRoutes): left as they are after. */
 const signedAnswers = new WeakSet<Response>();
@@ -55,57 +71,25 @@ export function internalRoutes(
   limits: Limits,
   secret: string | undefined,
   onRefused: (reason: RequestRejection, detail: string) => void = () => {},
-): Hono<{ Variables: Signed }> {
-  const app = new Hono<{ Variables: Signed }>();
+): { routes: Hono; guard: InternalGuard | undefined } {
+  const app = new Hono();
   const auth = secret ? new RequestAuth(secret) : undefined;
-  const refuse = (reason: RequestRejection, what: string) => {
-    onRefused(reason, what);
-    return new HttpError(401, 'unauthorized', `node-to-node request refused: ${reason}`);
-  };
-  // Requests from browsers never get here: the request gate refuses them (request-gate.ts).
-  if (auth) {
-    app.use('*', async (c, next) => {
-      const url = new URL(c.req.url);
-      const what = `${c.req.method} ${url.pathname}`;
-      const header = c.req.header(AUTH_HEADER);
-      const verdict = auth.verify(header, c.req.method, url.pathname + url.search, node.http);
-      if ('rejected' in verdict) throw refuse(verdict.rejected, what);
-      // A body is held to the signed digest where it is read (readBody), a stream chunk by
-      // chunk (auth.open); a GET has none.
-      const expected =
-        c.req.method === 'GET'
-          ? EMPTY_DIGEST
-          : url.pathname.endsWith('/entries')
-            ? STREAMED
-            : undefined;
-      if (expected !== undefined && verdict.digest !== expected) throw refuse('forged', what);
-      c.set('nonce', verdict.nonce);
-      c.set('digest', verdict.digest);
-      await next();
-      if (signedAnswers.has(c.res) || c.res.headers.get(SEALED_HEADER)) return;
-      // An answer made elsewhere (an error's): its body is read back out of it to be signed.
-      const body = new Uint8Array(await c.res.clone().arrayBuffer());
-      const answerHeader = (name: string) => c.res.headers.get(name) ?? undefined;
-      c.res.headers.set(
-        ANSWER_AUTH_HEADER,
-        auth.signAnswer(verdict.nonce, c.res.status, answerHeader, bodyDigest(body)),
-      );
-    });
-  }
+  // Requests reach these routes through the request gate (request-gate.ts), which refuses
+  // browsers and, with a secret, requests not signed for this node (see `guard` below).
   /**
    * An answer whose body is in hand, signed here when there is a secret: reading a body back
    * out of a Response to sign it (what the middleware does for the others) copies it through
    * a web stream, which cost more than the rest of a node-to-node request (docs/performance.md).
    */
   const answer = (
-    c: Context<{ Variables: Signed }>,
+    c: Context,
     body: Uint8Array | string,
     status: ContentfulStatusCode,
     headers: Record<string, string>,
   ): Response => {
     if (!auth) return new Response(body as BodyInit, { status, headers });
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const nonce = c.get('nonce') ?? '';
+    const nonce = signedOf(c)?.nonce ?? '';
     headers[ANSWER_AUTH_HEADER] = auth.signAnswer(
       nonce,
       status,
@@ -116,16 +100,15 @@ export function internalRoutes(
     signedAnswers.add(signed);
     return signed;
   };
-  const json = (
-    c: Context<{ Variables: Signed }>,
-    value: unknown,
-    status: ContentfulStatusCode = 200,
-  ) => answer(c, JSON.stringify(value), status, { 'content-type': 'application/json' });
+  const json = (c: Context, value: unknown, status: ContentfulStatusCode = 200) =>
+    answer(c, JSON.stringify(value), status, { 'content-type': 'application/json' });
   /** The request body, held to the digest its signature names. */
-  const readBody = async (c: Context<{ Variables: Signed }>): Promise<Uint8Array> => {
+  const readBody = async (c: Context): Promise<Uint8Array> => {
     const body = new Uint8Array(await c.req.arrayBuffer());
-    if (auth && bodyDigest(body) !== c.get('digest'))
-      throw refuse('forged', `${c.req.method} ${c.req.path}`);
+    if (auth && bodyDigest(body) !== signedOf(c)?.digest) {
+      onRefused('forged', `${c.req.method} ${c.req.path}`);
+      throw new HttpError(401, 'unauthorized', 'node-to-node request refused: forged');
+    }
     return body;
   };
   const replicateLimit = sizeLimit(MAX_BATCH_BYTES, 'a replicate batch');
@@ -167,7 +150,7 @@ export function internalRoutes(
 
   app.post('/entries', async (c) => {
     if (!c.req.raw.body) throw badRequest('missing_body', 'send the entries as the body');
-    const entries = entriesOf(c.req.raw.body, c.get('nonce'));
+    const entries = entriesOf(c.req.raw.body, signedOf(c)?.nonce);
     return json(c, await node.applyEntries(entries, c.req.query('from')));
   });
 
@@ -190,19 +173,75 @@ export function internalRoutes(
   });
 
   app.get('/sync', (c) => {
-    const nonce = c.get('nonce');
+    const nonce = signedOf(c)?.nonce;
     const frames = encodeRecords(node.store.primaryRecords());
     const body = Readable.from(auth && nonce ? auth.seal(nonce, frames) : frames);
-    return new Response(Readable.toWeb(body) as ReadableStream, {
+    const stream = new Response(Readable.toWeb(body) as ReadableStream, {
       headers: {
         'content-type': 'application/octet-stream',
         ...(auth ? { [SEALED_HEADER]: '1' } : {}),
       },
     });
+    // Signed chunk by chunk (auth.seal), not as a whole.
+    if (auth) signedAnswers.add(stream);
+    return stream;
   });
 
   app.get('/health', (c) => json(c, { id: node.id, boot: node.boot, state: node.nodeState }));
-  return app;
+
+  /**
+   * With a secret, the request gate's part: a request is routed only if it is signed for this
+   * node, fresh and not seen before (its nonce and body digest then go to the route in env),
+   * and an answer no route signed (an error's) is signed here, its body read back out of it.
+   */
+  const guard: InternalGuard | undefined = auth && {
+    check(request, header, env) {
+      const url = new URL(request.url);
+      const what = `${request.method} ${url.pathname}`;
+      const refused = (reason: RequestRejection): Refusal<RequestRejection> => {
+        onRefused(reason, what);
+        return {
+          reason,
+          detail: what,
+          status: 401,
+          code: 'unauthorized',
+          message: `node-to-node request refused: ${reason}`,
+        };
+      };
+      const signature = header(AUTH_HEADER);
+      const verdict = auth.verify(signature, request.method, url.pathname + url.search, node.http);
+      if ('rejected' in verdict) return refused(verdict.rejected);
+      // A body is held to the signed digest where it is read (readBody), a stream chunk by
+      // chunk (auth.open); a GET has none.
+      const expected =
+        request.method === 'GET'
+          ? EMPTY_DIGEST
+          : url.pathname.endsWith('/entries')
+            ? STREAMED
+            : undefined;
+      if (expected !== undefined && verdict.digest !== expected) return refused('forged');
+      env.signed = verdict;
+      return undefined;
+    },
+    seal(answered, env) {
+      if (signedAnswers.has(answered)) return answered;
+      return (async () => {
+        const body = new Uint8Array(await answered.clone().arrayBuffer());
+        const answerHeader = (name: string) => answered.headers.get(name) ?? undefined;
+        answered.headers.set(
+          ANSWER_AUTH_HEADER,
+          auth.signAnswer(env.signed?.nonce ?? '', answered.status, answerHeader, bodyDigest(body)),
+        );
+        return answered;
+      })();
+    },
+  };
+  return { routes: app, guard };
+}
+
+/** Where a node-to-node route finds what the gate learnt of its signed request. */
+function signedOf(c: Context): Signed | undefined {
+  return (c.env as InternalEnv | undefined)?.signed;
 }
 
 /** A 413 for a body over `maxSize` bytes, naming what it was. */

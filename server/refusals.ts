@@ -44,10 +44,12 @@ export function refusalRecorder(metrics: Metrics, log: Logger): RecordRefusal {
 /** A request's header by its lower-case name; undefined when absent. */
 export type HeaderOf = (name: string) => string | undefined;
 
-/** A request refused before its route: why, and what it is answered. */
-export interface Refusal {
-  /** `browser`: a node-to-node route called from a browser. */
-  reason: RefusalReason | 'browser';
+/**
+ * A request refused before its route: why, and what it is answered. A client request's reason
+ * is a RefusalReason; a node-to-node request's `browser` or its signature's fault.
+ */
+export interface Refusal<Reason extends string = RefusalReason> {
+  reason: Reason;
   /** The facts for the log line (never sent back). */
   detail: string;
   status: 401 | 403;

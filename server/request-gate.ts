@@ -10,6 +10,7 @@ import { VERSION_HEADER } from '../cluster/protocol.js';
 import { tokenRefusal } from './client-auth.js';
 import { crossSiteRefusal } from './cross-site.js';
 import { hostRefusal, type KnownHosts } from './host-guard.js';
+import type { InternalEnv, InternalGuard } from './internal-routes.js';
 import { signInResponse } from './page-routes.js';
 import { type HeaderOf, type RecordRefusal, type Refusal, refusedRequest } from './refusals.js';
 import { drainUnreadBody, incomingOfEnv } from './unread-body.js';
@@ -23,8 +24,10 @@ export interface GateOptions {
   corsOrigins: string[];
   /** The client token; undefined: client routes are open. */
   clientToken: string | undefined;
-  /** Records a node-to-node request refused (it came from a browser). */
+  /** Records a node-to-node request refused (a browser's; the guard records its own). */
   onInternalRefused: (reason: 'browser', detail: string) => void;
+  /** With a cluster secret: node-to-node requests checked, their answers signed. */
+  internalGuard: InternalGuard | undefined;
 }
 
 /**
@@ -45,35 +48,46 @@ export interface GateOptions {
  */
 export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOptions): void {
   const route = app.fetch;
-  const { metrics, onRefused, onInternalRefused, knownHosts, corsOrigins, clientToken } = options;
-  const clientRefusal = (request: Request, path: string, env: unknown): Refusal | undefined => {
-    const header = headerReader(request, env);
-    return (
-      hostRefusal(path, header('host'), knownHosts) ??
-      crossSiteRefusal(request.method, header, corsOrigins) ??
-      (clientToken === undefined
-        ? undefined
-        : tokenRefusal(request.method, path, header, clientToken))
-    );
-  };
+  const { metrics, onRefused, onInternalRefused, internalGuard } = options;
+  const { knownHosts, corsOrigins, clientToken } = options;
+  const clientRefusal = (request: Request, path: string, header: HeaderOf): Refusal | undefined =>
+    hostRefusal(path, header('host'), knownHosts) ??
+    crossSiteRefusal(request.method, header, corsOrigins) ??
+    (clientToken === undefined
+      ? undefined
+      : tokenRefusal(request.method, path, header, clientToken));
   app.fetch = (request, env, executionCtx) => {
     const path = getPath(request);
     const internal = path.startsWith('/internal/');
-    const refusal = internal ? browserRefusal(request, env) : clientRefusal(request, path, env);
+    // The routes' env: node-server's, or a fresh one (app.request in tests), which the
+    // internal guard adds a signed request's facts to.
+    const routeEnv = (env ?? {}) as InternalEnv;
+    const header = headerReader(request, env);
+    let refusal: Refusal<string> | undefined;
+    if (internal) {
+      // The guard records its own refusals (as node-to-node ones, by their signature's fault).
+      refusal = browserRefusal(header) ?? internalGuard?.check(request, header, routeEnv);
+      if (refusal?.reason === 'browser') onInternalRefused('browser', `${request.method} ${path}`);
+    } else {
+      const refused = clientRefusal(request, path, header);
+      if (refused) onRefused(refusedRequest(request, path, env), refused.reason, refused.detail);
+      refusal = refused;
+    }
     let answer: Response | Promise<Response>;
     let label: string;
     if (refusal) {
-      if (refusal.reason === 'browser') {
-        onInternalRefused('browser', `${request.method} ${path}`);
-      } else {
-        onRefused(refusedRequest(request, path, env), refusal.reason, refusal.detail);
-      }
       answer = refusalAnswer(refusal, request, env, internal ? [] : corsOrigins);
       label = routeLabel(routes.match(request.method === 'HEAD' ? 'GET' : request.method, path));
     } else {
-      answer = route(request, env, executionCtx);
+      answer = route(request, routeEnv, executionCtx);
       // hono matched the route before its fetch returned, even one whose answer is a promise.
       label = routeLabel(routes.last);
+      if (internal && internalGuard) {
+        answer =
+          answer instanceof Promise
+            ? answer.then((answered) => internalGuard.seal(answered, routeEnv))
+            : internalGuard.seal(answer, routeEnv);
+      }
     }
     if (answer instanceof Promise) {
       return answer.then((done) => {
@@ -87,8 +101,7 @@ export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOpti
 }
 
 /** A node-to-node request a browser sent: 403 `browser`. */
-function browserRefusal(request: Request, env: unknown): Refusal | undefined {
-  const header = headerReader(request, env);
+function browserRefusal(header: HeaderOf): Refusal<'browser'> | undefined {
   if (header('origin') === undefined && header('sec-fetch-site') === undefined) return undefined;
   return {
     reason: 'browser',
@@ -153,7 +166,7 @@ function routeLabel(matched: Result<RoutedHandler> | undefined): string {
  * at an allowed origin gets the CORS headers its browser needs to show it the refusal.
  */
 async function refusalAnswer(
-  refusal: Refusal,
+  refusal: Refusal<string>,
   request: Request,
   env: unknown,
   corsOrigins: string[],

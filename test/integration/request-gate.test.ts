@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import {
+  ANSWER_AUTH_HEADER,
+  AUTH_HEADER,
+  bodyDigest,
+  RequestAuth,
+} from '../../cluster/request-auth.js';
 import { createApp } from '../../server/app.js';
 import { soloNode } from '../support/in-process-cluster.js';
 
@@ -45,6 +51,31 @@ describe('the request gate', () => {
       assert.ok(answer instanceof Response, `${key}: a Response, not a Promise of one`);
       assert.equal(answer.status, status);
     }
+  });
+
+  test('with a secret, a signed fetch of a value is answered within the call, signed', async () => {
+    const secret = 'gate-secret-0123456789abcdef0123';
+    const secured = createApp(node, { ...limits, secret }, log);
+    const peer = new RequestAuth(secret);
+    const path = '/internal/value?key=hot';
+    const { header, nonce } = peer.sign('GET', path, node.http, bodyDigest(undefined));
+    const answer = secured.fetch(
+      new Request(`http://127.0.0.1${path}`, { headers: { [AUTH_HEADER]: header } }),
+    );
+    assert.ok(answer instanceof Response, 'a Response, not a Promise of one');
+    assert.equal(answer.status, 200);
+    const body = new Uint8Array(await answer.arrayBuffer());
+    const signature = answer.headers.get(ANSWER_AUTH_HEADER) ?? undefined;
+    const answerHeader = (name: string) => answer.headers.get(name) ?? undefined;
+    assert.ok(peer.verifyAnswer(nonce, signature, 200, answerHeader, bodyDigest(body)));
+
+    const unsigned = await secured.request(path);
+    assert.equal(unsigned.status, 401);
+    assert.equal(((await unsigned.json()) as { code: string }).code, 'unauthorized');
+    assert.match(
+      await node.metrics.registry.metrics(),
+      /^diststore_internal_requests_refused_total\{reason="unsigned"\} 1$/m,
+    );
   });
 
   test('a node-to-node route is refused to a browser, counted as such', async () => {
