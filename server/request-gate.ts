@@ -38,13 +38,13 @@ export interface GateOptions {
  * Why not hono middleware: with any `app.use` layer hono answers every request with a promise
  * (its compose is async), and @hono/node-server writes a promised answer the slow way (a close
  * listener on the response, two awaits); with none, a synchronous route's answer is written
- * within the turn. A get-local hit is such a route, and a master's answer to another node's
- * fetch of a value (hit or miss) when there is no cluster secret.
+ * within the turn. A get-local hit is such a route, and so is a master's answer to another
+ * node's fetch of a value (hit or miss).
  *
- * Node-to-node routes (/internal/) skip the client checks (the cluster secret guards them,
- * internal-routes.ts) but are refused to browsers: nodes call them with node:http, which sends
- * neither `Origin` nor `Sec-Fetch-Site`, and every browser sends one or both, so a page (a
- * DNS-rebinding one above all) never gets to call a node-to-node route.
+ * Node-to-node routes (/internal/) skip the client checks (with a cluster secret, the guard of
+ * internal-routes.ts checks their signatures here) and are refused to browsers: nodes call
+ * them with node:http, which sends neither `Origin` nor `Sec-Fetch-Site`, and every browser
+ * sends one or both, so a page (a DNS-rebinding one above all) never gets to call one.
  */
 export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOptions): void {
   const route = app.fetch;
