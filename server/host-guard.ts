@@ -12,7 +12,7 @@ const PASSED_KEPT = 64;
  * has let through (clients send a handful; a flood of others is not kept).
  */
 export class KnownHosts {
-  readonly names: Set<string>;
+  private readonly names: Set<string>;
   private readonly passed = new Set<string>();
 
   constructor(advertise: string, allowedHosts: string[]) {

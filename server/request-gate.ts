@@ -66,8 +66,10 @@ export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOpti
     let refusal: Refusal<string> | undefined;
     if (internal) {
       // The guard records its own refusals (as node-to-node ones, by their signature's fault).
-      refusal = browserRefusal(header) ?? internalGuard?.check(request, header, routeEnv);
-      if (refusal?.reason === 'browser') onInternalRefused('browser', `${request.method} ${path}`);
+      refusal =
+        browserRefusal(header, `${request.method} ${path}`) ??
+        internalGuard?.check(request, header, routeEnv);
+      if (refusal?.reason === 'browser') onInternalRefused('browser', refusal.detail);
     } else {
       const refused = clientRefusal(request, path, header);
       if (refused) onRefused(refusedRequest(request, path, env), refused.reason, refused.detail);
@@ -101,11 +103,11 @@ export function gateRequests(app: Hono, routes: RouteRecorder, options: GateOpti
 }
 
 /** A node-to-node request a browser sent: 403 `browser`. */
-function browserRefusal(header: HeaderOf): Refusal<'browser'> | undefined {
+function browserRefusal(header: HeaderOf, what: string): Refusal<'browser'> | undefined {
   if (header('origin') === undefined && header('sec-fetch-site') === undefined) return undefined;
   return {
     reason: 'browser',
-    detail: 'Origin or Sec-Fetch-Site',
+    detail: what,
     status: 403,
     code: 'browser',
     message: 'node-to-node routes are not for browsers',
