@@ -1,6 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * How often the event-loop delay histogram (nodejs_eventloop_lag_*) samples. prom-client's
+ * 10 ms woke an idle node 100 times a second, 11–15 ms of CPU a second on the bench machine
+ * (docs/performance.md); a stall shorter than this may now go unseen, a longer one is not.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
+/**
  * The node's Prometheus metrics, in a registry of its own (no global state, so several nodes
  * can live in one process). Process metrics are added only by the daemon.
  */
@@ -265,6 +272,9 @@ export class Metrics {
 
   /** Adds Node's process metrics (CPU, memory, event loop); once per process. */
   collectProcessMetrics(): void {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({
+      register: this.registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+    });
   }
 }
