@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Version } from './version.js';
 
 /** A stored value with its version. */
@@ -17,7 +17,7 @@ export interface Entry {
  * what it fetched. Computed when asked rather than stored: 1 M stored hashes cost ~100 MB.
  */
 export function hashValue(value: Buffer): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
+  return hash('sha256', value, 'base64url').slice(0, 22);
 }
 
 /**

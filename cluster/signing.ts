@@ -15,6 +15,8 @@ const SIG_NAME_BYTES = nameBytes(SIG_NAME);
 const RECORD_FIXED_BYTES = 10;
 /** Where a DNS header counts its additional records. */
 const ADDITIONALS_AT = 10;
+/** Characters of a MAC: HMAC-SHA256's 32 bytes in base64url. */
+const MAC_CHARS = 43;
 /** DNS type TXT and class IN, as a signature record carries them. */
 const TXT = 16;
 const IN = 1;
@@ -28,12 +30,16 @@ export type Rejection = 'unsigned' | 'forged' | 'replayed' | 'clock-skew';
 export class PacketSigner {
   /** MACs accepted within the window, to refuse exact replays; pruned as they age out. */
   private readonly seen = new Map<string, number>();
+  /** The secret's bytes: an HMAC given the string would encode it again each time. */
+  private readonly key: Buffer;
 
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly windowMs = 10_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.key = Buffer.from(secret);
+  }
 
   /** The packet with its signature record appended. */
   sign(message: Packet): Packet {
@@ -45,14 +51,21 @@ export class PacketSigner {
 
   /**
    * The bytes of `sign(message)`, made without encoding the packet twice: the message is
-   * encoded once, its MAC taken over those bytes, and the signature record appended to them.
+   * encoded once into a buffer with room for the signature record, its MAC taken over those
+   * bytes, and the record written after them.
    */
   signedBytes(message: Packet): Buffer {
     const t = String(this.now());
-    const bytes = packet.encode({ ...message, additionals: message.additionals ?? [] });
-    const mac = createHmac('sha256', this.secret).update(t).update(bytes).digest('base64url');
+    const length = packet.encodingLength(message);
+    const bytes = Buffer.allocUnsafe(length + sigRecordLength(t.length, MAC_CHARS));
+    packet.encode(message, bytes, 0);
+    const mac = createHmac('sha256', this.key)
+      .update(t)
+      .update(bytes.subarray(0, length))
+      .digest('base64url');
     bytes.writeUInt16BE(bytes.readUInt16BE(ADDITIONALS_AT) + 1, ADDITIONALS_AT);
-    return Buffer.concat([bytes, sigRecord([`t=${t}`, `mac=${mac}`])]);
+    writeSigRecord(bytes, length, t, mac);
+    return bytes;
   }
 
   /**
@@ -65,14 +78,13 @@ export class PacketSigner {
     const additionals = received.additionals ?? [];
     const sig = additionals[additionals.length - 1];
     if (!sig || sig.name !== SIG_NAME || sig.type !== 'TXT') return { rejected: 'unsigned' };
-    const fields = new Map(
-      (Array.isArray(sig.data) ? sig.data : [sig.data]).map((item) => {
-        const text = item.toString();
-        return [text.slice(0, text.indexOf('=')), text.slice(text.indexOf('=') + 1)] as const;
-      }),
-    );
-    const t = fields.get('t') ?? '';
-    const mac = fields.get('mac') ?? '';
+    let t = '';
+    let mac = '';
+    for (const item of Array.isArray(sig.data) ? sig.data : [sig.data]) {
+      const text = item.toString();
+      if (text.startsWith('t=')) t = text.slice(2);
+      else if (text.startsWith('mac=')) mac = text.slice(4);
+    }
     const unsigned = { ...received, additionals: additionals.slice(0, -1) };
     const computed = datagram
       ? this.macOfDatagram(t, datagram, sigRecordBytes(sig.data))
@@ -95,7 +107,7 @@ export class PacketSigner {
 
   private mac(t: string, message: Packet): string {
     const bytes = packet.encode({ ...message, additionals: message.additionals ?? [] });
-    return createHmac('sha256', this.secret).update(t).update(bytes).digest('base64url');
+    return createHmac('sha256', this.key).update(t).update(bytes).digest('base64url');
   }
 
   /** The MAC of a datagram whose last `sigBytes` are its signature record (see verify). */
@@ -115,7 +127,7 @@ export class PacketSigner {
     }
     const header = Buffer.from(datagram.subarray(0, HEADER_BYTES));
     header.writeUInt16BE(header.readUInt16BE(ADDITIONALS_AT) - 1, ADDITIONALS_AT);
-    return createHmac('sha256', this.secret)
+    return createHmac('sha256', this.key)
       .update(t)
       .update(header)
       .update(datagram.subarray(HEADER_BYTES, end))
@@ -137,15 +149,23 @@ function sigRecordBytes(txt: TxtData): number {
   return SIG_NAME_BYTES.length + RECORD_FIXED_BYTES + data;
 }
 
-/** A signature record in wire form, as dns-packet encodes a TXT answer with TTL 0. */
-function sigRecord(strings: string[]): Buffer {
-  const data = Buffer.concat(
-    strings.flatMap((text) => [Buffer.from([Buffer.byteLength(text)]), Buffer.from(text)]),
-  );
-  const fixed = Buffer.alloc(RECORD_FIXED_BYTES);
-  fixed.writeUInt16BE(TXT, 0);
-  fixed.writeUInt16BE(IN, 2);
-  fixed.writeUInt32BE(0, 4);
-  fixed.writeUInt16BE(data.length, 8);
-  return Buffer.concat([SIG_NAME_BYTES, fixed, data]);
+/** Bytes of the record `writeSigRecord` writes for a time and a MAC of these lengths. */
+function sigRecordLength(tChars: number, macChars: number): number {
+  return SIG_NAME_BYTES.length + RECORD_FIXED_BYTES + (1 + 2 + tChars) + (1 + 4 + macChars);
+}
+
+/**
+ * Writes at `at` the signature record, as dns-packet encodes a TXT answer with TTL 0 and the
+ * strings `t=<t>` and `mac=<mac>` (ASCII both).
+ */
+function writeSigRecord(bytes: Buffer, at: number, t: string, mac: string): void {
+  let offset = at + SIG_NAME_BYTES.copy(bytes, at);
+  offset = bytes.writeUInt16BE(TXT, offset);
+  offset = bytes.writeUInt16BE(IN, offset);
+  offset = bytes.writeUInt32BE(0, offset);
+  offset = bytes.writeUInt16BE(2 + t.length + 1 + 4 + mac.length + 1, offset);
+  for (const text of [`t=${t}`, `mac=${mac}`]) {
+    bytes[offset++] = text.length;
+    offset += bytes.write(text, offset, 'latin1');
+  }
 }
