@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import type { Answer, Packet, Question } from 'dns-packet';
 import { DiststoreError } from './errors.js';
-import { formatVersion, parseVersion, type Version } from './version.js';
+import { formatVersion, MAX_COUNTER, parseVersion, type Version } from './version.js';
 
 /**
  * diststore's messages and their DNS form. Every name ends in `<cluster>._diststore.local`,
@@ -338,12 +338,18 @@ export class Wire {
     if (said.length === 0 || said.length > MAX_CHANGES) {
       throw new WireError('malformed', `an invalidation of ${said.length} changes`);
     }
+    // Each writer checked once as a version's node (parseVersion's rule), not once a change.
+    for (const writer of writers) {
+      if (!parseVersion(`0.0.${writer}`)) throw new WireError('malformed', 'bad writer');
+    }
     const changes = said.map((text) => {
       const match = CHANGE.exec(text);
-      const writer = match && writers[Number(match[4])];
-      const version = writer && parseVersion(`${match[2]}.${match[3]}.${writer}`);
-      if (!version) throw new WireError('malformed', `bad change ${text.slice(0, 80)}`);
-      return { keyHash: match[1] as string, version };
+      const node = match && writers[Number(match[4])];
+      const counter = Number(match?.[3]);
+      if (!node || !(counter <= MAX_COUNTER)) {
+        throw new WireError('malformed', `bad change ${text.slice(0, 80)}`);
+      }
+      return { keyHash: match[1] as string, version: { wall: Number(match[2]), counter, node } };
     });
     return { kind: 'invalidate', node, seq, changes };
   }
