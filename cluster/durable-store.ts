@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { open, type RangeOptions, type RootDatabase } from 'lmdb';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
-import { decodeRecord, encodeRecord, recordIsTombstone, recordMayExpire } from './entry-codec.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  recordIsTombstone,
+  recordMayExpire,
+  recordVersion,
+} from './entry-codec.js';
 import { DiststoreError, StorageError } from './errors.js';
 import { HotEntries } from './hot-entries.js';
 import { isDue, type PrimaryTier, type SweepRule } from './primary-tier.js';
@@ -295,6 +301,15 @@ class LmdbDurableStore implements DurableStore {
     return entry;
   }
 
+  versionOf(key: string): Version | undefined {
+    const held = this.pending.get(key);
+    if (held !== undefined) return held?.version;
+    const hot = this.hot.get(key);
+    if (hot) return hot.version;
+    const record = this.db.getBinaryFast(this.storedKey(key));
+    return record === undefined ? undefined : readStored(key, record, recordVersion);
+  }
+
   put(key: string, entry: Entry, before: Entry | undefined): Promise<void> {
     const record = encodeRecord(entry);
     try {
@@ -581,8 +596,13 @@ function readable(entry: Entry, now: number): boolean {
 
 /** The entry a stored record holds; a record that cannot be decoded stops the load. */
 function loadRecord(key: string, record: Buffer): Entry {
+  return readStored(key, record, decodeRecord);
+}
+
+/** What `read` takes from a stored record; a record that cannot be decoded stops the load. */
+function readStored<T>(key: string, record: Buffer, read: (record: Buffer) => T): T {
   try {
-    return decodeRecord(record);
+    return read(record);
   } catch (error) {
     throw new DataDirError(
       `the stored record for key ${JSON.stringify(key)} cannot be decoded: ${reason(error)}; it was left untouched`,

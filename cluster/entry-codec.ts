@@ -1,5 +1,5 @@
 import { type Entry, isStorableType, makeEntry } from './entry.js';
-import { formatVersion, parseVersion } from './version.js';
+import { formatVersion, parseVersion, type Version } from './version.js';
 
 /**
  * The one binary form of an entry: a record, stored as the value of its key in the data dir
@@ -93,6 +93,16 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
 /** Whether a record is a tombstone's, without decoding it. */
 export function recordIsTombstone(record: Buffer): boolean {
   return ((record[1] as number) & TOMBSTONE) !== 0;
+}
+
+/** A record's version, without decoding the rest; throws on a record that is not one. */
+export function recordVersion(record: Buffer): Version {
+  if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
+  const end = 4 + record.readUInt16LE(2);
+  if (end > record.length) throw new RangeError('a version runs past the end');
+  const version = parseVersion(record.toString('utf8', 4, end));
+  if (!version) throw new Error('bad version');
+  return version;
 }
 
 /** Whether a record is a tombstone or has an expiry: no other record is ever swept. */

@@ -16,6 +16,11 @@ export interface PrimaryTier {
   /** The entry held for `key`, expired or not. */
   get(key: string): Entry | undefined;
   /**
+   * The version `get` would give, read without the value (an invalidation asks only that) and
+   * without making the entry one of the last read.
+   */
+  versionOf(key: string): Version | undefined;
+  /**
    * Holds `entry` for `key`, replacing `before` (what `get` gave just now): `get` sees it at
    * once. Resolves once it is stored for good; rejects with StorageError, and `get` gives
    * `before` again, when it cannot be stored.
@@ -107,6 +112,13 @@ export class MemoryPrimary implements PrimaryTier {
     const entry = this.packer.unpackEntry(packed);
     this.hot.keep(key, entry);
     return entry;
+  }
+
+  versionOf(key: string): Version | undefined {
+    const hot = this.hot.get(key);
+    if (hot) return hot.version;
+    const packed = this.held.get(key);
+    return packed === undefined ? undefined : this.packer.versionOf(packed);
   }
 
   put(key: string, entry: Entry, _before: Entry | undefined): Promise<void> {

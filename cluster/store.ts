@@ -168,8 +168,8 @@ export class Store {
       this.cache.delete(key);
       return 'cached';
     }
-    const primary = primaryToo ? this.primary.get(key) : undefined;
-    if (primary !== undefined && isNewer(version, primary.version)) {
+    const primary = primaryToo ? this.primary.versionOf(key) : undefined;
+    if (primary !== undefined && isNewer(version, primary)) {
       if (isNewer(version, this.superseded.get(key))) this.superseded.set(key, version);
       return 'primary';
     }

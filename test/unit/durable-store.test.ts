@@ -98,6 +98,13 @@ describe('durable store', () => {
       await store.close(); // a second close is harmless
       assert.ok((await fs.readdir(dir)).includes('data.mdb'));
       assert.deepEqual(await readAll(dir), new Map(put));
+      const reopened = await openDurableStore(dir, hashKey);
+      try {
+        for (const [key, e] of put) assert.deepEqual(reopened.versionOf(key), e.version, key);
+        assert.equal(reopened.versionOf('never there'), undefined);
+      } finally {
+        await reopened.close();
+      }
     });
   });
 
@@ -184,11 +191,13 @@ describe('durable store', () => {
       try {
         const stored = store.put('k', entry('new'), undefined);
         assert.deepEqual(store.get('k'), entry('new'), 'seen before the commit');
+        assert.deepEqual(store.versionOf('k'), entry('new').version);
         assert.equal(store.keyForHash(hashKey('k')), 'k');
         assert.equal(store.count, 1);
         await stored;
         const removed = store.remove('k');
         assert.equal(store.get('k'), undefined, 'gone before the commit');
+        assert.equal(store.versionOf('k'), undefined);
         assert.equal(store.keyForHash(hashKey('k')), undefined);
         await removed;
         assert.equal(store.get('k'), undefined);
@@ -487,6 +496,7 @@ describe('durable store', () => {
       const store = await openDurableStore(dir, hashKey);
       try {
         assert.throws(() => [...store.entries()], /key "from the future".*format 99/);
+        assert.throws(() => store.versionOf('from the future'), /key "from the future".*format 99/);
       } finally {
         await store.close();
       }
