@@ -13,23 +13,11 @@ const EVENT_LOOP_SAMPLE_MS = 100;
  */
 export class Metrics {
   readonly registry = new Registry();
-  /**
-   * HTTP answers by route, then status. Counted in plain maps and handed to the counter at
-   * scrape time: a labelled `inc` hashes its labels, which on a get-local hit cost as much as
-   * answering it.
-   */
-  private readonly answered = new Map<string, Map<number, number>>();
-  private readonly httpRequests = new Counter({
+  /** HTTP answers by route and status. */
+  private readonly answered = new TwoLabelCounter(this.registry, {
     name: 'diststore_http_requests_total',
     help: 'HTTP requests answered, by route and status',
-    labelNames: ['route', 'status'] as const,
-    registers: [this.registry],
-    collect: () => {
-      this.httpRequests.reset();
-      for (const [route, statuses] of this.answered) {
-        for (const [status, count] of statuses) this.httpRequests.inc({ route, status }, count);
-      }
-    },
+    labelNames: ['route', 'status'],
   });
   readonly httpRefused = new Counter({
     name: 'diststore_http_refused_total',
@@ -60,11 +48,11 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
-  readonly packets = new Counter({
+  /** Cluster packets by direction and kind: every node counts every packet it hears. */
+  private readonly packets = new TwoLabelCounter(this.registry, {
     name: 'diststore_packets_total',
     help: 'Cluster packets sent and accepted, by direction and kind',
-    labelNames: ['direction', 'kind'] as const,
-    registers: [this.registry],
+    labelNames: ['direction', 'kind'],
   });
   readonly idleCollections = new Counter({
     name: 'diststore_idle_collections_total',
@@ -135,7 +123,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** RESP commands by name, counted in a plain map like the HTTP answers above. */
+  /** RESP commands by name, counted in a plain map (see TwoLabelCounter). */
   private readonly respCalls = new Map<string, number>();
   private readonly respCommands = new Counter({
     name: 'diststore_resp_commands_total',
@@ -217,12 +205,12 @@ export class Metrics {
 
   /** Counts one HTTP answer. */
   countRequest(route: string, status: number): void {
-    let statuses = this.answered.get(route);
-    if (!statuses) {
-      statuses = new Map();
-      this.answered.set(route, statuses);
-    }
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    this.answered.add(route, status);
+  }
+
+  /** Counts one cluster packet sent or accepted. */
+  countPacket(direction: 'in' | 'out', kind: string): void {
+    this.packets.add(direction, kind);
   }
 
   /** Registers the tier-size gauges (entries and value bytes), read at scrape time. */
@@ -276,5 +264,41 @@ export class Metrics {
       register: this.registry,
       eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
     });
+  }
+}
+
+/**
+ * A counter of two labels counted in plain maps and handed to prom-client at scrape time: a
+ * labelled `inc` hashes its labels each time, which on a get-local hit cost as much as
+ * answering it, and every node counts every packet it hears.
+ */
+class TwoLabelCounter {
+  private readonly counts = new Map<string, Map<string | number, number>>();
+
+  constructor(
+    registry: Registry,
+    options: { name: string; help: string; labelNames: [string, string] },
+  ) {
+    const { counts } = this;
+    const [outer, inner] = options.labelNames;
+    new Counter({
+      ...options,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [a, byInner] of counts) {
+          for (const [b, count] of byInner) this.inc({ [outer]: a, [inner]: b }, count);
+        }
+      },
+    });
+  }
+
+  add(a: string, b: string | number): void {
+    let byInner = this.counts.get(a);
+    if (!byInner) {
+      byInner = new Map();
+      this.counts.set(a, byInner);
+    }
+    byInner.set(b, (byInner.get(b) ?? 0) + 1);
   }
 }

@@ -96,7 +96,7 @@ export async function startDaemon(
         metrics.packetsDropped.inc({ reason });
         logDrop(reason, detail, from);
       },
-      onPacket: (direction, kind) => metrics.packets.inc({ direction, kind }),
+      onPacket: (direction, kind) => metrics.countPacket(direction, kind),
       // Until the node exists, every query is decoded (it answers none while joining anyway).
       mayAnswerWhoHas: (hash) => node?.mayAnswerWhoHas(hash) ?? true,
     });
