@@ -95,10 +95,12 @@ export class BenchFleet {
   private readonly fleet: Fleet;
 
   /** `dataDirs`: a --data-dir for each node, in start order (default: memory only). */
-  constructor(dataDirs?: string[]) {
+  /** `nodeEnv`: variables for every node (a cluster secret). */
+  constructor(dataDirs?: string[], nodeEnv?: Record<string, string>) {
     this.fleet = new Fleet({
       ...BENCH_FLEET,
       ...(dataDirs && { dataDirs }),
+      ...(nodeEnv && { env: nodeEnv }),
       onFork: (process, name) => this.children.set(process, new Child(name, process)),
     });
   }

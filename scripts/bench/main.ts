@@ -25,6 +25,7 @@ import {
   UDP_FLOOR,
 } from './report.js';
 import { respVsRedis } from './resp.js';
+import { secretReads } from './secret-reads.js';
 import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
 import { baseline, getLocalHits, replicatedPosts, udpSink } from './throughput.js';
@@ -179,6 +180,9 @@ async function measureRound(
     const resp = await respVsRedis(reader, watched, settings, step);
     await step('stop the fleet', () => fleet.close());
     const onDisk = await step('the same reads on a data-dir fleet', () => dataDirReads(settings));
+    const withSecret = await step('the same reads with a cluster secret', () =>
+      secretReads(settings),
+    );
     const sync = await step(`sync of ${settings.syncKeys} keys`, () => syncNewMaster(settings));
     return {
       bareHttp,
@@ -192,6 +196,7 @@ async function measureRound(
       resp,
       sync,
       onDisk,
+      withSecret,
     };
   } finally {
     await fleet.close();

@@ -5,6 +5,7 @@ import type { ConcurrentMisses, Reads, RemoteReads } from './lookups.js';
 import type { Machine } from './machine.js';
 import type { LoadedMemory, Memory } from './memory.js';
 import type { RespComparison, RespRun } from './resp.js';
+import type { SecretReads } from './secret-reads.js';
 import type { Settings } from './settings.js';
 import type { SyncResult } from './sync.js';
 import type { Served } from './throughput.js';
@@ -23,6 +24,7 @@ export type Round = Pick<
   | 'concurrentMisses'
   | 'sync'
   | 'onDisk'
+  | 'withSecret'
 >;
 
 /**
@@ -50,6 +52,8 @@ export interface BenchResults {
   sync: SyncResult;
   /** The round's read steps on a fleet with data dirs (absent in results of older runs). */
   onDisk?: OnDiskReads;
+  /** The remote and absent reads on a fleet with a cluster secret (absent in older runs). */
+  withSecret?: SecretReads;
   /** The single-node memory step; absent with --quick. */
   loaded?: LoadedMemory | undefined;
   /** A node started on a filled data dir (absent in results of older runs). */
@@ -217,6 +221,28 @@ function onDiskRows(r: BenchResults): Row[] {
   ];
 }
 
+/** The reads on a fleet with a cluster secret, beside the same reads without one. */
+function secretRows(r: BenchResults): Row[] {
+  if (!r.withSecret) return [];
+  const row = (what: string, signed: Reads, plain: Reads): Row => ({
+    measurement: `  ${what}, fleet with a cluster secret`,
+    result: `${latency(signed)} · CPU ${cpuMs(fleetCpu(signed.cpu))} a read (no secret: p50 ${ms(plain.p50Ms)} · CPU ${cpuMs(fleetCpu(plain.cpu))})`,
+    target: '',
+    verdict: '',
+  });
+  return [
+    row('first read from another node', r.withSecret.remote, r.remoteReads.remote),
+    row('get of a key absent everywhere', r.withSecret.absent, r.absent),
+  ];
+}
+
+/** CPU per read of the three nodes both fleets have (the masters and the reader). */
+function fleetCpu(cpu: CpuPerRequest): number {
+  return Object.entries(cpu)
+    .filter(([label]) => label.startsWith('master') || label === 'member 1')
+    .reduce((sum, [, value]) => sum + value, 0);
+}
+
 /** The data-dir step's rows: a node on a filled data dir, its memory, reads and a sync from it. */
 export function dataDirNodeRows(d: DataDirResult): Row[] {
   const ten = d.keys >= 10_000_000;
@@ -323,6 +349,7 @@ export function rows(r: BenchResults): Row[] {
       target: '',
       verdict: '',
     },
+    ...secretRows(r),
     {
       measurement: `POST replicated to both masters (${conns})`,
       result: throughput(r.post),

@@ -195,6 +195,8 @@ export interface FleetOptions {
   perNode?: (index: number) => string[];
   /** A client token for every node (given by variable, kept out of `ps`). */
   token?: string;
+  /** Environment variables for every node (DISTSTORE_SECRET, say, kept out of `ps`). */
+  env?: Record<string, string>;
   /** Every node also opens a RESP port (`--resp-port 0`); `node.respPort` is its port. */
   resp?: boolean;
   /** The daemon's entry and node flags; default: server/main.ts through tsx. */
@@ -264,7 +266,12 @@ export class Fleet {
     const { script, execArgv } = options.daemon ?? { script: MAIN, execArgv: ['--import', 'tsx'] };
     const child = fork(script, args, {
       execArgv,
-      env: { ...process.env, ...(token ? { DISTSTORE_CLIENT_TOKEN: token } : {}), ...env },
+      env: {
+        ...process.env,
+        ...(token ? { DISTSTORE_CLIENT_TOKEN: token } : {}),
+        ...options.env,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     options.onFork?.(child, `node ${index}`);
