@@ -344,12 +344,13 @@ export class Wire {
     }
     const changes = said.map((text) => {
       const match = CHANGE.exec(text);
-      const node = match && writers[Number(match[4])];
+      const writer = match && writers[Number(match[4])];
       const counter = Number(match?.[3]);
-      if (!node || !(counter <= MAX_COUNTER)) {
+      if (!writer || !(counter <= MAX_COUNTER)) {
         throw new WireError('malformed', `bad change ${text.slice(0, 80)}`);
       }
-      return { keyHash: match[1] as string, version: { wall: Number(match[2]), counter, node } };
+      const version = { wall: Number(match[2]), counter, node: writer };
+      return { keyHash: match[1] as string, version };
     });
     return { kind: 'invalidate', node, seq, changes };
   }
