@@ -28,11 +28,7 @@ export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
   const fleet = new BenchFleet([0, 1, 2].map((i) => join(root, `node-${i}`)));
   try {
     await fleet.open(3);
-    const { masters, members } = await fleet.roles();
-    const watched = await fleet.watched();
-    const [writer] = masters;
-    const [reader] = members;
-    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    const { writer, reader, watched } = await fleet.writerAndReader();
     const getLocal = await getLocalHits(reader, settings);
     const remoteReads = await firstRemoteReads(writer, reader, watched, settings);
     return { getLocal, remoteReads };

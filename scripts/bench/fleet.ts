@@ -174,6 +174,15 @@ export class BenchFleet {
     ];
   }
 
+  /** A master to write through, a member to read on, and every node to watch the CPU of. */
+  async writerAndReader(): Promise<{ writer: BenchNode; reader: BenchNode; watched: Watched[] }> {
+    const { masters, members } = await this.roles();
+    const [writer] = masters;
+    const [reader] = members;
+    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    return { writer, reader, watched: await this.watched() };
+  }
+
   /** Stops every node (SIGTERM, then SIGKILL after the daemon's drain time). */
   async close(): Promise<void> {
     await this.fleet.close();

@@ -145,11 +145,7 @@ async function measureRound(
   const hono = await step('baseline hono hello', () => baseline('hono-hello', settings));
   const fleet = await step('start a 3-node fleet', () => BenchFleet.start(3));
   try {
-    const { masters, members } = await fleet.roles();
-    const watched = await fleet.watched();
-    const [writer] = masters;
-    const [reader] = members;
-    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    const { writer, reader, watched } = await fleet.writerAndReader();
     const getLocal = await step('get-local hits', () => getLocalHits(reader, settings));
     const remoteReads = await step('first remote reads', () =>
       firstRemoteReads(writer, reader, watched, settings),

@@ -19,11 +19,7 @@ export async function secretReads(settings: Settings): Promise<SecretReads> {
   const fleet = new BenchFleet(undefined, { DISTSTORE_SECRET: randomBytes(32).toString('hex') });
   try {
     await fleet.open(3);
-    const { masters, members } = await fleet.roles();
-    const watched = await fleet.watched();
-    const [writer] = masters;
-    const [reader] = members;
-    if (!writer || !reader) throw new Error('the fleet has no master or no member');
+    const { writer, reader, watched } = await fleet.writerAndReader();
     const { remote } = await firstRemoteReads(writer, reader, watched, settings);
     const absent = await absentReads(reader, watched, settings);
     return { remote, absent };
