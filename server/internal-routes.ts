@@ -28,6 +28,7 @@ import type { Limits } from './limits.js';
 import type { HeaderOf, Refusal } from './refusals.js';
 import { requestKey } from './request-key.js';
 import { valueHeaders, writeResultJson } from './responses.js';
+import { incomingOfEnv } from './unread-body.js';
 
 /** Most bytes of one copy check: CopyCheck sends its keys in chunks well under this. */
 const MAX_CHECK_BYTES = 4 * 1024 * 1024;
@@ -196,8 +197,14 @@ export function internalRoutes(
    */
   const guard: InternalGuard | undefined = auth && {
     check(request, header, env) {
-      const url = new URL(request.url);
-      const what = `${request.method} ${url.pathname}`;
+      // What the sender signed is the request target as it was sent. A URL parse of it (and
+      // node-server's request.url, for some targets) normalises it: a `'` in the query, left
+      // as it is by encodeURIComponent, becomes %27, and a key holding one could not be
+      // fetched from another node of a fleet with a secret.
+      const target = incomingOfEnv(env)?.url ?? targetOf(request.url);
+      const query = target.indexOf('?');
+      const path = query < 0 ? target : target.slice(0, query);
+      const what = `${request.method} ${path}`;
       const refused = (reason: RequestRejection): Refusal<RequestRejection> => {
         onRefused(reason, what);
         return {
@@ -209,16 +216,12 @@ export function internalRoutes(
         };
       };
       const signature = header(AUTH_HEADER);
-      const verdict = auth.verify(signature, request.method, url.pathname + url.search, node.http);
+      const verdict = auth.verify(signature, request.method, target, node.http);
       if ('rejected' in verdict) return refused(verdict.rejected);
       // A body is held to the signed digest where it is read (readBody), a stream chunk by
       // chunk (auth.open); a GET has none.
       const expected =
-        request.method === 'GET'
-          ? EMPTY_DIGEST
-          : url.pathname.endsWith('/entries')
-            ? STREAMED
-            : undefined;
+        request.method === 'GET' ? EMPTY_DIGEST : path.endsWith('/entries') ? STREAMED : undefined;
       if (expected !== undefined && verdict.digest !== expected) return refused('forged');
       env.signed = verdict;
       return undefined;
@@ -276,4 +279,10 @@ async function* checkedEntries(
   } catch (error) {
     throw badRequest('bad_entries', `the entry frames cannot be read: ${error}`);
   }
+}
+
+/** The path and query of a URL, as they are written in it (`app.request` in tests). */
+function targetOf(url: string): string {
+  const path = url.indexOf('/', url.indexOf('//') + 2);
+  return path < 0 ? '/' : url.slice(path);
 }

@@ -83,6 +83,22 @@ describe('with --secret, node-to-node requests are signed over everything they c
     assert.match(await response.text(), /clock-skew/);
   });
 
+  test('a key a URL parse would spell otherwise (an apostrophe) is fetched from another node', async () => {
+    // encodeURIComponent leaves ' ! ( ) * as they are; a URL parse writes ' in a query as %27,
+    // and the master checked the signature over that, not over what the reader signed.
+    const masters = await fleet.settled();
+    const [master] = fleet.masterNodes(masters);
+    const member = fleet.nodes.find((n) => !masters.ids.includes(n.id)) as NodeProcess;
+    const forgedBefore = await refused(master as NodeProcess, 'forged');
+    for (const key of ["it's", "(*!')"]) {
+      assert.equal((await (master as NodeProcess).post('/post', { key, value: key })).status, 200);
+      const read = await member.get(`/get/${encodeURIComponent(key)}`);
+      assert.equal(read.status, 200, key);
+      assert.equal(await read.text(), key);
+    }
+    assert.equal(await refused(master as NodeProcess, 'forged'), forgedBefore);
+  });
+
   test('signed answers, syncs and re-sends carry the data through failovers', async () => {
     const masters = await fleet.settled();
     const members = fleet.nodes.filter((n) => !masters.ids.includes(n.id));
