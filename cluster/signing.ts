@@ -74,7 +74,10 @@ export class PacketSigner {
    * off, the header's count of additional records one less): what the sender encoded and
    * signed, without encoding the packet again here.
    */
-  verify(received: Packet, datagram?: Buffer): { packet: Packet } | { rejected: Rejection } {
+  verify(
+    received: Packet,
+    datagram?: Buffer,
+  ): { packet: Packet } | { rejected: Rejection; aheadMs?: number } {
     const additionals = received.additionals ?? [];
     const sig = additionals[additionals.length - 1];
     if (!sig || sig.name !== SIG_NAME || sig.type !== 'TXT') return { rejected: 'unsigned' };
@@ -98,7 +101,7 @@ export class PacketSigner {
     const at = Number(t);
     const now = this.now();
     if (!Number.isFinite(at) || Math.abs(now - at) > this.windowMs)
-      return { rejected: 'clock-skew' };
+      return { rejected: 'clock-skew', aheadMs: at - now };
     this.prune(now);
     if (this.seen.has(mac)) return { rejected: 'replayed' };
     this.seen.set(mac, at);

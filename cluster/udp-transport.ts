@@ -178,7 +178,7 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       const verdict = signer?.verify(packet, datagram);
       datagram = undefined;
       if (verdict && 'rejected' in verdict) {
-        onDrop(verdict.rejected, `${message.kind} packet`, from);
+        onDrop(verdict.rejected, `${message.kind} packet${skewOf(verdict.aheadMs)}`, from);
         return;
       }
       onPacket?.('in', message.kind);
@@ -289,4 +289,14 @@ function bindSocket(
       resolve(socket);
     });
   });
+}
+
+/**
+ * How far an authentic packet refused for its time was stamped from this node's clock: one
+ * of the two clocks is off, and a node more than the window off hears no other node at all.
+ */
+function skewOf(aheadMs: number | undefined): string {
+  if (aheadMs === undefined) return '';
+  const seconds = (Math.abs(aheadMs) / 1000).toFixed(1);
+  return `, stamped ${seconds} s ${aheadMs > 0 ? 'ahead of' : 'behind'} this node's clock (check both clocks: NTP)`;
 }

@@ -49,7 +49,11 @@ describe('PacketSigner', () => {
 
     const old = overTheWire(signer.sign(announce));
     now += 10_001;
-    assert.deepEqual(signer.verify(old), { rejected: 'clock-skew' }, 'outside the window');
+    assert.deepEqual(
+      signer.verify(old),
+      { rejected: 'clock-skew', aheadMs: -10_001 },
+      'outside the window, by how much',
+    );
   });
 });
 
@@ -78,7 +82,10 @@ describe('PacketSigner on the datagram bytes', () => {
 
     now += 10_001;
     const old = packet.encode(new PacketSigner(SECRET, 10_000, () => now - 10_001).sign(announce));
-    assert.deepEqual(signer.verify(packet.decode(old), old), { rejected: 'clock-skew' });
+    assert.deepEqual(signer.verify(packet.decode(old), old), {
+      rejected: 'clock-skew',
+      aheadMs: -10_001,
+    });
   });
 
   test('signedBytes are the bytes of the signed packet, made with one encoding', () => {
