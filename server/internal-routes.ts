@@ -204,8 +204,8 @@ export function internalRoutes(
       const target = incomingOfEnv(env)?.url ?? targetOf(request.url);
       const query = target.indexOf('?');
       const path = query < 0 ? target : target.slice(0, query);
-      const what = `${request.method} ${path}`;
       const refused = (reason: RequestRejection): Refusal<RequestRejection> => {
+        const what = `${request.method} ${path}`;
         onRefused(reason, what);
         return {
           reason,

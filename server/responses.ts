@@ -34,14 +34,15 @@ const PASSIVE_FAMILIES = ['audio/', 'video/', 'font/'];
 /** Whether a stored content type is one a browser only displays (never executes). */
 export function isPassiveType(type: string): boolean {
   // Reads of one kind of value ask about one type over and over: answer it from memory.
-  if (type === lastType.type) return lastType.passive;
+  if (type === lastType?.type) return lastType.passive;
   const essence = (type.split(';')[0] ?? '').trim().toLowerCase();
   const passive = PASSIVE_TYPES.has(essence) || PASSIVE_FAMILIES.some((f) => essence.startsWith(f));
   lastType = { type, passive };
   return passive;
 }
 
-let lastType = { type: 'application/octet-stream', passive: true };
+/** The type isPassiveType answered last, and its answer. */
+let lastType: { type: string; passive: boolean } | undefined;
 
 /**
  * The raw value with its content type, version and expiry, served as data and never as active
