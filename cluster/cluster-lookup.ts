@@ -24,6 +24,8 @@ export interface ClusterLookupParts {
   clock: Clock;
   /** The node's own state: a master that is not ready cannot settle a miss. */
   state(): NodeState;
+  /** Whether this node's clock keeps it from hearing members it knows of (DistNode). */
+  cutOff(): boolean;
 }
 
 /**
@@ -39,6 +41,8 @@ export function clusterLookup(parts: ClusterLookupParts): Lookup {
     // A minority's masters (this side of a partition) lack what the majority wrote: their
     // silence, or ours, is no miss.
     if (!mastership.set.quorum) return undefined;
+    // Nor can a node that hears nobody for its clock: its masters are not the cluster's.
+    if (parts.cutOff()) return undefined;
     const others = mastership.set.ids.filter((id) => id !== selfId);
     // A master still joining or syncing may lack keys: its silence settles nothing, and
     // neither does ours alone while another master could hold what we lack.

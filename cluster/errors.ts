@@ -117,3 +117,19 @@ export class ClockAheadError extends DiststoreError {
     );
   }
 }
+
+/**
+ * With a cluster secret, this node's clock is so far off the cluster's that the other members
+ * refuse its signed packets and it refuses theirs (UntimelyMembers): what it wrote would reach
+ * no other node, so it takes no writes until its clock is fixed.
+ */
+export class ClockCutOffError extends DiststoreError {
+  readonly code = 'clock_off';
+
+  constructor(offsetMs: number, unheard: number) {
+    const way = offsetMs >= 0 ? 'ahead of' : 'behind';
+    super(
+      `this node's clock is ${(Math.abs(offsetMs) / 1000).toFixed(1)} s ${way} the cluster's: ${unheard} member${unheard === 1 ? '' : 's'} refuse its signed packets and it refuses theirs (stamped too far apart); it takes no writes until its clock is fixed (NTP)`,
+    );
+  }
+}

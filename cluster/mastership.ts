@@ -37,6 +37,12 @@ export interface MastershipOptions {
    * every node to adopt the new set and re-send what it holds (a few announce intervals).
    */
   gatherMs: number;
+  /**
+   * How many members this node knows of but cannot hear for its own clock (see
+   * DistNode.cutOffByClock): they count as known, never as fresh, so that a set it elects
+   * meanwhile is a minority's.
+   */
+  unheard?(): number;
   /** Told of every change of the master set (invalidations from the new set are not ours). */
   onChange?(next: MasterSet): void;
   /** Told that a master holds a newer version of a key we re-sent it (found by the re-send). */
@@ -195,7 +201,7 @@ export class Mastership {
     if (this.justRejoined) return;
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
-    const known = membership.knownCount();
+    const known = membership.knownCount() + (this.options.unheard?.() ?? 0);
     const fresh = membership.freshCount();
     if (!needsElection(this.masters, alive, known, fresh)) return;
     const next = electMasters(this.masters, alive, known, fresh);

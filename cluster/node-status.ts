@@ -27,7 +27,8 @@ export function nodeStatus(view: {
   /** The data dir's file and map sizes; undefined without one. */
   disk: { fileBytes: number; mapBytes: number } | undefined;
   /** This node's clock minus the cluster's median (undefined: no other clock heard yet). */
-  clock: { offsetMs: number | undefined; maxOffsetMs: number; off: boolean };
+  /** `unheard`: members whose packets this node refuses for their stamps (UntimelyMembers). */
+  clock: { offsetMs: number | undefined; maxOffsetMs: number; off: boolean; unheard: string[] };
   now: number;
 }) {
   const { node, masters, membership, store, storage, memory, disk, clock, now } = view;
@@ -40,6 +41,7 @@ export function nodeStatus(view: {
       offsetSeconds: seconds(clock.offsetMs),
       maxOffsetSeconds: clock.maxOffsetMs / 1000,
       off: clock.off,
+      unheard: clock.unheard,
     },
     masters: { epoch: masters.epoch, ids: [...masters.ids], quorum: masters.quorum },
     members: membership.all().map((m) => ({

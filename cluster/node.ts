@@ -8,7 +8,13 @@ import { CopyCheck } from './copy-check.js';
 import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone, restamp } from './entry.js';
-import { ClockAheadError, NotMasterError, NotReadyError, StorageError } from './errors.js';
+import {
+  ClockAheadError,
+  ClockCutOffError,
+  NotMasterError,
+  NotReadyError,
+  StorageError,
+} from './errors.js';
 import { Freshness } from './freshness.js';
 import { IncomingEntries } from './incoming-entries.js';
 import { InvalidationQueue } from './invalidation-queue.js';
@@ -27,6 +33,7 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { type ReplicationContext, WriteBehindError, writeToMasters } from './replication.js';
 import { Store } from './store.js';
 import type { Transport } from './transport.js';
+import { UntimelyMembers } from './untimely-members.js';
 import { HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type NodeState } from './wire.js';
 
@@ -58,6 +65,7 @@ export class DistNode {
   private readonly mastership: Mastership;
   private readonly hybridClock: HybridClock;
   private readonly membership: Membership;
+  private readonly untimely: UntimelyMembers;
   private readonly peers: Peers;
   private readonly replicas: ReplicaBatcher<ReplicaAck>;
   private readonly invalidations: InvalidationQueue;
@@ -132,6 +140,11 @@ export class DistNode {
       deadAfterMs: 3 * options.announceMs,
       freshWithinMs: 2 * options.announceMs,
     });
+    this.untimely = new UntimelyMembers({
+      now,
+      forgetAfterMs: 3 * options.announceMs,
+      max: options.maxMembers ?? 1024,
+    });
     this.freshness = new Freshness({
       now,
       // As long as a silent master is still counted alive: its invalidations are not missed
@@ -166,6 +179,7 @@ export class DistNode {
       announce: () => this.announce(),
       now,
       gatherMs: 3 * options.announceMs,
+      unheard: () => this.cutOffByClock()?.length ?? 0,
       onChange: (next) => {
         this.otherMasters = next.ids.filter((id) => id !== this.id);
         this.freshness.mastersChanged(next.ids);
@@ -202,6 +216,7 @@ export class DistNode {
       log: this.log,
       clock: this.clock,
       state: () => this.nodeState,
+      cutOff: () => this.cutOffByClock() !== undefined,
     });
     this.incoming = new IncomingEntries({
       data: this.data,
@@ -228,8 +243,12 @@ export class DistNode {
       allowAddressMismatch: options.allowAddressMismatch,
       ignoreInvalidations: options.ignoreInvalidations,
       maxMembers: options.maxMembers ?? 1024,
+      untimely: this.untimely,
     });
     this.transport.onMessage((message, from) => packets.receive(message, from));
+    this.transport.onUntimely?.((announce, from, aheadMs) =>
+      packets.untimely(announce, from, aheadMs),
+    );
     this.metrics.countStorage(() => this.data.storage);
     this.metrics.countMemory(() => ({ ...processMemory(), ...this.data.disk }));
     this.metrics.countClockOffset(() => {
@@ -541,8 +560,13 @@ export class DistNode {
     if (this.phase !== 'ready') throw new NotReadyError(this.phase);
   }
 
-  /** Refuses writes while our clock is further ahead of the cluster's than it admits. */
+  /**
+   * Refuses writes while our clock cuts us off the cluster (see cutOffByClock), or is further
+   * ahead of the cluster's than it admits.
+   */
   private assertClockAdmitted(): void {
+    const unheard = this.cutOffByClock();
+    if (unheard) throw new ClockCutOffError(this.clockOffset() ?? 0, unheard.length);
     if (ClockOffsets.aheadOfMajority(this.otherClocks(), this.options.maxClockSkewMs ?? 60_000)) {
       const offset = (this.clockOffset() ?? 0) / 1000;
       throw new ClockAheadError(`${offset.toFixed(1)} s ahead of its median`);
@@ -588,7 +612,24 @@ export class DistNode {
   private clockReport() {
     const offsetMs = this.clockOffset();
     const maxOffsetMs = this.options.maxClockOffsetMs ?? 1000;
-    return { offsetMs, maxOffsetMs, off: this.clockOffsets.isOff(offsetMs) };
+    const unheard = this.unheardMembers().map((m) => m.id);
+    return { offsetMs, maxOffsetMs, off: this.clockOffsets.isOff(offsetMs), unheard };
+  }
+
+  /**
+   * The members we cannot hear for their packets' stamps, if it is our clock that is wrong
+   * (off the median of every clock we know of, theirs included): then what we write reaches
+   * nobody, and nobody's writes reach us, until our clock is fixed. Undefined otherwise.
+   */
+  private cutOffByClock(): { id: string }[] | undefined {
+    const unheard = this.unheardMembers();
+    if (unheard.length === 0 || !this.clockOffsets.isOff(this.clockOffset())) return undefined;
+    return unheard;
+  }
+
+  /** Members whose authentic announcements we refuse for their stamps, and do not hear. */
+  private unheardMembers(): { id: string; offsetMs: number }[] {
+    return this.untimely.recent().filter((m) => !this.membership.isAlive(m.id));
   }
 
   /** This node's clock minus the cluster's median, in ms (see ClockOffsets). */
@@ -596,12 +637,16 @@ export class DistNode {
     return ClockOffsets.ours(this.otherClocks());
   }
 
-  /** The live members' clocks as offsets from ours (their clock minus ours, ms). */
+  /**
+   * The live members' clocks as offsets from ours (their clock minus ours, ms), and those of
+   * the members we cannot hear for their stamps (UntimelyMembers).
+   */
   private otherClocks(): number[] {
-    return this.membership
+    const heard = this.membership
       .aliveMembers()
       .filter((m) => m.id !== this.id && m.clockOffsetMs !== undefined)
       .map((m) => m.clockOffsetMs as number);
+    return [...heard, ...this.unheardMembers().map((m) => m.offsetMs)];
   }
 
   private announcement(): Announce {

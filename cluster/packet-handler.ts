@@ -8,6 +8,7 @@ import type { Membership } from './membership.js';
 import type { Refusals } from './refusals.js';
 import type { Store } from './store.js';
 import type { Peer, Transport } from './transport.js';
+import type { UntimelyMembers } from './untimely-members.js';
 import type { HybridClock } from './version.js';
 import type { Announce, Message, NodeState } from './wire.js';
 
@@ -37,6 +38,8 @@ export interface PacketHandlerOptions {
   ignoreInvalidations?: boolean | undefined;
   /** Most members this node keeps track of; more announcers are refused. */
   maxMembers: number;
+  /** Members heard only by announcements refused for their time stamps. */
+  untimely: UntimelyMembers;
 }
 
 /**
@@ -120,6 +123,19 @@ export class PacketHandler {
       // For tracing a stale read (--log-level debug): when this node learnt a copy was stale.
       if (dropped) this.options.log.debug({ key, version, from: message.node }, 'invalidated');
     }
+  }
+
+  /**
+   * An authentic announcement refused for its time stamp: its sender is noted as a member we
+   * cannot hear (UntimelyMembers) if it could have been heard otherwise. The packet was
+   * counted as dropped already; a member we do hear is not counted again.
+   */
+  untimely(announce: Announce, from: Peer, aheadMs: number): void {
+    const { selfId, membership, allowAddressMismatch } = this.options;
+    if (announce.node === selfId || membership.isAlive(announce.node)) return;
+    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) return;
+    if (!allowAddressMismatch && !sameHost(announce.http, from.address)) return;
+    this.options.untimely.heard(announce.node, aheadMs);
   }
 
   /** Whether a packet naming `node` comes from a current master, at that master's address. */

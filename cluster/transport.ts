@@ -1,4 +1,4 @@
-import type { Message } from './wire.js';
+import type { Announce, Message } from './wire.js';
 
 /** Where a unicast packet came from, and where a reply goes. */
 export interface Peer {
@@ -7,6 +7,9 @@ export interface Peer {
 }
 
 export type MessageHandler = (message: Message, from: Peer) => void;
+
+/** An authentic announcement refused for its time stamp, `aheadMs` from our clock. */
+export type UntimelyHandler = (announce: Announce, from: Peer, aheadMs: number) => void;
 
 /**
  * How a node talks to the cluster over datagrams. The real one is UDP multicast
@@ -19,6 +22,11 @@ export interface Transport {
   unicast(message: Message, to: Peer): void;
   /** Registers the receiver of every accepted message. */
   onMessage(handler: MessageHandler): void;
+  /**
+   * Registers the receiver of authentic announcements refused for their time stamps (with a
+   * cluster secret only; see UntimelyMembers).
+   */
+  onUntimely?(handler: UntimelyHandler): void;
   /** Releases sockets; safe to call twice. */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import makeMdns from 'multicast-dns';
 import { OwnDatagrams } from './own-datagrams.js';
 import { guardSocket, isPlausibleDns } from './packet-guard.js';
 import { PacketSigner, type Rejection } from './signing.js';
-import type { MessageHandler, Peer, Transport } from './transport.js';
+import type { MessageHandler, Peer, Transport, UntimelyHandler } from './transport.js';
 import { UnicastPeers } from './unicast-peers.js';
 import { type DropReason, type Message, Wire, WireError } from './wire.js';
 
@@ -148,6 +148,7 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
   const asked = new Map<string, number>();
   let censusUntil = 0;
   const handlers: MessageHandler[] = [];
+  const untimelyHandlers: UntimelyHandler[] = [];
   let closed = false;
 
   /** Whether the query socket asked for this message within the last ANSWERS_TAKEN_MS. */
@@ -179,6 +180,10 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       datagram = undefined;
       if (verdict && 'rejected' in verdict) {
         onDrop(verdict.rejected, `${message.kind} packet${skewOf(verdict.aheadMs)}`, from);
+        if (message.kind === 'announce' && Number.isFinite(verdict.aheadMs)) {
+          const peer = { address: rinfo.address, port: rinfo.port };
+          for (const handler of untimelyHandlers) handler(message, peer, verdict.aheadMs as number);
+        }
         return;
       }
       onPacket?.('in', message.kind);
@@ -244,6 +249,9 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
     },
     onMessage(handler) {
       handlers.push(handler);
+    },
+    onUntimely(handler) {
+      untimelyHandlers.push(handler);
     },
     async close() {
       if (closed) return;

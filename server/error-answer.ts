@@ -32,6 +32,7 @@ const STATUS: Record<string, ContentfulStatusCode> = {
   // This node's disk, or a master's, has no room: nothing was stored as acknowledged.
   insufficient_storage: 507,
   clock_ahead: 503,
+  clock_off: 503,
   // The node this request needed (a conditional write's decider) did not answer in time.
   peer_failed: 503,
 };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ConflictError } from '../../cluster/conditional.js';
 import {
   ClockAheadError,
+  ClockCutOffError,
   DiststoreError,
   LookupIncompleteError,
   NotReadyError,
@@ -61,7 +62,8 @@ export function toRespError(error: unknown, log: Logger): RespError {
   if (error instanceof StorageError || error instanceof MasterStorageError) {
     return new RespError('OOM', error.message, 'insufficient_storage');
   }
-  if (error instanceof ClockAheadError) return err(error.message, error.code);
+  if (error instanceof ClockAheadError || error instanceof ClockCutOffError)
+    return err(error.message, error.code);
   if (error instanceof WriteBehindError)
     return new RespError('TRYAGAIN', error.message, error.code);
   if (error instanceof LookupIncompleteError) {

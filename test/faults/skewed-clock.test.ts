@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { clockMovedBy, SKIP_WITHOUT_FAKETIME } from '../support/faketime.js';
 import { Fleet, type NodeProcess } from '../support/fleet.js';
-import { skipUnless } from '../support/require-tool.js';
 import { waitFor } from '../support/wait-for.js';
 
 /**
@@ -12,31 +11,13 @@ import { waitFor } from '../support/wait-for.js';
  * ahead to be admitted, takes no writes and says why.
  */
 
-const MULTIARCH = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
-const LIBFAKETIME = `/usr/lib/${MULTIARCH}/faketime/libfaketime.so.1`;
-const SKIP = skipUnless(
-  'CLOCK TESTS',
-  'apt-get install faketime',
-  existsSync(LIBFAKETIME) ? undefined : `missing ${LIBFAKETIME}`,
-);
-
-/** A node's environment with its wall clock moved by `offset` (libfaketime's "+1h", "-1h"). */
-function clockMovedBy(offset: string): Record<string, string> {
-  return {
-    LD_PRELOAD: LIBFAKETIME,
-    FAKETIME: offset,
-    // Timers keep real time: only the wall clock is wrong, as on a machine whose NTP failed.
-    FAKETIME_DONT_FAKE_MONOTONIC: '1',
-  };
-}
-
 interface Written {
   version: string;
   code?: string;
   error?: string;
 }
 
-describe('nodes with wrong clocks', { skip: SKIP }, () => {
+describe('nodes with wrong clocks', { skip: SKIP_WITHOUT_FAKETIME }, () => {
   let fleet: Fleet;
   let a: NodeProcess;
   let b: NodeProcess;
