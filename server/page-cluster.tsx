@@ -7,6 +7,7 @@ import {
   formatMemberCount,
   formatSeen,
   formatTier,
+  formatUnheard,
 } from './page-format.js';
 
 /** What /status answers, which the page renders. */
@@ -57,6 +58,11 @@ export function ClusterSection({ status }: { status: ClusterStatus }) {
           <Badge id="clock-offset" word={status.clock.off ? 'off' : 'in-step'}>
             {formatClockOffset(status.clock.offsetSeconds)}
           </Badge>
+          {status.clock.unheard.length > 0 && (
+            <span id="clock-unheard" data-testid="clock-unheard">
+              {formatUnheard(status.clock.unheard.length)}
+            </span>
+          )}
         </Tile>
       </dl>
       <table data-testid="members">

@@ -27,6 +27,11 @@ export function formatClockOffset(seconds: number | null): string {
   return `${seconds < 0 ? '−' : '+'}${Math.abs(seconds).toFixed(1)} s`;
 }
 
+/** Members this node cannot hear because their packets are stamped too far from its clock. */
+export function formatUnheard(count: number): string {
+  return ` · ${formatMemberCount(count)} unheard: packets stamped too far from this clock`;
+}
+
 /** When a member was last heard from; this node's own row says so instead. */
 export function formatSeen(ms: number, self: boolean): string {
   return self ? 'this node' : `${(ms / 1000).toFixed(1)} s ago`;

@@ -88,6 +88,9 @@ describe('nodes with wrong clocks, in a cluster with a secret', {
       assert.equal((await node.get('/get/from-the-past')).status, 404);
     }
     assert.equal((await d.get('/get-local/from-the-future')).status, 404, 'D stored nothing');
+    // A person at D's page is told too.
+    const page = await (await d.get('/ui/cluster')).text();
+    assert.match(page, /3 members unheard: packets stamped too far from this clock/);
   });
 
   test('a miss on a node cut off by its clock is not settled as a 404', async () => {

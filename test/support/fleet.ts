@@ -16,6 +16,19 @@ const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
 /** Longest a node may take from fork to its ready message (tsx compiles on a loaded machine). */
 const READY_TIMEOUT_MS = 30_000;
 
+/**
+ * The test process's environment without the daemon's own variables (DISTSTORE_SECRET, say,
+ * exported in a developer's shell): a node under test gets only what its test gives it.
+ * The tests' own (DISTSTORE_TEST_*) stay.
+ */
+function hermeticEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('DISTSTORE_') || name.startsWith('DISTSTORE_TEST_'),
+    ),
+  );
+}
+
 /** Runs the daemon until it exits by itself; returns its exit code and stderr. */
 export function runDaemon(
   args: string[],
@@ -23,7 +36,7 @@ export function runDaemon(
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...hermeticEnv(), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -267,7 +280,7 @@ export class Fleet {
     const child = fork(script, args, {
       execArgv,
       env: {
-        ...process.env,
+        ...hermeticEnv(),
         ...(token ? { DISTSTORE_CLIENT_TOKEN: token } : {}),
         ...options.env,
         ...env,
