@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { clockMovedBy, SKIP_WITHOUT_FAKETIME } from '../support/faketime.js';
+import { clockMovedBy, clockMovedByFile, SKIP_WITHOUT_FAKETIME } from '../support/faketime.js';
 import { Fleet, type NodeProcess } from '../support/fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -9,7 +12,8 @@ import { waitFor } from '../support/wait-for.js';
  * node whose clock is an hour off hears nobody and nobody hears it (libfaketime: A and C on
  * the machine's clock, B an hour behind, D an hour ahead, all with the secret). B and D must
  * know it is their clock, say so, take no writes (a write there would reach no other node)
- * and settle no miss; A and C go on as a cluster of two.
+ * and settle no miss; A and C go on as a cluster of two. When D's clock is put right, it
+ * joins them without a restart.
  */
 
 const SECRET = 'skewed-clock-secret-0123456789abcdef';
@@ -28,15 +32,22 @@ describe('nodes with wrong clocks, in a cluster with a secret', {
   let b: NodeProcess;
   let c: NodeProcess;
   let d: NodeProcess;
+  const dir = mkdtempSync(join(tmpdir(), 'diststore-clock-'));
+  /** What libfaketime moves D's clock by. */
+  const dClock = join(dir, 'd-offset');
 
   before(async () => {
+    writeFileSync(dClock, '+1h\n');
     fleet = await Fleet.start(2, { env: { DISTSTORE_SECRET: SECRET } });
     [a, c] = [fleet.node(0), fleet.node(1)];
     b = await fleet.add([], clockMovedBy('-1h'));
-    d = await fleet.add([], clockMovedBy('+1h'));
+    d = await fleet.add([], clockMovedByFile(dClock));
   });
 
-  after(() => fleet?.close());
+  after(async () => {
+    await fleet?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   async function post(node: NodeProcess, key: string, value: string) {
     const response = await node.post('/post', { key, value });
@@ -106,5 +117,20 @@ describe('nodes with wrong clocks, in a cluster with a secret', {
     assert.equal(written.status, 200, JSON.stringify(written.body));
     assert.deepEqual([...(written.body.masters ?? [])].sort(), [a.id, c.id].sort());
     assert.equal(await (await a.get('/get/on-time')).text(), 'v');
+  });
+
+  test('the node whose clock is put right joins the cluster and takes writes', async () => {
+    writeFileSync(dClock, '+0\n');
+    await waitFor(async () => {
+      const status = await d.status();
+      return !status.clock.off && status.masters.quorum && status.masters.ids.includes(a.id);
+    }, "D to adopt the cluster's masters");
+    // B, still an hour behind, is the one D cannot hear now.
+    assert.deepEqual((await d.status()).clock.unheard, [b.id]);
+    const written = await post(d, 'after-the-fix', 'v');
+    assert.equal(written.status, 200, JSON.stringify(written.body));
+    assert.deepEqual([...(written.body.masters ?? [])].sort(), [a.id, c.id].sort());
+    assert.equal(await (await a.get('/get/after-the-fix')).text(), 'v');
+    assert.equal(await (await d.get('/get/written-on-a')).text(), 'v');
   });
 });

@@ -21,3 +21,16 @@ export function clockMovedBy(offset: string): Record<string, string> {
     FAKETIME_DONT_FAKE_MONOTONIC: '1',
   };
 }
+
+/**
+ * A node's environment with its wall clock moved by what `file` says ("+1h"; "+0" puts it
+ * right), read again every second: a test fixes the clock of a running node as NTP would.
+ */
+export function clockMovedByFile(file: string): Record<string, string> {
+  return {
+    LD_PRELOAD: LIBFAKETIME,
+    FAKETIME_TIMESTAMP_FILE: file,
+    FAKETIME_CACHE_DURATION: '1',
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
+}
