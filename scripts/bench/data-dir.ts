@@ -13,27 +13,45 @@ import { rawBytes } from './memory.js';
 import type { Settings } from './settings.js';
 import { getLocalHits, type Served, VALUE } from './throughput.js';
 
-/** get-local hits and first remote reads, as the round measures them, on nodes with data dirs. */
+/** get-local hits and first remote reads on nodes with data dirs, and on a fleet without. */
 export interface OnDiskReads {
   getLocal: Served;
   remoteReads: RemoteReads;
+  /** The same steps on a memory-only fleet, up at the same time and measured in turn. */
+  memory: { getLocal: Served; remoteReads: RemoteReads };
 }
 
 /**
- * A 3-node fleet whose nodes have data dirs (primary entries in lmdb), measured with the
- * round's own get-local and first-remote-read steps, beside the memory-only fleet's figures.
+ * A 3-node fleet whose nodes have data dirs (primary entries in lmdb) beside a memory-only
+ * one, both fresh: each step runs on one fleet, then at once on the other, so a machine that
+ * is slower for a minute weighs on both sides alike.
  */
 export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
   const root = await mkdtemp(join(tmpdir(), 'diststore-bench-reads-'));
-  const fleet = new BenchFleet([0, 1, 2].map((i) => join(root, `node-${i}`)));
+  const memoryFleet = new BenchFleet();
+  const diskFleet = new BenchFleet([0, 1, 2].map((i) => join(root, `node-${i}`)));
   try {
-    await fleet.open(3);
-    const { writer, reader, watched } = await fleet.writerAndReader();
-    const getLocal = await getLocalHits(reader, settings);
-    const remoteReads = await firstRemoteReads(writer, reader, watched, settings);
-    return { getLocal, remoteReads };
+    await memoryFleet.open(3);
+    await diskFleet.open(3);
+    const inMemory = await memoryFleet.writerAndReader();
+    const onDisk = await diskFleet.writerAndReader();
+    const memoryGetLocal = await getLocalHits(inMemory.reader, settings);
+    const getLocal = await getLocalHits(onDisk.reader, settings);
+    const { writer, reader, watched } = inMemory;
+    const memoryRemoteReads = await firstRemoteReads(writer, reader, watched, settings);
+    const remoteReads = await firstRemoteReads(
+      onDisk.writer,
+      onDisk.reader,
+      onDisk.watched,
+      settings,
+    );
+    return {
+      getLocal,
+      remoteReads,
+      memory: { getLocal: memoryGetLocal, remoteReads: memoryRemoteReads },
+    };
   } finally {
-    await fleet.close();
+    await Promise.all([memoryFleet.close(), diskFleet.close()]);
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -49,23 +49,19 @@ async function expect(
   }
 }
 
-/**
- * First reads on `reader` of distinct keys written through a master, one at a time. Each call
- * on one fleet needs its own `prefix`: a key read once is held by the reader after.
- */
+/** First reads on `reader` of distinct keys written through a master, one at a time. */
 export async function firstRemoteReads(
   writer: BenchNode,
   reader: BenchNode,
   fleet: Watched[],
   settings: Settings,
-  prefix = 'remote',
 ): Promise<RemoteReads> {
   const total = settings.warmupReads + settings.remoteReads;
   await loadKeys({
     port: writer.port,
     path: '/post',
     count: total,
-    key: (i) => `${prefix}-${i}`,
+    key: (i) => `remote-${i}`,
     value: VALUE,
     concurrency: 16,
     deadlineMs: LOOP_DEADLINE_MS,
@@ -73,13 +69,13 @@ export async function firstRemoteReads(
   const isValue = (body: string) => body === VALUE;
   // Warm-up: JIT and the reader's connections to the masters, on keys not measured after.
   for (let i = 0; i < settings.warmupReads; i++) {
-    await expect(reader, `/get/${prefix}-${i}`, 200, isValue);
+    await expect(reader, `/get/remote-${i}`, 200, isValue);
   }
   const remote = await timedReads(fleet, settings.remoteReads, (i) =>
-    expect(reader, `/get/${prefix}-${settings.warmupReads + i}`, 200, isValue),
+    expect(reader, `/get/remote-${settings.warmupReads + i}`, 200, isValue),
   );
   const local = await timeEach(settings.remoteReads, LOOP_DEADLINE_MS, () =>
-    expect(reader, `/get-local/${prefix}-0`, 200, isValue),
+    expect(reader, '/get-local/remote-0', 200, isValue),
   );
   return { remote, local };
 }
