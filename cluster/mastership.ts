@@ -201,9 +201,12 @@ export class Mastership {
     if (this.justRejoined) return;
     this.options.refreshSelf();
     const alive = membership.aliveMembers();
-    const known = membership.knownCount() + (this.options.unheard?.() ?? 0);
+    const unheard = this.options.unheard?.() ?? 0;
+    const known = membership.knownCount() + unheard;
     const fresh = membership.freshCount();
-    if (!needsElection(this.masters, alive, known, fresh)) return;
+    // A set elected before we found we are cut off (alone at start, say) is no majority's.
+    const cutOff = unheard > 0 && this.masters.quorum && fresh * 2 <= known;
+    if (!cutOff && !needsElection(this.masters, alive, known, fresh)) return;
     const next = electMasters(this.masters, alive, known, fresh);
     metrics.elections.inc();
     log.info(

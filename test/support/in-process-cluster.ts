@@ -42,6 +42,8 @@ export class InProcessCluster {
   private sides: Map<string, number> | undefined;
   /** Nodes stopped as by SIGSTOP (see pause). */
   private readonly paused = new Set<string>();
+  /** Each node's wall clock minus the cluster's (see startWith). */
+  private readonly skews = new Map<string, number>();
   /** Packets a test drops on their way (a lost invalidation, say). */
   lose: (message: Message, from: string, to: string) => boolean = () => false;
 
@@ -49,6 +51,17 @@ export class InProcessCluster {
     this.bus.reachable = (from, to, message) =>
       this.reaches(from, to) && !this.lose(message, from, to);
     this.network.reachable = (from, to) => this.reaches(idOf(from), idOf(to));
+  }
+
+  /**
+   * Packets are refused as with a cluster secret when their sender's clock is more than
+   * `windowMs` from the receiver's (signing.ts); nodes' HTTP requests are not checked here.
+   */
+  signPackets(windowMs = 10_000): void {
+    this.bus.refusedStamp = (from, to) => {
+      const aheadMs = (this.skews.get(from) ?? 0) - (this.skews.get(to) ?? 0);
+      return Math.abs(aheadMs) > windowMs ? aheadMs : undefined;
+    };
   }
 
   /** Builds and starts nodes (their join window passes in simulated time). */
@@ -68,6 +81,7 @@ export class InProcessCluster {
     ...ids: string[]
   ): Promise<DistNode[]> {
     const nodes = ids.map((id) => {
+      this.skews.set(id, skewMs?.(id) ?? 0);
       const options = localNodeOptions(id, this.overrides);
       const node = new DistNode(options, {
         transport: this.bus.transport(id),
