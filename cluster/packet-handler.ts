@@ -128,11 +128,12 @@ export class PacketHandler {
   /**
    * An authentic announcement refused for its time stamp: its sender is noted as a member we
    * cannot hear (UntimelyMembers) if it could have been heard otherwise. The packet was
-   * counted as dropped already; a member we do hear is not counted again.
+   * counted as dropped already. A member still alive is noted too (our clock may just have
+   * jumped): it counts as unheard only once it is not (DistNode.unheardMembers).
    */
   untimely(announce: Announce, from: Peer, aheadMs: number): void {
-    const { selfId, membership, allowAddressMismatch } = this.options;
-    if (announce.node === selfId || membership.isAlive(announce.node)) return;
+    const { selfId, allowAddressMismatch } = this.options;
+    if (announce.node === selfId) return;
     if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) return;
     if (!allowAddressMismatch && !sameHost(announce.http, from.address)) return;
     this.options.untimely.heard(announce.node, aheadMs);

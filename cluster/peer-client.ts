@@ -140,8 +140,11 @@ export class PeerClient implements Peers {
   async probe(peer: string): Promise<boolean> {
     try {
       return (await this.exchange(peer, 'probe', 'GET', '/internal/health')).status === 200;
-    } catch {
-      return false;
+    } catch (error) {
+      // Any answer says the node is up, even one refusing us: with a secret, a request
+      // stamped more than 10 s from its clock is refused. A write must then fail, not elect
+      // around a master that is alive and acknowledge what the cluster will never take.
+      return error instanceof PeerError && error.status !== undefined;
     }
   }
 

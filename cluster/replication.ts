@@ -113,6 +113,7 @@ export async function writeToMasters(
     );
     if (behind) throw new WriteBehindError(key, behind);
     if (enoughAcks(ctx, acked) || full.size > 0 || ahead.size > 0) break;
+    const forgotten = lost.length;
     for (const id of failed) {
       const http = ctx.mastership.httpOf(id);
       if (http && (await ctx.probe(http))) continue;
@@ -121,7 +122,12 @@ export async function writeToMasters(
         ctx.log.warn({ master: id }, 'master confirmed dead by probe');
       }
     }
-    ctx.mastership.maybeElect();
+    // Only a master this write found dead calls for an election here (the write is then
+    // tried on the new set); otherwise it is tried once more on the same one. Members' ages
+    // are read on the wall clock: just after it jumped forward, every member looks silent
+    // for as long, and an election now would make this node the master of a set of its own,
+    // acknowledging the write alone.
+    if (lost.length > forgotten) ctx.mastership.maybeElect();
   }
   ctx.metrics.replicationSeconds.observe((performance.now() - started) / 1000);
   const masters = ctx.mastership.set.ids.filter((id) => acked.has(id));
