@@ -1,5 +1,6 @@
 /** What Freshness needs: the clock, the lease, and whom to tell of a lapse. */
 export interface FreshnessOptions {
+  /** The monotonic clock (Clock.monotonic): a lease is a span of time, not a date. */
   now: () => number;
   /** How long a master's last word keeps our copies servable (a few announce intervals). */
   leaseMs: number;

@@ -31,6 +31,7 @@ export interface MastershipOptions {
   refreshSelf(): void;
   /** Tells the cluster this node's state and master set now. */
   announce(): void;
+  /** The monotonic clock (Clock.monotonic), which members' `lastSeen` is on. */
   now(): number;
   /**
    * How long a master elected with no complete master left counts as syncing: the time for

@@ -9,13 +9,17 @@ export interface Member {
   masters: string[];
   state: NodeState;
   boot: string;
+  /** When its latest announcement arrived, on the monotonic clock (ms). */
   lastSeen: number;
   /** Its wall clock minus ours when its announcement arrived (ms); undefined if it sent none. */
   clockOffsetMs?: number | undefined;
 }
 
 export interface MembershipOptions {
+  /** The wall clock: a member's clock offset is its announced clock minus this. */
   now: () => number;
+  /** A clock that never jumps (Clock.monotonic): members' silences are measured on it. */
+  monotonic: () => number;
   /** A member not heard from for this long is dead (3 × the announce interval). */
   deadAfterMs: number;
   /**
@@ -34,6 +38,7 @@ export class Membership {
   /** Records an announcement (or census answer). */
   heard(announce: Announce): Member {
     const now = this.options.now();
+    const at = this.options.monotonic();
     const member: Member = {
       id: announce.node,
       http: announce.http,
@@ -42,7 +47,7 @@ export class Membership {
       masters: announce.masters,
       state: announce.state,
       boot: announce.boot,
-      lastSeen: now,
+      lastSeen: at,
       clockOffsetMs: announce.clock === undefined ? undefined : announce.clock - now,
     };
     this.members.set(member.id, member);
@@ -80,7 +85,8 @@ export class Membership {
    * not make a minority believe it holds a majority.
    */
   freshCount(): number {
-    const since = this.options.now() - (this.options.freshWithinMs ?? this.options.deadAfterMs);
+    const since =
+      this.options.monotonic() - (this.options.freshWithinMs ?? this.options.deadAfterMs);
     let fresh = 0;
     for (const member of this.members.values()) {
       if (this.alive(member) && member.lastSeen >= since) fresh++;
@@ -105,7 +111,7 @@ export class Membership {
 
   /** Drops members silent for much longer than the dead limit, so the map stays bounded. */
   prune(): void {
-    const cutoff = this.options.now() - 10 * this.options.deadAfterMs;
+    const cutoff = this.options.monotonic() - 10 * this.options.deadAfterMs;
     for (const [id, member] of this.members) if (member.lastSeen < cutoff) this.members.delete(id);
   }
 
@@ -114,13 +120,14 @@ export class Membership {
    * out): silence we did not listen for is no evidence of death.
    */
   pardon(): void {
-    const now = this.options.now();
+    const now = this.options.monotonic();
     for (const member of this.members.values()) member.lastSeen = now;
   }
 
   private alive(member: Member): boolean {
     return (
-      member.state !== 'leaving' && this.options.now() - member.lastSeen <= this.options.deadAfterMs
+      member.state !== 'leaving' &&
+      this.options.monotonic() - member.lastSeen <= this.options.deadAfterMs
     );
   }
 }

@@ -29,6 +29,7 @@ export function nodeStatus(view: {
   /** This node's clock minus the cluster's median (undefined: no other clock heard yet). */
   /** `unheard`: members whose packets this node refuses for their stamps (UntimelyMembers). */
   clock: { offsetMs: number | undefined; maxOffsetMs: number; off: boolean; unheard: string[] };
+  /** Now on the monotonic clock, which members' `lastSeen` is on (Clock.monotonic). */
   now: number;
 }) {
   const { node, masters, membership, store, storage, memory, disk, clock, now } = view;

@@ -135,18 +135,21 @@ export class DistNode {
       maxOffsetMs: options.maxClockOffsetMs ?? 1000,
       log: this.log,
     });
+    // Ages and silences: on a clock the wall clock's steps do not move (Clock.monotonic).
+    const monotonic = () => this.clock.monotonic();
     this.membership = new Membership({
       now,
+      monotonic,
       deadAfterMs: 3 * options.announceMs,
       freshWithinMs: 2 * options.announceMs,
     });
     this.untimely = new UntimelyMembers({
-      now,
+      now: monotonic,
       forgetAfterMs: 3 * options.announceMs,
       max: options.maxMembers ?? 1024,
     });
     this.freshness = new Freshness({
-      now,
+      now: monotonic,
       // As long as a silent master is still counted alive: its invalidations are not missed
       // before it would be declared dead.
       leaseMs: 3 * options.announceMs,
@@ -177,7 +180,7 @@ export class DistNode {
       phase: () => this.phase,
       refreshSelf: () => this.membership.heard(this.announcement()),
       announce: () => this.announce(),
-      now,
+      now: monotonic,
       gatherMs: 3 * options.announceMs,
       unheard: () => this.cutOffByClock()?.length ?? 0,
       onChange: (next) => {
@@ -196,7 +199,7 @@ export class DistNode {
       writeAcks: options.writeAcks,
       send: (http, key, entry) => this.replicas.add(http, key, entry),
       probe: (http) => this.peers.probe(http),
-      now,
+      now: monotonic,
       metrics: this.metrics,
       log: this.log,
       mastership: this.mastership,
@@ -500,7 +503,7 @@ export class DistNode {
       memory: processMemory(),
       disk: this.data.disk,
       clock: this.clockReport(),
-      now: this.clock.now(),
+      now: this.clock.monotonic(),
     });
   }
 
@@ -581,7 +584,9 @@ export class DistNode {
   private tick(): void {
     const now = this.clock.now();
     // A tick far later than scheduled means this process was stalled (SIGSTOP, swap): the
-    // silence of others during that time says nothing about them.
+    // silence of others during that time says nothing about them. Read on the wall clock,
+    // which runs on through a suspended host too (the monotonic clock does not); a wall
+    // clock stepped forward is taken for a stall as well, which costs a revalidation only.
     if (now - this.lastTick > 2 * this.options.announceMs) {
       this.log.warn({ stalledMs: now - this.lastTick }, 'process was stalled; keeping members');
       if (this.masterStalled()) this.mastership.stalled();

@@ -56,7 +56,7 @@ export interface ReplicationContext {
   send(http: string, key: string, entry: Entry): Promise<ReplicaAck>;
   /** One direct health probe of a master. */
   probe(http: string): Promise<boolean>;
-  /** The node's wall clock. */
+  /** The node's monotonic clock (Clock.monotonic), which members' `lastSeen` is on. */
   now(): number;
   metrics: Metrics;
   log: Logger;

@@ -16,6 +16,7 @@ export class UntimelyMembers {
 
   constructor(
     private readonly options: {
+      /** The monotonic clock (Clock.monotonic). */
       now: () => number;
       /** Forgotten when not heard for this long (the dead-member limit). */
       forgetAfterMs: number;

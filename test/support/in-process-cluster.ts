@@ -64,6 +64,11 @@ export class InProcessCluster {
     };
   }
 
+  /** Steps a running node's wall clock by `byMs`, as NTP or an operator would. */
+  stepClock(id: string, byMs: number): void {
+    this.skews.set(id, (this.skews.get(id) ?? 0) + byMs);
+  }
+
   /** Builds and starts nodes (their join window passes in simulated time). */
   start(...ids: string[]): Promise<DistNode[]> {
     return this.startWith({}, ...ids);
@@ -88,7 +93,10 @@ export class InProcessCluster {
         peers: this.network.peers(options.http),
         durable: durable?.(id),
         logger: silent,
-        clock: this.pausable(id, skewed(this.clock, skewMs?.(id) ?? 0)),
+        clock: this.pausable(
+          id,
+          skewed(this.clock, () => this.skews.get(id) ?? 0),
+        ),
       });
       this.network.register(node);
       this.nodes.set(id, node);
@@ -202,6 +210,7 @@ export class InProcessCluster {
     };
     return {
       now: () => clock.now(),
+      monotonic: () => clock.monotonic(),
       setTimeout: (fn, ms) => {
         const handle: Held = {};
         later(handle, fn, ms);
@@ -231,11 +240,11 @@ export class MemoryDurableStore extends MemoryPrimary implements DurableStore {
   async close(): Promise<void> {}
 }
 
-/** The cluster's clock, its wall time moved by `skewMs` (a node whose clock is off). */
-function skewed(clock: ManualClock, skewMs: number): Clock {
-  if (skewMs === 0) return clock;
+/** The cluster's clock, its wall time moved by `skewMs()` (a node whose clock is off, or stepped). */
+function skewed(clock: ManualClock, skewMs: () => number): Clock {
   return {
-    now: () => clock.now() + skewMs,
+    now: () => clock.now() + skewMs(),
+    monotonic: () => clock.monotonic(),
     setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
     clearTimeout: (timer) => clock.clearTimeout(timer),
     setInterval: (fn, ms) => clock.setInterval(fn, ms),
