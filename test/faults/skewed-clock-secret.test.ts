@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { clockMovedBy, clockMovedByFile, SKIP_WITHOUT_FAKETIME } from '../support/faketime.js';
+import { clockMovedBy, SKIP_WITHOUT_FAKETIME, SteppableClock } from '../support/faketime.js';
 import { Fleet, type NodeProcess } from '../support/fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -32,21 +29,18 @@ describe('nodes with wrong clocks, in a cluster with a secret', {
   let b: NodeProcess;
   let c: NodeProcess;
   let d: NodeProcess;
-  const dir = mkdtempSync(join(tmpdir(), 'diststore-clock-'));
-  /** What libfaketime moves D's clock by. */
-  const dClock = join(dir, 'd-offset');
+  const dClock = new SteppableClock('+1h');
 
   before(async () => {
-    writeFileSync(dClock, '+1h\n');
     fleet = await Fleet.start(2, { env: { DISTSTORE_SECRET: SECRET } });
     [a, c] = [fleet.node(0), fleet.node(1)];
     b = await fleet.add([], clockMovedBy('-1h'));
-    d = await fleet.add([], clockMovedByFile(dClock));
+    d = await fleet.add([], dClock.env());
   });
 
   after(async () => {
     await fleet?.close();
-    rmSync(dir, { recursive: true, force: true });
+    dClock.remove();
   });
 
   async function post(node: NodeProcess, key: string, value: string) {
@@ -120,7 +114,7 @@ describe('nodes with wrong clocks, in a cluster with a secret', {
   });
 
   test('the node whose clock is put right joins the cluster and takes writes', async () => {
-    writeFileSync(dClock, '+0\n');
+    dClock.set('+0');
     await waitFor(async () => {
       const status = await d.status();
       return !status.clock.off && status.masters.quorum && status.masters.ids.includes(a.id);
@@ -140,24 +134,22 @@ describe('a member whose clock jumps an hour ahead while it takes writes, with a
 }, () => {
   let fleet: Fleet;
   let x: NodeProcess;
-  const dir = mkdtempSync(join(tmpdir(), 'diststore-clock-'));
-  const xClock = join(dir, 'x-offset');
+  const xClock = new SteppableClock('+0');
 
   before(async () => {
-    writeFileSync(xClock, '+0\n');
     fleet = await Fleet.start(2, { env: { DISTSTORE_SECRET: SECRET } });
-    x = await fleet.add([], clockMovedByFile(xClock));
+    x = await fleet.add([], xClock.env());
     const masters = await fleet.settled();
     assert.ok(!masters.ids.includes(x.id), 'the first two nodes are the masters');
   });
 
   after(async () => {
     await fleet?.close();
-    rmSync(dir, { recursive: true, force: true });
+    xClock.remove();
   });
 
   test('every write it acknowledged is on the masters once its clock is put right', async () => {
-    writeFileSync(xClock, '+1h\n');
+    xClock.set('+1h');
     const acknowledged: string[] = [];
     const refused: Record<string, number> = {};
     // Writes one after another until it knows it is cut off (its wall clock jumps within a
@@ -171,7 +163,7 @@ describe('a member whose clock jumps an hour ahead while it takes writes, with a
       if (code) refused[code] = (refused[code] ?? 0) + 1;
       return code === 'clock_off';
     }, 'the node to find itself cut off');
-    writeFileSync(xClock, '+0\n');
+    xClock.set('+0');
     await waitFor(async () => {
       const status = await x.status();
       return !status.clock.off && status.masters.quorum && status.clock.unheard.length === 0;

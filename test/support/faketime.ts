@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { skipUnless } from './require-tool.js';
 
 /** libfaketime (Debian's faketime), preloaded into a node to move its wall clock. */
@@ -23,14 +25,32 @@ export function clockMovedBy(offset: string): Record<string, string> {
 }
 
 /**
- * A node's environment with its wall clock moved by what `file` says ("+1h"; "+0" puts it
- * right), read again every second: a test fixes the clock of a running node as NTP would.
+ * A wall clock a test can step while its node runs, as NTP would: libfaketime reads the
+ * offset ("+1h"; "+0" puts it right) from a file of its own every second.
  */
-export function clockMovedByFile(file: string): Record<string, string> {
-  return {
-    LD_PRELOAD: LIBFAKETIME,
-    FAKETIME_TIMESTAMP_FILE: file,
-    FAKETIME_CACHE_DURATION: '1',
-    FAKETIME_DONT_FAKE_MONOTONIC: '1',
-  };
+export class SteppableClock {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'diststore-clock-'));
+  private readonly file = join(this.dir, 'offset');
+
+  constructor(offset: string) {
+    this.set(offset);
+  }
+
+  set(offset: string): void {
+    writeFileSync(this.file, `${offset}\n`);
+  }
+
+  /** The environment of the node whose clock this is. */
+  env(): Record<string, string> {
+    return {
+      LD_PRELOAD: LIBFAKETIME,
+      FAKETIME_TIMESTAMP_FILE: this.file,
+      FAKETIME_CACHE_DURATION: '1',
+      FAKETIME_DONT_FAKE_MONOTONIC: '1',
+    };
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
