@@ -634,6 +634,8 @@ export class DistNode {
 
   /** Members whose authentic announcements we refuse for their stamps, and do not hear. */
   private unheardMembers(): { id: string; offsetMs: number }[] {
+    // Asked on every write and every lookup: nothing to sort out in the usual case.
+    if (this.untimely.empty) return [];
     return this.untimely.recent().filter((m) => !this.membership.isAlive(m.id));
   }
 

@@ -132,11 +132,20 @@ export class PacketHandler {
    * jumped): it counts as unheard only once it is not (DistNode.unheardMembers).
    */
   untimely(announce: Announce, from: Peer, aheadMs: number): void {
-    const { selfId, allowAddressMismatch } = this.options;
-    if (announce.node === selfId) return;
-    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) return;
-    if (!allowAddressMismatch && !sameHost(announce.http, from.address)) return;
+    if (announce.node === this.options.selfId || this.senderProblem(announce, from)) return;
     this.options.untimely.heard(announce.node, aheadMs);
+  }
+
+  /** What is wrong with an announcement's sender: its id or address, or where it came from. */
+  private senderProblem(
+    announce: Announce,
+    from: Peer,
+  ): 'bad-member' | 'address-mismatch' | undefined {
+    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) return 'bad-member';
+    if (!this.options.allowAddressMismatch && !sameHost(announce.http, from.address)) {
+      return 'address-mismatch';
+    }
+    return undefined;
   }
 
   /** Whether a packet naming `node` comes from a current master, at that master's address. */
@@ -154,16 +163,13 @@ export class PacketHandler {
    */
   private acceptAnnounce(announce: Announce, from: Peer): boolean {
     const { refusals, membership, maxMembers } = this.options;
-    if (!isValidNodeId(announce.node) || !isValidHttpAddress(announce.http)) {
-      refusals.packet('bad-member', `announce with id ${announce.node.slice(0, 64)}`, from);
+    const problem = this.senderProblem(announce, from);
+    if (problem === 'bad-member') {
+      refusals.packet(problem, `announce with id ${announce.node.slice(0, 64)}`, from);
       return false;
     }
-    if (!this.options.allowAddressMismatch && !sameHost(announce.http, from.address)) {
-      refusals.packet(
-        'address-mismatch',
-        `announce of ${announce.node} for ${announce.http}`,
-        from,
-      );
+    if (problem === 'address-mismatch') {
+      refusals.packet(problem, `announce of ${announce.node} for ${announce.http}`, from);
       return false;
     }
     if (!membership.get(announce.node) && membership.size >= maxMembers) {

@@ -179,10 +179,11 @@ export async function createUdpTransport(options: UdpTransportOptions): Promise<
       const verdict = signer?.verify(packet, datagram);
       datagram = undefined;
       if (verdict && 'rejected' in verdict) {
-        onDrop(verdict.rejected, `${message.kind} packet${skewOf(verdict.aheadMs)}`, from);
-        if (message.kind === 'announce' && Number.isFinite(verdict.aheadMs)) {
+        const { aheadMs } = verdict;
+        onDrop(verdict.rejected, `${message.kind} packet${skewOf(aheadMs)}`, from);
+        if (message.kind === 'announce' && aheadMs !== undefined) {
           const peer = { address: rinfo.address, port: rinfo.port };
-          for (const handler of untimelyHandlers) handler(message, peer, verdict.aheadMs as number);
+          for (const handler of untimelyHandlers) handler(message, peer, aheadMs);
         }
         return;
       }

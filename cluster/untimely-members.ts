@@ -34,6 +34,11 @@ export class UntimelyMembers {
     this.members.set(id, { aheadMs, at: this.options.now() });
   }
 
+  /** Whether none is kept: no packet was refused for its stamp lately (the usual case). */
+  get empty(): boolean {
+    return this.members.size === 0;
+  }
+
   /** Those heard lately, each with its clock minus ours (ms), sorted by id. */
   recent(): { id: string; offsetMs: number }[] {
     this.forgetOld();

@@ -94,8 +94,10 @@ export class BenchFleet {
   private readonly children = new Map<ChildProcess, Child>();
   private readonly fleet: Fleet;
 
-  /** `dataDirs`: a --data-dir for each node, in start order (default: memory only). */
-  /** `nodeEnv`: variables for every node (a cluster secret). */
+  /**
+   * `dataDirs`: a --data-dir for each node, in start order (default: memory only); `nodeEnv`:
+   * variables for every node (a cluster secret).
+   */
   constructor(dataDirs?: string[], nodeEnv?: Record<string, string>) {
     this.fleet = new Fleet({
       ...BENCH_FLEET,
