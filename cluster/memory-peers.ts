@@ -35,10 +35,13 @@ export class MemoryNetwork {
   peers(self: string): Peers {
     const to = (peer: string, operation: string) => this.target(self, peer, operation);
     return {
-      replicate: async (peer, entries) =>
-        (await to(peer, 'replicate')).applyReplicas(each(entries)),
-      sendEntries: async (peer, entries, from) => {
+      replicate: async (peer, entries) => {
         // Taken at once, as the HTTP client does to make the body.
+        const sent = [...entries];
+        await this.heldRequests.get(`${peer} replicate`);
+        return (await to(peer, 'replicate')).applyReplicas(each(sent));
+      },
+      sendEntries: async (peer, entries, from) => {
         const sent = [...entries];
         await this.heldRequests.get(`${peer} send entries`);
         return (await to(peer, 'send entries')).applyEntries(each(sent), from);
@@ -67,20 +70,20 @@ export class MemoryNetwork {
   }
 
   /**
-   * Holds the re-sends (`send entries`) to `peer` made from now on until the returned function
-   * is called, as a request stuck in a partition is delivered when it heals: what they carry is
-   * what was held when they were made.
+   * Holds the requests of `operation` (`send entries`, a re-send; `replicate`, a write) to
+   * `peer` made from now on until the returned function is called, as a request stuck in a
+   * partition is delivered when it heals: what they carry is what was held when they were made.
    */
-  holdResends(peer: string): () => void {
+  hold(peer: string, operation: 'send entries' | 'replicate'): () => void {
     let release = () => {};
     this.heldRequests.set(
-      `${peer} send entries`,
+      `${peer} ${operation}`,
       new Promise<void>((resolve) => {
         release = resolve;
       }),
     );
     return () => {
-      this.heldRequests.delete(`${peer} send entries`);
+      this.heldRequests.delete(`${peer} ${operation}`);
       release();
     };
   }

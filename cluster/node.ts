@@ -364,7 +364,12 @@ export class DistNode {
         return { key, version: entry.version, masters: this.isMaster ? [this.id] : [], lost: [] };
       }
       try {
-        return await writeToMasters(this.replicationContext, key, entry);
+        const result = await writeToMasters(this.replicationContext, key, entry);
+        // Its clock may have cut this node off while the write was under way (the masters
+        // refused it, and then fell silent to it): the set that took the write is then the
+        // one this node elected alone, and the cluster will refuse its version. Not acknowledged.
+        this.assertClockAdmitted();
+        return result;
       } catch (error) {
         if (!(error instanceof WriteBehindError) || attempt === RESTAMPS) throw error;
         this.metrics.restamps.inc();

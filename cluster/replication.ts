@@ -123,10 +123,9 @@ export async function writeToMasters(
       }
     }
     // Only a master this write found dead calls for an election here (the write is then
-    // tried on the new set); otherwise it is tried once more on the same one. Members' ages
-    // are read on the wall clock: just after it jumped forward, every member looks silent
-    // for as long, and an election now would make this node the master of a set of its own,
-    // acknowledging the write alone.
+    // tried on the new set); otherwise it is tried once more on the same one. A master that
+    // refused it (a request signed by a clock that jumped) is alive, and an election now
+    // would make this node the master of a set of its own, acknowledging the write alone.
     if (lost.length > forgotten) ctx.mastership.maybeElect();
   }
   ctx.metrics.replicationSeconds.observe((performance.now() - started) / 1000);

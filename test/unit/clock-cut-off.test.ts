@@ -29,10 +29,14 @@ async function clusterOf(
   return cluster;
 }
 
-/** What a write on `node` came to: 'stored', or the error's code. */
-async function writeOn(cluster: InProcessCluster, node: DistNode): Promise<string> {
+/**
+ * What a write on `node` came to: 'stored', or the error's code. Simulated time passes until it
+ * is done, unless `pass` is false (the test lets it pass).
+ */
+async function writeOn(cluster: InProcessCluster, node: DistNode, pass = true): Promise<string> {
   try {
-    await cluster.run(node.write('k', Buffer.from('v'), 'text/plain'), `write on ${node.id}`);
+    const write = node.write('k', Buffer.from('v'), 'text/plain');
+    await (pass ? cluster.run(write, `write on ${node.id}`) : write);
     return 'stored';
   } catch (error) {
     if (error instanceof ClockCutOffError) return error.code;
@@ -82,4 +86,24 @@ test('members refused a moment ago are forgotten when they fall silent', async (
   assert.deepEqual(cluster.node('a').status().clock.unheard, ['d']);
   await cluster.kill('d');
   await cluster.until(() => cluster.node('a').status().clock.unheard.length === 0, 'd forgotten');
+});
+
+test('a write under way when its node finds itself cut off is refused, not acknowledged by its own set', async (t) => {
+  const cluster = await clusterOf(t, ['a', 'b', 'x'], {});
+  await cluster.until(() => cluster.agreed(), 'one master set');
+  const masters = cluster.node('a').masterSet.ids;
+  const member = cluster.node(['a', 'b', 'x'].find((id) => !masters.includes(id)) as string);
+  // The write reaches the masters only after the member's clock has jumped an hour, and
+  // they refuse it (as they refuse a request signed an hour off).
+  const releases = masters.map((id) => cluster.network.hold(cluster.node(id).http, 'replicate'));
+  const write = writeOn(cluster, member, false);
+  cluster.stepClock(member.id, HOUR);
+  await cluster.until(
+    () => member.masterSet.ids.join() === member.id,
+    `${member.id}, hearing nobody, to elect itself`,
+  );
+  assert.equal(member.masterSet.quorum, false, "the set it elected is a minority's");
+  for (const id of masters) cluster.network.failNext(cluster.node(id).http, 'replicate', 2);
+  for (const release of releases) release();
+  assert.equal(await cluster.run(write), 'clock_off');
 });

@@ -203,7 +203,7 @@ test('a re-send begun before a write made on a minority side does not stand for 
 
   // Cut off, it hears m1 a little longer than m2: it elects m1 and itself (no quorum) and
   // starts re-sending its entries to m1, a request that hangs until the heal.
-  const release = cluster.network.holdResends(`${m1}.invalid:1`);
+  const release = cluster.network.hold(`${m1}.invalid:1`, 'send entries');
   cluster.lose = (_message, from, to) => from === m2 && to === alone;
   await cluster.advance(40);
   cluster.partition([alone], rest);

@@ -214,7 +214,7 @@ test('a master that learns a newer version by reading it invalidates the older o
   );
   await cluster.until(() => cluster.node(alone).masterSet.ids.join() === alone, 'alone as master');
   await cluster.run(cluster.node(alone).write('k', Buffer.from('two'), 'text/plain'));
-  const releases = masters.map((id) => cluster.network.holdResends(cluster.node(id).http));
+  const releases = masters.map((id) => cluster.network.hold(cluster.node(id).http, 'send entries'));
   cluster.heal();
   for (const id of masters)
     await newestWithin(cluster, cluster.node(id), 'k', 'two', 20 * ANNOUNCE_MS);
