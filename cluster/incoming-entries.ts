@@ -69,10 +69,13 @@ export class IncomingEntries {
         yield [key, entry] as [string, Entry];
       }
     };
-    const applied = await data.keepAll(noted());
+    const refused: [string, string][] = [];
+    const applied = await data.keepAll(noted(), (key, version) => {
+      refused.push([key, formatVersion(version)]);
+    });
     metrics.syncEntries.inc(applied);
     if (mastership.isMaster) for (const [key, entry] of changed) this.parts.invalidate(key, entry);
-    return { applied, ...this.masterView(), newer };
+    return { applied, ...this.masterView(), newer, ...(refused.length > 0 ? { refused } : {}) };
   }
 
   private masterView() {

@@ -33,6 +33,7 @@ import { ReplicaBatcher } from './replica-batcher.js';
 import { type ReplicationContext, WriteBehindError, writeToMasters } from './replication.js';
 import { Store } from './store.js';
 import type { Transport } from './transport.js';
+import { UnacknowledgedWrites } from './unacknowledged-writes.js';
 import { UntimelyMembers } from './untimely-members.js';
 import { HybridClock, isNewer, type Version } from './version.js';
 import { type Announce, keyHash, type NodeState } from './wire.js';
@@ -68,6 +69,7 @@ export class DistNode {
   private readonly untimely: UntimelyMembers;
   private readonly peers: Peers;
   private readonly replicas: ReplicaBatcher<ReplicaAck>;
+  private readonly unacknowledged = new UnacknowledgedWrites();
   private readonly invalidations: InvalidationQueue;
   private readonly lookup: Lookup;
   private readonly refusals: Refusals;
@@ -189,6 +191,9 @@ export class DistNode {
       },
       // A re-send found a newer version on a master: ours is no longer served as current.
       onNewer: (key, version) => this.store.invalidate(key, version, true),
+      onRefused: async (key, version) => {
+        if (this.unacknowledged.has(key, version)) await this.data.withdraw(key, version);
+      },
     });
     this.replicas = new ReplicaBatcher({
       send: (http, entries) => this.peers.replicate(http, entries),
@@ -371,11 +376,24 @@ export class DistNode {
         this.assertClockAdmitted();
         return result;
       } catch (error) {
-        if (!(error instanceof WriteBehindError) || attempt === RESTAMPS) throw error;
+        if (!(error instanceof WriteBehindError) || attempt === RESTAMPS) {
+          await this.notAcknowledged(key, entry, error);
+          throw error;
+        }
         this.metrics.restamps.inc();
         this.hybridClock.observe(error.held);
         entry = restamp(entry, this.hybridClock.next());
       }
+    }
+  }
+
+  /** A write kept here and answered with `error`: see UnacknowledgedWrites. */
+  private async notAcknowledged(key: string, entry: Entry, error: unknown): Promise<void> {
+    // Stamped by a clock found wrong: the masters refuse it, and it is not kept here either.
+    if (error instanceof ClockCutOffError || error instanceof ClockAheadError) {
+      await this.data.withdraw(key, entry.version);
+    } else {
+      this.unacknowledged.add(key, entry.version);
     }
   }
 

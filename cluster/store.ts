@@ -3,7 +3,7 @@ import type { Entry } from './entry.js';
 import { KeyIndex } from './key-index.js';
 import { isDue, MemoryPrimary, type PrimaryTier } from './primary-tier.js';
 import { SortedKeys } from './sorted-keys.js';
-import { isNewer, type Version } from './version.js';
+import { compareVersions, isNewer, type Version } from './version.js';
 
 /**
  * How long one sweep step (one a tick) may walk the primary entries. It runs in the event
@@ -131,6 +131,17 @@ export class Store {
       });
     }
     return { kept, stored };
+  }
+
+  /**
+   * Drops the primary entry of `key` if it is still `version` (LocalData.withdraw). Returns the
+   * promise of its removal from the tier, or undefined when another version is held now.
+   */
+  withdraw(key: string, version: Version): Promise<void> | undefined {
+    const held = this.primary.versionOf(key);
+    if (held === undefined || compareVersions(held, version) !== 0) return undefined;
+    this.superseded.delete(key);
+    return this.primary.remove(key);
   }
 
   /** Keeps a fetched copy for the cache TTL, unless a primary or newer copy is already held. */

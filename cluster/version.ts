@@ -66,6 +66,8 @@ export class VersionAheadError extends DiststoreError {
 export class HybridClock {
   private wall = 0;
   private counter = 0;
+  /** The newest version of another node's admitted (observe): every later write beats it. */
+  private seen: Pick<Version, 'wall' | 'counter'> = { wall: 0, counter: 0 };
 
   constructor(
     private readonly node: string,
@@ -74,9 +76,18 @@ export class HybridClock {
     private readonly maxAheadMs = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** A fresh version for a local write. */
+  /**
+   * A fresh version for a local write. One exception to "newer than everything issued": when
+   * our own last version is further ahead than any node admits (this clock was wrong, and was
+   * put right), the clock starts again from the newest version seen from outside. Continuing
+   * from our own, every write would be refused by the masters until the wall clock caught up
+   * (an hour, for a clock that had jumped an hour); no node took those versions.
+   */
   next(): Version {
     const physical = this.now();
+    if (this.wall > physical + this.maxAheadMs && this.wall > this.seen.wall) {
+      ({ wall: this.wall, counter: this.counter } = this.seen);
+    }
     if (physical > this.wall) {
       this.wall = physical;
       this.counter = 0;
@@ -107,6 +118,11 @@ export class HybridClock {
    */
   observe(seen: Version): boolean {
     if (!this.admits(seen)) return false;
+    const { wall, counter } = this.seen;
+    const newer = seen.wall > wall || (seen.wall === wall && seen.counter > counter);
+    if (seen.node !== this.node && newer) {
+      this.seen = { wall: seen.wall, counter: seen.counter };
+    }
     if (seen.wall > this.wall) {
       this.wall = seen.wall;
       this.counter = seen.counter;

@@ -155,9 +155,13 @@ export class InProcessCluster {
    * Lets simulated time pass, 10 ms at a time, until `condition` holds; fails after
    * `withinMs` of simulated time, naming `what`.
    */
-  async until(condition: () => boolean, what: string, withinMs = 5_000): Promise<void> {
+  async until(
+    condition: () => boolean | Promise<boolean>,
+    what: string,
+    withinMs = 5_000,
+  ): Promise<void> {
     const deadline = this.clock.now() + withinMs;
-    while (!condition()) {
+    while (!(await condition())) {
       if (this.clock.now() >= deadline) {
         throw new Error(`not within ${withinMs} ms of simulated time: ${what}`);
       }

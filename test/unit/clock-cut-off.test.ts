@@ -106,4 +106,5 @@ test('a write under way when its node finds itself cut off is refused, not ackno
   for (const id of masters) cluster.network.failNext(cluster.node(id).http, 'replicate', 2);
   for (const release of releases) release();
   assert.equal(await cluster.run(write), 'clock_off');
+  assert.equal(member.store.get('k'), undefined, 'not kept on the member either');
 });

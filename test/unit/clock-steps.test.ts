@@ -54,3 +54,78 @@ test('a clock stepped an hour back still sees a dead master die in time', async 
     'a new master set',
   );
 });
+
+/** A write on `id`'s node; its error's code if it fails. */
+async function written(cluster: InProcessCluster, id: string, key: string): Promise<string> {
+  try {
+    await cluster.run(
+      cluster.node(id).write(key, Buffer.from('v'), 'text/plain'),
+      `write on ${id}`,
+    );
+    return 'stored';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+/** How many re-sent entries `ids` refused as stamped too far ahead of their clocks. */
+async function refusedEntries(cluster: InProcessCluster, ids: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const id of ids) {
+    const { values } = await cluster.node(id).metrics.versionsRefused.get();
+    for (const { labels, value } of values) if (labels.path === 'entries') total += value;
+  }
+  return total;
+}
+
+/** Cuts `member` off the others until it stands alone, then heals: it re-sends its entries. */
+async function awayAndBack(cluster: InProcessCluster, member: string): Promise<void> {
+  const others = ['a', 'b', 'c', 'd'].filter((id) => id !== member);
+  cluster.partition([member], others);
+  await cluster.until(
+    () => cluster.node(member).masterSet.ids.join() === member,
+    `${member} on its own`,
+  );
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), 'one master set again');
+}
+
+test('a write the masters did not take, stamped by a clock an hour ahead, is withdrawn once they refuse it', async (t) => {
+  const { cluster, masters, member } = await fourAgreed(t);
+  // The write leaves before the member has heard how far off its clock now is; the masters
+  // fail it (as they refuse a request signed an hour off).
+  cluster.stepClock(member, HOUR);
+  for (const id of masters) cluster.network.failNext(cluster.node(id).http, 'replicate', 2);
+  assert.equal(await written(cluster, member, 'k'), 'replication_failed');
+  assert.ok(cluster.node(member).store.get('k'), 'kept on the writer, as a failed write is');
+  cluster.stepClock(member, -HOUR);
+  assert.equal(await written(cluster, member, 'after'), 'stored', 'its clock starts again');
+  // Its re-send after a partition: the masters refuse the version; the member withdraws it.
+  await awayAndBack(cluster, member);
+  await cluster.until(() => cluster.node(member).store.get('k') === undefined, 'k withdrawn');
+  for (const node of cluster.running) {
+    assert.equal(node.store.get('k'), undefined, node.id);
+    assert.ok(node.id !== member || node.store.get('after'), 'the write after it stays');
+  }
+});
+
+test('a write its own minority set acknowledged an hour ahead is kept, refused or not', async (t) => {
+  const { cluster, masters, member } = await fourAgreed(t);
+  const others = ['a', 'b', 'c', 'd'].filter((id) => id !== member);
+  cluster.partition([member], others);
+  await cluster.until(
+    () => cluster.node(member).masterSet.ids.join() === member,
+    `${member} on its own`,
+  );
+  cluster.stepClock(member, HOUR);
+  assert.equal(await written(cluster, member, 'k'), 'stored');
+  cluster.stepClock(member, -HOUR);
+  cluster.heal();
+  await cluster.until(() => cluster.agreed(), 'one master set again');
+  await cluster.until(
+    async () => (await refusedEntries(cluster, masters)) > 0,
+    'the masters to refuse its re-send of k',
+  );
+  assert.ok(cluster.node(member).store.get('k'), 'acknowledged: never withdrawn');
+  for (const id of masters) assert.equal(cluster.node(id).store.get('k'), undefined, id);
+});

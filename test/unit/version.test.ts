@@ -207,6 +207,28 @@ describe('HybridClock against versions from outside', () => {
     assert.deepEqual(clock.next(), { wall: 1_000_000, counter: 0, node: 'n1' });
   });
 
+  test('a clock put right after a jump ahead stamps from its wall time again', () => {
+    let now = 1_000_000 + 3_600_000;
+    const clock = new HybridClock('n1', () => now, 60_000);
+    assert.equal(clock.next().wall, 4_600_000);
+    now = 1_000_000;
+    assert.deepEqual(clock.next(), { wall: 1_000_000, counter: 0, node: 'n1' });
+    // Within the skew, its own versions still only go forward.
+    now = 4_600_000;
+    clock.next();
+    now = 4_590_000;
+    assert.deepEqual(clock.next(), { wall: 4_600_000, counter: 1, node: 'n1' });
+  });
+
+  test('a clock stepped back still beats every version it saw from outside', () => {
+    let now = 5_000_000;
+    const clock = new HybridClock('n1', () => now, 60_000);
+    clock.observe({ wall: 5_000_500, counter: 7, node: 'peer' });
+    clock.next();
+    now = 1_000_000;
+    assert.ok(isNewer(clock.next(), { wall: 5_000_500, counter: 7, node: 'peer' }));
+  });
+
   test('a version within the skew is taken, and the next write beats it', () => {
     const clock = new HybridClock('n1', () => 1_000_000, 60_000);
     const ahead: Version = { wall: 1_059_000, counter: 3, node: 'peer' };
