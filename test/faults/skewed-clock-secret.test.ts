@@ -189,7 +189,10 @@ describe('a member whose clock jumps an hour ahead while it takes writes, with a
     };
     let left: string[] = [];
     await waitFor(
-      async () => (left = await lingering()).length === 0,
+      async () => {
+        left = await lingering();
+        return left.length === 0;
+      },
       () => `no failed write left on the node alone (left: ${left.join(', ')})`,
     );
     // Its clock put right, it stamps from it again: its writes are taken at once.
