@@ -69,13 +69,10 @@ export class IncomingEntries {
         yield [key, entry] as [string, Entry];
       }
     };
-    const refused: [string, string][] = [];
-    const applied = await data.keepAll(noted(), (key, version) => {
-      refused.push([key, formatVersion(version)]);
-    });
+    const applied = await data.keepAll(noted());
     metrics.syncEntries.inc(applied);
     if (mastership.isMaster) for (const [key, entry] of changed) this.parts.invalidate(key, entry);
-    return { applied, ...this.masterView(), newer, ...(refused.length > 0 ? { refused } : {}) };
+    return { applied, ...this.masterView(), newer };
   }
 
   private masterView() {

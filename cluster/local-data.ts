@@ -82,12 +82,9 @@ export class LocalData {
    * windows with several in flight cost a sync in order 12-15 % less CPU than windows of
    * 10,000 with two in flight (their entries die young), and a stream in random order the
    * same time (measured in-process, 1 M entries). An entry too far ahead of our clock is
-   * skipped and reported to onRefused, and to `refused` if given; the rest are kept.
+   * skipped and reported to onRefused; the rest are kept.
    */
-  async keepAll(
-    entries: AsyncIterable<[string, Entry]>,
-    refused?: (key: string, version: Version) => void,
-  ): Promise<number> {
+  async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
     let applied = 0;
     let window: [string, Entry][] = [];
     let windowBytes = 0;
@@ -103,7 +100,6 @@ export class LocalData {
       for (const [key, entry] of window) {
         if (!this.clock.observe(entry.version)) {
           this.onRefused(key, entry.version);
-          refused?.(key, entry.version);
           continue;
         }
         const held = this.store.putPrimary(key, entry);
@@ -145,9 +141,7 @@ export class LocalData {
 
   /**
    * Drops this node's own write of `key` at `version`, unless a newer one replaced it: a
-   * version stamped by a clock found wrong, which no master took. Kept, it would be served
-   * here although the client was told 503, and re-sent to the masters at each change of
-   * theirs; once their clocks caught up with it, it would win over the key's later writes.
+   * version stamped by a clock found wrong, which no master took (see UnacknowledgedWrites).
    */
   async withdraw(key: string, version: Version): Promise<void> {
     const removed = this.store.withdraw(key, version);

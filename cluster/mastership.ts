@@ -48,8 +48,6 @@ export interface MastershipOptions {
   onChange?(next: MasterSet): void;
   /** Told that a master holds a newer version of a key we re-sent it (found by the re-send). */
   onNewer?(key: string, version: Version): void;
-  /** Told that a master refused a version we re-sent it as too far ahead of its clock. */
-  onRefused?(key: string, version: Version): Promise<void>;
 }
 
 /**
@@ -360,10 +358,6 @@ export class Mastership {
         for (const [key, version] of ack.newer ?? []) {
           const parsed = parseVersion(version);
           if (parsed) this.options.onNewer?.(key, parsed);
-        }
-        for (const [key, version] of ack.refused ?? []) {
-          const parsed = parseVersion(version);
-          if (parsed) await this.options.onRefused?.(key, parsed);
         }
         log.info(
           {

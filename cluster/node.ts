@@ -191,9 +191,6 @@ export class DistNode {
       },
       // A re-send found a newer version on a master: ours is no longer served as current.
       onNewer: (key, version) => this.store.invalidate(key, version, true),
-      onRefused: async (key, version) => {
-        if (this.unacknowledged.has(key, version)) await this.data.withdraw(key, version);
-      },
     });
     this.replicas = new ReplicaBatcher({
       send: (http, entries) => this.peers.replicate(http, entries),
@@ -626,10 +623,25 @@ export class DistNode {
     if (this.clockStaleTicks > 0) this.clockStaleTicks--;
     else this.followClusterClock();
     this.data.sweep();
+    this.withdrawStampedAhead();
     this.mastership.tick();
     // A check that failed (a master out of reach) is tried again each tick.
     this.copyCheck.run();
     this.announce();
+  }
+
+  /**
+   * Withdraws this node's failed writes stamped further ahead of its clock than any node
+   * admits: its clock had jumped ahead, and has been put right (see UnacknowledgedWrites).
+   */
+  private withdrawStampedAhead(): void {
+    for (const [key, version] of this.unacknowledged.takeRefused((v) =>
+      this.hybridClock.admits(v),
+    )) {
+      this.data.withdraw(key, version).catch((error: unknown) => {
+        this.log.error({ key, err: error }, 'cannot withdraw a write from the data dir');
+      });
+    }
   }
 
   /** Reports our clock if it is off the cluster's, and keeps versions up with it. */

@@ -38,11 +38,6 @@ export interface ReplicaAck {
    * whatever the writers' clocks say.
    */
   behind?: [key: string, version: string][];
-  /**
-   * To a re-send: the keys sent with a version too far ahead of this node's clock, which it did
-   * not keep. Those the sender stamped itself it withdraws (LocalData.withdraw).
-   */
-  refused?: [key: string, version: string][];
 }
 
 /** A conditional write as forwarded to the deciding master. */
