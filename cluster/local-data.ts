@@ -142,15 +142,17 @@ export class LocalData {
   /**
    * Drops this node's own write of `key` at `version`, unless a newer one replaced it: a
    * version stamped by a clock found wrong, which no master took (see UnacknowledgedWrites).
+   * Returns whether it was dropped.
    */
-  async withdraw(key: string, version: Version): Promise<void> {
+  async withdraw(key: string, version: Version): Promise<boolean> {
     const removed = this.store.withdraw(key, version);
-    if (!removed) return;
+    if (!removed) return false;
     this.log.warn(
       { key, version: formatVersion(version) },
       'withdrew a write stamped by a wrong clock',
     );
     await this.stored(removed);
+    return true;
   }
 
   /** Drops expired entries and old tombstones, here and on disk. */

@@ -152,6 +152,11 @@ export class Metrics {
     help: 'Writes stamped anew because a master already held a newer version of the key (a clock behind, or a write elsewhere first)',
     registers: [this.registry],
   });
+  readonly withdrawn = new Counter({
+    name: 'diststore_writes_withdrawn_total',
+    help: "This node's writes answered with an error and then dropped here: stamped by its clock while it was wrong (too far ahead), so no master took them",
+    registers: [this.registry],
+  });
   readonly storageErrors = new Counter({
     name: 'diststore_storage_errors_total',
     help: 'Writes the data dir could not store, by reason (full: disk full, refused before lmdb; failed: lmdb failed a commit)',

@@ -390,7 +390,7 @@ export class DistNode {
   private async notAcknowledged(key: string, entry: Entry, error: unknown): Promise<void> {
     // Stamped by a clock found wrong: the masters refuse it, and it is not kept here either.
     if (error instanceof ClockCutOffError || error instanceof ClockAheadError) {
-      await this.data.withdraw(key, entry.version);
+      await this.withdraw(key, entry.version);
     } else {
       this.unacknowledged.add(key, entry.version);
     }
@@ -638,10 +638,15 @@ export class DistNode {
     for (const [key, version] of this.unacknowledged.takeRefused((v) =>
       this.hybridClock.admits(v),
     )) {
-      this.data.withdraw(key, version).catch((error: unknown) => {
+      this.withdraw(key, version).catch((error: unknown) => {
         this.log.error({ key, err: error }, 'cannot withdraw a write from the data dir');
       });
     }
+  }
+
+  /** LocalData.withdraw, counted. */
+  private async withdraw(key: string, version: Version): Promise<void> {
+    if (await this.data.withdraw(key, version)) this.metrics.withdrawn.inc();
   }
 
   /** Reports our clock if it is off the cluster's, and keeps versions up with it. */

@@ -107,4 +107,5 @@ test('a write under way when its node finds itself cut off is refused, not ackno
   for (const release of releases) release();
   assert.equal(await cluster.run(write), 'clock_off');
   assert.equal(member.store.get('k'), undefined, 'not kept on the member either');
+  assert.equal((await member.metrics.withdrawn.get()).values[0]?.value, 1, 'counted');
 });

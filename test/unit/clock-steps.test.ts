@@ -89,6 +89,7 @@ test('a failed write stamped by a clock an hour ahead is withdrawn once the cloc
   assert.ok(node.store.get('k'), 'kept on the writer, as a failed write is');
   cluster.stepClock(member, -HOUR);
   await cluster.until(() => node.store.get('k') === undefined, 'k withdrawn');
+  assert.equal((await node.metrics.withdrawn.get()).values[0]?.value, 1, 'counted');
   // Its next write of the key is taken, stamped by the clock put right, and is what it holds.
   assert.equal(await written(cluster, member, 'k'), 'stored');
   const version = node.store.get('k')?.version;
