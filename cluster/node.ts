@@ -638,15 +638,20 @@ export class DistNode {
     for (const [key, version] of this.unacknowledged.takeRefused((v) =>
       this.hybridClock.admits(v),
     )) {
-      this.withdraw(key, version).catch((error: unknown) => {
-        this.log.error({ key, err: error }, 'cannot withdraw a write from the data dir');
-      });
+      void this.withdraw(key, version);
     }
   }
 
-  /** LocalData.withdraw, counted. */
+  /**
+   * LocalData.withdraw, counted. A data dir that cannot remove it is logged, never thrown: the
+   * write's own answer (clock_off, clock_ahead) is what its client must get.
+   */
   private async withdraw(key: string, version: Version): Promise<void> {
-    if (await this.data.withdraw(key, version)) this.metrics.withdrawn.inc();
+    try {
+      if (await this.data.withdraw(key, version)) this.metrics.withdrawn.inc();
+    } catch (error) {
+      this.log.error({ key, err: error }, 'cannot withdraw a write from the data dir');
+    }
   }
 
   /** Reports our clock if it is off the cluster's, and keeps versions up with it. */

@@ -67,7 +67,8 @@ export class HybridClock {
   private wall = 0;
   private counter = 0;
   /** The newest version of another node's admitted (observe): every later write beats it. */
-  private seen: Pick<Version, 'wall' | 'counter'> = { wall: 0, counter: 0 };
+  private seenWall = 0;
+  private seenCounter = 0;
 
   constructor(
     private readonly node: string,
@@ -85,8 +86,9 @@ export class HybridClock {
    */
   next(): Version {
     const physical = this.now();
-    if (this.wall > physical + this.maxAheadMs && this.wall > this.seen.wall) {
-      ({ wall: this.wall, counter: this.counter } = this.seen);
+    if (this.wall > physical + this.maxAheadMs && this.wall > this.seenWall) {
+      this.wall = this.seenWall;
+      this.counter = this.seenCounter;
     }
     if (physical > this.wall) {
       this.wall = physical;
@@ -118,10 +120,11 @@ export class HybridClock {
    */
   observe(seen: Version): boolean {
     if (!this.admits(seen)) return false;
-    const { wall, counter } = this.seen;
-    const newer = seen.wall > wall || (seen.wall === wall && seen.counter > counter);
+    const { seenWall, seenCounter } = this;
+    const newer = seen.wall > seenWall || (seen.wall === seenWall && seen.counter > seenCounter);
     if (seen.node !== this.node && newer) {
-      this.seen = { wall: seen.wall, counter: seen.counter };
+      this.seenWall = seen.wall;
+      this.seenCounter = seen.counter;
     }
     if (seen.wall > this.wall) {
       this.wall = seen.wall;
