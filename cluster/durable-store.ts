@@ -2,6 +2,14 @@ import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { open, type RangeOptions, type RootDatabase } from 'lmdb';
+import {
+  COMPACTION_DIR,
+  type CompactionResult,
+  compactDataFile,
+  fileBytes,
+  inOrderBytes,
+  isLoose,
+} from './data-file-compaction.js';
 import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import {
@@ -35,6 +43,8 @@ export interface DurableStore extends PrimaryTier {
   readonly storage: StorageState;
   /** The data file's size and the map's, for /status. */
   readonly disk: { fileBytes: number; mapBytes: number };
+  /** Rewrites the data file in key order when it is loose (see data-file-compaction.ts). */
+  compact(): Promise<CompactionResult>;
   /** Flushes and closes, releases the lock; safe to call twice. */
   close(): Promise<void>;
 }
@@ -90,7 +100,7 @@ const MAP_BYTES = 2 ** 40;
 const SWEEP_SLICE = 20_000;
 
 /** Stored keys: META, the entries' (storedKey), and arrays: layout 1's index, MOVING's. */
-type Key = string | number | [number, string];
+export type StoredKey = string | number | [number, string];
 
 /**
  * Opens (creating if missing) the store in `dir`, taking its lock; throws DataDirError.
@@ -114,13 +124,9 @@ export async function openDurableStore(
     // lmdb-js 3.5 kills the process (SIGSEGV, a double free) when its open finds data.mdb is not
     // an lmdb file, so the files are checked here before lmdb sees them.
     await checkLmdbFiles(dir);
-    // noSubdir: lmdb would otherwise treat a dir named like `node.1` as a file name.
-    const db = open<Buffer, Key>({
-      path: dir,
-      encoding: 'binary',
-      noSubdir: false,
-      mapSize: MAP_BYTES,
-    });
+    // A compaction's copy, left by a crash before it replaced the data file.
+    await fs.rm(join(dir, COMPACTION_DIR), { recursive: true, force: true });
+    const db = openLmdb(dir);
     // lmdb creates its files under the umask (0644 as a rule); the values are the operator's.
     await privateFiles(dir).catch(async (error) => {
       await db.close();
@@ -138,6 +144,17 @@ export async function openDurableStore(
     await fs.unlink(lockPath).catch(noop);
     throw error instanceof DataDirError ? error : failure(`cannot open the data in ${dir}`, error);
   }
+}
+
+/** The lmdb environment in `dir`, as every data dir's is opened. */
+function openLmdb(dir: string): RootDatabase<Buffer, StoredKey> {
+  // noSubdir: lmdb would otherwise treat a dir named like `node.1` as a file name.
+  return open<Buffer, StoredKey>({
+    path: dir,
+    encoding: 'binary',
+    noSubdir: false,
+    mapSize: MAP_BYTES,
+  });
 }
 
 class LmdbDurableStore implements DurableStore {
@@ -170,16 +187,31 @@ class LmdbDurableStore implements DurableStore {
   /** The stored key the next sweep slice starts at ('' : the first). */
   private sweepFrom = '';
 
+  /** Stored keys changed during a compaction, copied again before its swap (see compact). */
+  private compacting: Set<string> | undefined;
+  private compaction: Promise<CompactionResult> | undefined;
+  /**
+   * Walks (`stored`) under way in each environment: one replaced by a compaction is closed,
+   * unmapping the old file, only once none walks it (a sync stream may pause for seconds).
+   */
+  private readonly walks = new Map<RootDatabase<Buffer, StoredKey>, number>();
+  /** Environments replaced by a compaction, still walked. */
+  private readonly retired = new Set<RootDatabase<Buffer, StoredKey>>();
+
   constructor(
-    private readonly db: RootDatabase<Buffer, Key>,
+    private db: RootDatabase<Buffer, StoredKey>,
     private readonly dir: string,
     private readonly lockPath: string,
     private readonly hashKey: (key: string) => string,
   ) {
     this.space = new DiskSpace(dir);
-    // Once per batch, inside it: the counts commit with the changes they count.
+    this.commitCounts(db);
+  }
+
+  /** Once per batch of `db`, inside it: the counts commit with the changes they count. */
+  private commitCounts(db: RootDatabase<Buffer, StoredKey>): void {
     db.on('beforecommit', () => {
-      if (!this.metaChanged) return;
+      if (!this.metaChanged || db !== this.db) return;
       this.metaChanged = false;
       db.put(META, this.meta()).catch(noop);
     });
@@ -324,7 +356,9 @@ class LmdbDurableStore implements DurableStore {
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     this.metaChanged = true;
-    const written = this.db.put(this.storedKey(key), record);
+    const stored = this.storedKey(key);
+    this.compacting?.add(stored);
+    const written = this.db.put(stored, record);
     if (before !== undefined) return this.settle(key, entry, written);
     const hash = this.hashOf(key); // remembered by storedKey
     this.pendingByHash.set(hash, key);
@@ -346,7 +380,9 @@ class LmdbDurableStore implements DurableStore {
     if (before.deleted) this.tombstonesHeld--;
     this.bytesHeld -= before.value.length;
     this.metaChanged = true;
-    return this.settle(key, null, this.db.remove(this.storedKey(key)));
+    const stored = this.storedKey(key);
+    this.compacting?.add(stored);
+    return this.settle(key, null, this.db.remove(stored));
   }
 
   /**
@@ -433,13 +469,20 @@ class LmdbDurableStore implements DurableStore {
 
   /** The keys and records stored from `start` (a stored key) on, in lmdb's order. */
   private *stored(start: string): Generator<[string, Buffer]> {
+    const db = this.db;
+    this.walks.set(db, (this.walks.get(db) ?? 0) + 1);
     try {
-      for (const { key, value } of this.db.getRange({ start })) {
+      for (const { key, value } of db.getRange({ start })) {
         yield [(key as string).slice(PREFIX_CHARS), value];
       }
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
+    } finally {
+      const walks = (this.walks.get(db) ?? 1) - 1;
+      if (walks > 0) this.walks.set(db, walks);
+      else this.walks.delete(db);
+      if (walks === 0 && this.retired.delete(db)) db.close().catch(noop);
     }
   }
 
@@ -494,13 +537,55 @@ class LmdbDurableStore implements DurableStore {
   }
 
   get disk(): { fileBytes: number; mapBytes: number } {
-    // getStats is typed `{}`; lmdb reports the map's size and its last used page.
-    const stats = this.db.getStats() as {
-      mapSize: number;
-      pageSize: number;
-      lastPageNumber: number;
-    };
-    return { fileBytes: (stats.lastPageNumber + 1) * stats.pageSize, mapBytes: stats.mapSize };
+    return { fileBytes: fileBytes(this.db), mapBytes: MAP_BYTES };
+  }
+
+  /**
+   * Rewrites the data file in key order when it is loose (see compactDataFile); one at a time.
+   * The node asks after its start and then now and then (server/daemon.ts).
+   */
+  compact(): Promise<CompactionResult> {
+    if (this.closing || this.failure) {
+      return Promise.resolve({ compacted: false, reason: 'the store is closing or failed' });
+    }
+    const from = this.db;
+    const inOrder = inOrderBytes(from, this.countHeld);
+    if (!isLoose(fileBytes(from), inOrder)) {
+      return Promise.resolve({ compacted: false, reason: 'not loose' });
+    }
+    // The copy needs room for what it writes, and a margin so that writes go on meanwhile.
+    if (!this.space.hasRoom(2 * inOrder)) {
+      return Promise.resolve({ compacted: false, reason: 'not enough free disk for a copy' });
+    }
+    this.compaction ??= this.compactFrom(from).finally(() => {
+      this.compacting = undefined;
+      this.compaction = undefined;
+    });
+    return this.compaction;
+  }
+
+  private compactFrom(from: RootDatabase<Buffer, StoredKey>): Promise<CompactionResult> {
+    // Changes not committed yet are not in the slices read: they are copied with the later ones.
+    this.compacting = new Set([...this.pending.keys()].map((key) => this.storedKey(key)));
+    return compactDataFile(from, this.dir, {
+      open: openLmdb,
+      changed: this.compacting,
+      recordOf: (stored) => {
+        const change = this.pending.get(stored.slice(PREFIX_CHARS));
+        if (change !== undefined) return change === null ? undefined : encodeRecord(change);
+        return this.db.getBinary(stored);
+      },
+      writeMeta: (db) => db.putSync(META, this.meta()),
+      mayGoOn: (bytes) =>
+        this.closing === undefined && this.failure === undefined && this.space.hasRoom(bytes),
+      swap: (db) => {
+        this.db = db;
+        this.commitCounts(db);
+        privateFiles(this.dir).catch(noop);
+        if (this.walks.has(from)) this.retired.add(from);
+        else from.close().catch(noop);
+      },
+    });
   }
 
   private meta(): Buffer {
@@ -552,6 +637,9 @@ class LmdbDurableStore implements DurableStore {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // A compaction under way stops at its next slice and removes its copy.
+      await this.compaction?.catch(noop);
+      for (const db of this.retired) await db.close();
       // After a failed commit lmdb-js's close() never returns: the lock is released anyway.
       const closed = this.db.close();
       if (this.failure) {

@@ -59,6 +59,11 @@ export class Metrics {
     help: 'Full garbage collections run while the process was idle (README, "Memory after a burst")',
     registers: [this.registry],
   });
+  readonly dataFileCompactions = new Counter({
+    name: 'diststore_data_file_compactions_total',
+    help: 'Data files rewritten in key order because they had grown loose (README, "Data dir")',
+    registers: [this.registry],
+  });
   readonly packetsDropped = new Counter({
     name: 'diststore_packets_dropped_total',
     help: 'Received packets ignored, by reason',

@@ -29,6 +29,11 @@ export interface Daemon {
 
 /** How long in-flight requests may take to finish at shutdown. */
 export const DRAIN_MS = 5000;
+/**
+ * How often a node with a data dir asks whether its file has grown loose (and at its start):
+ * a master's writes loosen it slowly, and each compaction copies the whole file.
+ */
+const COMPACTION_CHECK_MS = 60 * 60 * 1000;
 
 /** Starts a node: listen, bind multicast, join the cluster. Failures to bind reject. */
 export async function startDaemon(
@@ -167,10 +172,29 @@ export async function startDaemon(
     log.debug({ freedBytes: before - heapUsed() }, 'garbage collected while idle (first pass)');
   }, config.announceMs).unref();
 
+  const compact = async () => {
+    const result = await durable?.compact();
+    if (result?.compacted) {
+      metrics.dataFileCompactions.inc();
+      const { fromBytes, toBytes, entries, seconds } = result;
+      log.info(
+        { fromBytes, toBytes, entries, seconds },
+        'data file compacted (rewritten in key order)',
+      );
+    } else if (result?.reason.startsWith('not enough')) {
+      log.warn(`data file not compacted: ${result.reason}`);
+    }
+  };
+  const checkCompaction = () =>
+    compact().catch((error) => log.error({ err: error }, 'data file compaction failed'));
+  if (durable) checkCompaction();
+  const compactionChecks = setInterval(checkCompaction, COMPACTION_CHECK_MS).unref();
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(idleChecks);
+      clearInterval(compactionChecks);
       node.leave();
       // RESP clients finish what they asked meanwhile, within the same drain time.
       const respClosed = resp?.close(DRAIN_MS);

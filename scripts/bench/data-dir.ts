@@ -81,6 +81,11 @@ export interface DataDirResult {
   emptyReadySeconds: number;
   /** Its memory when ready, then after reading `reads` random keys through GET /get-local. */
   whenReady: NodeMemory;
+  /**
+   * The compaction it begins once started (its file was filled at random places), waited for
+   * before the reads: from ready until /metrics counts it, and the file after it.
+   */
+  compaction: { seconds: number; fileBytes: number } | undefined;
   reads: number;
   readSeconds: number;
   afterReads: NodeMemory;
@@ -132,6 +137,20 @@ async function reportedMemory(node: BenchNode): Promise<NodeMemory> {
   };
 }
 
+/** Waits for `node`'s compaction of its data file; undefined when none came in time. */
+async function compacted(node: BenchNode, keys: number): Promise<DataDirResult['compaction']> {
+  const started = performance.now();
+  const done = await waitFor(
+    async () => (await node.metric('diststore_data_file_compactions_total')) >= 1,
+    'the holder to compact its data file',
+    // About 3 µs an entry (measured); bounded for a file that is not loose after all.
+    Math.max(30_000, keys / 50),
+  ).catch(() => false);
+  if (!done) return undefined;
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, fileBytes: (await reportedMemory(node)).dataFileBytes };
+}
+
 /** Random keys read through GET /get-local, 16 at a time; every answer is checked. */
 async function readRandom(node: BenchNode, keys: number, reads: number): Promise<number> {
   const agent = keepAliveAgent(16);
@@ -176,6 +195,7 @@ export async function dataDirNode(keys: number): Promise<DataDirResult> {
     const holder = fleet.node(0);
     const whenReady = await reportedMemory(holder);
     if (whenReady.entries !== keys) throw new Error(`${keys} filled, ${whenReady.entries} held`);
+    const compaction = await compacted(holder, keys);
     const reads = Math.min(keys, 100_000);
     const readSeconds = await readRandom(holder, keys, reads);
     const afterReads = await reportedMemory(holder);
@@ -197,6 +217,7 @@ export async function dataDirNode(keys: number): Promise<DataDirResult> {
       readySeconds,
       emptyReadySeconds,
       whenReady,
+      compaction,
       reads,
       readSeconds,
       afterReads,

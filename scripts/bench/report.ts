@@ -256,6 +256,14 @@ export function dataDirNodeRows(d: DataDirResult): Row[] {
     },
     diskMemoryRow('when ready', d.whenReady, d.rawBytes),
     {
+      measurement: '  its data file compacted (rewritten in key order) once started',
+      result: d.compaction
+        ? `${d.compaction.seconds.toFixed(1)} s after ready · file ${mib(d.whenReady.dataFileBytes)} → ${mib(d.compaction.fileBytes)}`
+        : 'not compacted',
+      target: '',
+      verdict: '',
+    },
+    {
       ...diskMemoryRow(`after ${int(d.reads)} random get-local reads`, d.afterReads, d.rawBytes),
       target: 'RssAnon ≤ 1.5× raw, RSS ≤ 3×',
       verdict: verdict(

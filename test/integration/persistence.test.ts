@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Fleet, type NodeProcess, runDaemon } from '../support/fleet.js';
+import { looseDataDir, looseKey, looseValue } from '../support/loose-data-dir.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('persistence with --data-dir', () => {
   let root: string;
@@ -84,6 +86,41 @@ describe('persistence with --data-dir', () => {
     const again = await Fleet.start(3, { dataDirs: dirs });
     try {
       for (const node of again.nodes) assert.equal((await node.get('/get/buried')).status, 404);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('a node started on a loose data file compacts it and serves every entry', async () => {
+    const dir = join(root, 'loose');
+    const fleet = new Fleet({ dataDirs: [dir] });
+    const held = await looseDataDir(dir, fleet.cluster, 30_000);
+    const looseBytes = (await stat(join(dir, 'data.mdb'))).size;
+    try {
+      await fleet.open(1);
+      const node = fleet.node(0);
+      await waitFor(
+        async () => (await node.metric('diststore_data_file_compactions_total')) === 1,
+        'the data file to be compacted',
+      );
+      const { memory } = await node.status();
+      assert.ok(
+        (memory.dataFileBytes ?? looseBytes) < 0.8 * looseBytes,
+        `${memory.dataFileBytes} of ${looseBytes} bytes`,
+      );
+      assert.equal((await node.status()).store.primary, held.size);
+      for (const i of [0, 12_345, 29_999]) {
+        assert.equal(await (await node.get(`/get-local/${looseKey(i)}`)).text(), looseValue(i));
+      }
+      assert.equal((await node.post('/post', { key: 'after', value: 'compaction' })).status, 200);
+    } finally {
+      await fleet.close();
+    }
+    const again = await Fleet.start(1, { dataDirs: [dir] });
+    try {
+      const node = again.node(0);
+      assert.equal(await (await node.get('/get-local/after')).text(), 'compaction');
+      assert.equal(await (await node.get(`/get-local/${looseKey(7)}`)).text(), looseValue(7));
     } finally {
       await again.close();
     }

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Clock, TimerHandle } from '../../cluster/clock.js';
+import type { CompactionResult } from '../../cluster/data-file-compaction.js';
 import type { DurableStore } from '../../cluster/durable-store.js';
 import { ManualClock } from '../../cluster/manual-clock.js';
 import { MemoryNetwork } from '../../cluster/memory-peers.js';
@@ -239,6 +240,10 @@ export class MemoryDurableStore extends MemoryPrimary implements DurableStore {
   /** `cluster`: the cluster name its keys are hashed under (localNodeOptions's by default). */
   constructor(cluster = 'local') {
     super((key) => keyHash(cluster, key));
+  }
+
+  async compact(): Promise<CompactionResult> {
+    return { compacted: false, reason: 'not loose' };
   }
 
   async close(): Promise<void> {}

@@ -1,0 +1,165 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { RootDatabase } from 'lmdb';
+import type { StoredKey } from './durable-store.js';
+
+/**
+ * Where a compaction writes its copy, inside the data dir. Found at a start only after a
+ * crash during a compaction: the copy is then removed, the data file was never replaced.
+ */
+export const COMPACTION_DIR = 'compacting';
+
+/**
+ * A data file this much larger than its entries written in key order is compacted. Entries
+ * written at random places (a master's writes: the file is ordered by key hash) leave lmdb's
+ * pages about two thirds full, plus the pages freed by copy-on-write: 1 M entries of the
+ * bench took 263 MiB, 179 MiB when written in order (docs/performance.md).
+ */
+const LOOSE_RATIO = 1.3;
+/** Nor is a compaction worth its copy for less than this saving. */
+const MIN_SAVING_BYTES = 1024 * 1024;
+/** Records read to estimate an entry's size in the file (keys in hash order: a random sample). */
+const SAMPLE = 1000;
+/** What lmdb keeps on a leaf page beside a key and its record: node header and pointer. */
+const NODE_BYTES = 10;
+/** Leaf pages written in order are about this full; the rest is page headers and branches. */
+const IN_ORDER_FILL = 0.93;
+/** Entries copied in one transaction: about 6 ms of the event loop (3 µs an entry, measured). */
+const SLICE = 2000;
+/** Rounds copying the writes made during the copy, before the last one, which swaps the file. */
+const CATCH_UP_ROUNDS = 5;
+/** lmdb-js transaction flags: abortable, committed before returning, not flushed yet. */
+const UNFLUSHED = 0x1 | 0x2 | 0x10000;
+
+type Lmdb = RootDatabase<Buffer, StoredKey>;
+
+/** What the store being compacted lends its compaction (see LmdbDurableStore.compact). */
+export interface CompactedStore {
+  /** Opens an lmdb environment in `dir` as the store opens its own. */
+  open(dir: string): Lmdb;
+  /** Stored keys written or removed since the compaction began; the store adds to it. */
+  readonly changed: Set<string>;
+  /** The record stored under `stored` now, committed or not (undefined: removed). */
+  recordOf(stored: string): Buffer | undefined;
+  /** Stores the META record, the counts as they are now, in `db` (in its transaction). */
+  writeMeta(db: Lmdb): void;
+  /** Whether the copy may go on: the store is not closing nor failed, and the disk has room. */
+  mayGoOn(bytes: number): boolean;
+  /** Makes `db` the store's environment; called in the same turn the data file is replaced. */
+  swap(db: Lmdb): void;
+}
+
+export type CompactionResult =
+  | { compacted: true; fromBytes: number; toBytes: number; entries: number; seconds: number }
+  | { compacted: false; reason: string };
+
+/** The bytes `db`'s `count` entries would take written in key order (estimated). */
+export function inOrderBytes(db: Lmdb, count: number): number {
+  let bytes = 0;
+  let sampled = 0;
+  for (const { key, value } of db.getRange({ start: '', limit: SAMPLE })) {
+    bytes += Buffer.byteLength(key as string) + value.length + NODE_BYTES;
+    sampled++;
+  }
+  return sampled === 0 ? 0 : (count * bytes) / sampled / IN_ORDER_FILL;
+}
+
+/** Whether a data file of `fileBytes` holding `inOrder` bytes' worth is worth compacting. */
+export function isLoose(fileBytes: number, inOrder: number): boolean {
+  return fileBytes >= LOOSE_RATIO * inOrder && fileBytes - inOrder >= MIN_SAVING_BYTES;
+}
+
+/**
+ * Writes `from`'s records in key order into a new environment beside it (pages filled, none
+ * free), a slice a turn so that requests are served meanwhile; then, in rounds, the records
+ * changed meanwhile; then, in one turn with no write in between, the last changes and META,
+ * flushed, and renames the new file over `dir`'s data.mdb and swaps. A crash before the
+ * rename leaves the old file whole; after it, the new one holds every committed record.
+ * Returns the bytes written and how long it took; gives up (the copy removed) when the store
+ * closes or the disk runs short.
+ */
+export async function compactDataFile(
+  from: Lmdb,
+  dir: string,
+  store: CompactedStore,
+): Promise<CompactionResult> {
+  const started = performance.now();
+  const path = join(dir, COMPACTION_DIR);
+  rmSync(path, { recursive: true, force: true });
+  const to = store.open(path);
+  let swapped = false;
+  try {
+    let after: string | undefined;
+    let entries = 0;
+    for (;;) {
+      const slice = [...from.getRange({ start: after ?? '', limit: SLICE + 1 })].filter(
+        ({ key }) => key !== after,
+      );
+      if (slice.length === 0) break;
+      const bytes = slice.reduce((sum, { value }) => sum + value.length, 0);
+      if (!store.mayGoOn(2 * bytes)) return { compacted: false, reason: 'stopped' };
+      // In order, so MDB_APPEND: each leaf is filled before the next is begun.
+      to.transactionSync(() => {
+        for (const { key, value } of slice) to.putSync(key as string, value, { append: true });
+      }, UNFLUSHED);
+      entries += slice.length;
+      after = slice[slice.length - 1]?.key as string;
+      await nextTurn();
+    }
+    for (let round = 0; round < CATCH_UP_ROUNDS && store.changed.size > SLICE; round++) {
+      const keys = [...store.changed];
+      store.changed.clear();
+      for (let i = 0; i < keys.length; i += SLICE) {
+        if (!store.mayGoOn(0)) return { compacted: false, reason: 'stopped' };
+        to.transactionSync(() => copyChanges(to, keys.slice(i, i + SLICE), store), UNFLUSHED);
+        await nextTurn();
+      }
+    }
+    if (!store.mayGoOn(0)) return { compacted: false, reason: 'stopped' };
+    const fromBytes = fileBytes(from);
+    // From here to the swap nothing yields: no write can reach the old file after its copy.
+    to.transactionSync(() => {
+      copyChanges(to, [...store.changed], store);
+      store.writeMeta(to);
+    }); // flushed, with every slice before it
+    store.changed.clear();
+    renameSync(join(path, 'data.mdb'), join(dir, 'data.mdb'));
+    store.swap(to);
+    swapped = true;
+    syncDir(dir);
+    // The new environment's lock file goes too: the open environment keeps using it.
+    rmSync(path, { recursive: true, force: true });
+    const seconds = (performance.now() - started) / 1000;
+    return { compacted: true, fromBytes, toBytes: fileBytes(to), entries, seconds };
+  } finally {
+    if (!swapped) {
+      await to.close();
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+}
+
+function copyChanges(to: Lmdb, keys: string[], store: CompactedStore): void {
+  for (const stored of keys) {
+    const record = store.recordOf(stored);
+    if (record === undefined) to.removeSync(stored);
+    else to.putSync(stored, record);
+  }
+}
+
+/** The size of `db`'s data file as lmdb uses it (see DurableStore.disk). */
+export function fileBytes(db: Lmdb): number {
+  const stats = db.getStats() as { pageSize: number; lastPageNumber: number };
+  return (stats.lastPageNumber + 1) * stats.pageSize;
+}
+
+/** Makes a rename in `dir` durable. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
