@@ -61,7 +61,7 @@ export class Metrics {
   });
   readonly dataFileCompactions = new Counter({
     name: 'diststore_data_file_compactions_total',
-    help: 'Data files rewritten in key order because they had grown loose (README, "Data dir")',
+    help: 'Data files rewritten in key order because they had grown loose (README, "Compaction of the data file")',
     registers: [this.registry],
   });
   readonly packetsDropped = new Counter({

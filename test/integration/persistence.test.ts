@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { COMPACTION_DIR } from '../../cluster/data-file-compaction.js';
 import { Fleet, type NodeProcess, runDaemon } from '../support/fleet.js';
 import { looseDataDir, looseKey, looseValue } from '../support/loose-data-dir.js';
 import { waitFor } from '../support/wait-for.js';
@@ -93,7 +96,8 @@ describe('persistence with --data-dir', () => {
 
   test('a node started on a loose data file compacts it and serves every entry', async () => {
     const dir = join(root, 'loose');
-    const fleet = new Fleet({ dataDirs: [dir] });
+    // The same dir for the node and its restart, in one fleet: one cluster name, one hash.
+    const fleet = new Fleet({ dataDirs: [dir, dir] });
     const held = await looseDataDir(dir, fleet.cluster, 30_000);
     const looseBytes = (await stat(join(dir, 'data.mdb'))).size;
     try {
@@ -103,26 +107,56 @@ describe('persistence with --data-dir', () => {
         async () => (await node.metric('diststore_data_file_compactions_total')) === 1,
         'the data file to be compacted',
       );
-      const { memory } = await node.status();
+      const { memory, store } = await node.status();
       assert.ok(
         (memory.dataFileBytes ?? looseBytes) < 0.8 * looseBytes,
         `${memory.dataFileBytes} of ${looseBytes} bytes`,
       );
-      assert.equal((await node.status()).store.primary, held.size);
+      assert.equal(store.primary, held.size);
       for (const i of [0, 12_345, 29_999]) {
         assert.equal(await (await node.get(`/get-local/${looseKey(i)}`)).text(), looseValue(i));
       }
       assert.equal((await node.post('/post', { key: 'after', value: 'compaction' })).status, 200);
+      await node.stop('SIGKILL');
+      const again = await fleet.add();
+      assert.equal(await (await again.get('/get-local/after')).text(), 'compaction');
+      assert.equal(await (await again.get(`/get-local/${looseKey(7)}`)).text(), looseValue(7));
+      assert.equal((await again.status()).store.primary, held.size + 1);
     } finally {
       await fleet.close();
     }
-    const again = await Fleet.start(1, { dataDirs: [dir] });
+  });
+
+  test('a node killed during its compaction starts again on its whole old file', async () => {
+    const dir = join(root, 'killed-compacting');
+    let forked: ChildProcess | undefined;
+    const fleet = new Fleet({
+      dataDirs: [dir, dir],
+      onFork: (child) => {
+        forked = child;
+      },
+    });
+    const held = await looseDataDir(dir, fleet.cluster, 100_000);
+    const looseBytes = (await stat(join(dir, 'data.mdb'))).size;
     try {
-      const node = again.node(0);
-      assert.equal(await (await node.get('/get-local/after')).text(), 'compaction');
-      assert.equal(await (await node.get(`/get-local/${looseKey(7)}`)).text(), looseValue(7));
+      const opening = fleet.open(1).catch(() => undefined); // killed before or after ready
+      await waitFor(() => existsSync(join(dir, COMPACTION_DIR)), 'a compaction', 30_000, 1);
+      forked?.kill('SIGKILL');
+      await opening;
+      assert.equal((await stat(join(dir, 'data.mdb'))).size, looseBytes);
+      const again = await fleet.add();
+      assert.equal((await again.status()).store.primary, held.size);
+      for (const i of [0, 50_000, 99_999]) {
+        assert.equal(await (await again.get(`/get-local/${looseKey(i)}`)).text(), looseValue(i));
+      }
+      // It compacts again, from the start.
+      await waitFor(
+        async () => (await again.metric('diststore_data_file_compactions_total')) === 1,
+        'the data file to be compacted',
+      );
+      assert.equal((await again.status()).store.primary, held.size);
     } finally {
-      await again.close();
+      await fleet.close();
     }
   });
 
