@@ -37,9 +37,33 @@ export const MAX_COUNTER = 0xffff;
 
 /** Parses `wall.counter.node`; node ids may contain dots, so split only twice. */
 export function parseVersion(text: string): Version | undefined {
-  const match = /^(\d{1,15})\.(\d{1,5})\.(.{1,200})$/.exec(text);
-  if (!match || Number(match[2]) > MAX_COUNTER) return undefined;
-  return { wall: Number(match[1]), counter: Number(match[2]), node: match[3] as string };
+  // By hand, what /^(\d{1,15})\.(\d{1,5})\.(.{1,200})$/ takes (test/unit/version.test.ts
+  // checks the two agree): every record read from a data dir or a sync is parsed, and the
+  // regular expression took about 0.55 µs a version, a twentieth of a sync's CPU (profiled).
+  const first = text.indexOf('.');
+  const second = text.indexOf('.', first + 1);
+  const length = text.length - second - 1;
+  if (first < 1 || first > 15 || second - first < 2 || second - first > 6) return undefined;
+  if (length < 1 || length > 200) return undefined;
+  const wall = digits(text, 0, first);
+  const counter = digits(text, first + 1, second);
+  const node = text.slice(second + 1);
+  if (wall < 0 || counter < 0 || counter > MAX_COUNTER || LINE_BREAK.test(node)) return undefined;
+  return { wall, counter, node };
+}
+
+/** What a regular expression's `.` does not match. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/** The number the ASCII digits text[from, to) spell; -1 for anything else. */
+function digits(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /** A version from outside too far ahead of this node's clock (see HybridClock.admits). */

@@ -154,7 +154,9 @@ describe('persistence with --data-dir', () => {
         async () => (await again.metric('diststore_data_file_compactions_total')) === 1,
         'the data file to be compacted',
       );
-      assert.equal((await again.status()).store.primary, held.size);
+      const primary = (await again.status()).store.primary;
+      assert.equal(primary, held.size);
+      console.log(`FIGURE killed-compacting entries=${held.size} held_after_compaction=${primary}`);
     } finally {
       await fleet.close();
     }

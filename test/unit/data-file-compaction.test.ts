@@ -77,6 +77,9 @@ describe('data file compaction', () => {
         await assertHolds(store, expected);
         for (const item of walk) walked.push(item);
         assert.equal(walked.length, ENTRIES);
+        console.log(
+          `FIGURE compaction entries=${ENTRIES} from_bytes=${result.fromBytes} to_bytes=${result.toBytes} turns_with_writes=${round} walked=${walked.length}`,
+        );
         assert.deepEqual(await store.compact(), { compacted: false, reason: 'not loose' });
       } finally {
         await store.close();

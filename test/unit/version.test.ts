@@ -196,6 +196,35 @@ describe('formatVersion and parseVersion', () => {
     ];
     for (const text of garbage) assert.equal(parseVersion(text), undefined, JSON.stringify(text));
   });
+
+  test('takes exactly what its pattern describes', () => {
+    // The format as a regular expression, which parseVersion once was.
+    const pattern = /^(\d{1,15})\.(\d{1,5})\.(.{1,200})$/;
+    const spec = (text: string) => {
+      const match = pattern.exec(text);
+      if (!match || Number(match[2]) > MAX_COUNTER) return undefined;
+      return { wall: Number(match[1]), counter: Number(match[2]), node: match[3] as string };
+    };
+    // Each field from pieces that fit it and pieces that do not (signs, letters, line breaks).
+    const walls = ['0', '7', '1764660000000', '123456789012345', '1234567890123456', '', 'a', '-1'];
+    const counters = ['0', '42', '65535', '65536', '99999', '123456', '', 'x', '1e3'];
+    const nodes = ['n', '127.0.0.1:8181', 'é'.repeat(200), 'n'.repeat(201), '', 'a\nb', '\u2028'];
+    const dots = ['.', '.', '.', '..', ''];
+    let seed = 1;
+    const pick = <T>(from: T[]): T => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return from[Math.floor((seed / 2 ** 31) * from.length)] as T;
+    };
+    const texts: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      texts.push(pick(walls) + pick(dots) + pick(counters) + pick(dots) + pick(nodes));
+    }
+    for (const text of texts)
+      assert.deepEqual(parseVersion(text), spec(text), JSON.stringify(text));
+    // Both sides of the line are walked: texts taken as versions, and texts refused.
+    const taken = texts.filter((text) => spec(text) !== undefined).length;
+    assert.ok(taken > 500 && taken < texts.length - 500, `${taken} of ${texts.length} taken`);
+  });
 });
 
 describe('HybridClock against versions from outside', () => {
