@@ -52,7 +52,11 @@ export interface CompactedStore {
 
 export type CompactionResult =
   | { compacted: true; fromBytes: number; toBytes: number; entries: number; seconds: number }
-  | { compacted: false; reason: string };
+  | {
+      compacted: false;
+      /** Not loose enough to be worth it; no disk room for a copy; or the store is closing. */
+      reason: 'not loose' | 'no room for a copy' | 'stopped';
+    };
 
 /** The bytes `db`'s `count` entries would take written in key order (estimated). */
 export function inOrderBytes(db: Lmdb, count: number): number {

@@ -546,7 +546,7 @@ class LmdbDurableStore implements DurableStore {
    */
   compact(): Promise<CompactionResult> {
     if (this.closing || this.failure) {
-      return Promise.resolve({ compacted: false, reason: 'the store is closing or failed' });
+      return Promise.resolve({ compacted: false, reason: 'stopped' });
     }
     const from = this.db;
     const inOrder = inOrderBytes(from, this.countHeld);
@@ -555,7 +555,7 @@ class LmdbDurableStore implements DurableStore {
     }
     // The copy needs room for what it writes, and a margin so that writes go on meanwhile.
     if (!this.space.hasRoom(2 * inOrder)) {
-      return Promise.resolve({ compacted: false, reason: 'not enough free disk for a copy' });
+      return Promise.resolve({ compacted: false, reason: 'no room for a copy' });
     }
     this.compaction ??= this.compactFrom(from).finally(() => {
       this.compacting = undefined;

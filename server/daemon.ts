@@ -181,8 +181,11 @@ export async function startDaemon(
         { fromBytes, toBytes, entries, seconds },
         'data file compacted (rewritten in key order)',
       );
-    } else if (result?.reason.startsWith('not enough')) {
-      log.warn(`data file not compacted: ${result.reason}`);
+    } else if (result?.reason === 'no room for a copy') {
+      log.warn(
+        { dataDir: config.dataDir },
+        'data file loose but not compacted: no disk room for a copy',
+      );
     }
   };
   const checkCompaction = () =>
