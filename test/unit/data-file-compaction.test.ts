@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -9,20 +8,13 @@ import { type DurableStore, openDurableStore } from '../../cluster/durable-store
 import { type Entry, makeEntry } from '../../cluster/entry.js';
 import { keyHash } from '../../cluster/wire.js';
 import { looseKey as key, looseDataDir, looseValue as value } from '../support/loose-data-dir.js';
+import { inTempDir } from '../support/temp-dir.js';
 
+const PREFIX = 'compaction-';
 const CLUSTER = 'test';
 const hashKey = (k: string) => keyHash(CLUSTER, k);
 /** Enough for a loose file several MiB larger than the same entries in key order. */
 const ENTRIES = 30_000;
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'compaction-'));
-  try {
-    await body(dir);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
 
 function entry(text: string, wall: number): Entry {
   return makeEntry(Buffer.from(text), 'text/plain', { wall, counter: 0, node: 'n1' });
@@ -38,7 +30,7 @@ async function assertHolds(store: DurableStore, expected: Map<string, Entry>): P
 
 describe('data file compaction', () => {
   test('a loose data file is rewritten in key order, smaller, with every write made meanwhile', () =>
-    inTempDir(async (dir) => {
+    inTempDir(PREFIX, async (dir) => {
       const expected = await looseDataDir(dir, CLUSTER, ENTRIES);
       const store = await openDurableStore(dir, hashKey);
       try {
@@ -98,7 +90,7 @@ describe('data file compaction', () => {
     }));
 
   test('a store closed during a compaction keeps its data file; the copy is removed', () =>
-    inTempDir(async (dir) => {
+    inTempDir(PREFIX, async (dir) => {
       const expected = await looseDataDir(dir, CLUSTER, ENTRIES);
       const store = await openDurableStore(dir, hashKey);
       const looseBytes = store.disk.fileBytes;
@@ -116,7 +108,7 @@ describe('data file compaction', () => {
     }));
 
   test('a copy left by a crash during a compaction is removed at the next start', () =>
-    inTempDir(async (dir) => {
+    inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       await store.put('kept', entry('kept', 1), undefined);
       await store.close();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,19 +10,11 @@ import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
 import { encodeRecord } from '../../cluster/entry-codec.js';
 import { keyHash } from '../../cluster/wire.js';
+import { inTempDir } from '../support/temp-dir.js';
 
+const PREFIX = 'durable-store-';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const hashKey = (key: string) => keyHash('test', key);
-
-/** Runs `body` with a fresh temp dir that is removed afterwards, however the test ends. */
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await fs.mkdtemp(join(tmpdir(), 'durable-store-'));
-  try {
-    await body(dir);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
 
 function entry(value: Buffer | string, wall = 1, extra: Partial<Entry> = {}): Entry {
   const bytes = typeof value === 'string' ? Buffer.from(value) : value;
@@ -78,7 +69,7 @@ function spawnNode(args: string[]): { child: ChildProcess; exited: Promise<unkno
 
 describe('durable store', () => {
   test('entries read back equal what was put, after close and reopen', async () => {
-    await inTempDir(async (base) => {
+    await inTempDir(PREFIX, async (base) => {
       const dir = join(base, 'node.1'); // a dot must not make lmdb treat the dir as a file
       const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
       const put: Array<[string, Entry]> = [
@@ -109,7 +100,7 @@ describe('durable store', () => {
   });
 
   test('the dir is made 0700 and its files 0600, even in an existing 0755 dir', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const mode = async (path: string) => ((await fs.stat(path)).mode & 0o777).toString(8);
       const fresh = join(dir, 'fresh');
       const made = await openDurableStore(fresh, hashKey);
@@ -139,7 +130,7 @@ describe('durable store', () => {
   });
 
   test('put replaces a key and remove deletes it', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       await store.put('a', entry('old', 1), store.get('a'));
       await store.put('a', entry('new', 2), store.get('a'));
@@ -153,7 +144,7 @@ describe('durable store', () => {
   });
 
   test('10 000 entries survive close and reopen', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       const put = Array.from({ length: 10_000 }, (_, i) => [`k${i}`, entry(`v${i}`, i)] as const);
       await Promise.all(put.map(([key, e]) => store.put(key, e, store.get(key))));
@@ -165,7 +156,7 @@ describe('durable store', () => {
   });
 
   test('the data file is mapped once however much it grows, so RSS counts its pages once', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       const value = Buffer.alloc(1000, 'v');
       // 4 MB in batches: with lmdb-js's default map of 128 KiB it was mapped again 5 times.
@@ -186,7 +177,7 @@ describe('durable store', () => {
   });
 
   test('a write is read back at once, before its commit, and settles with its batch', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       try {
         const stored = store.put('k', entry('new'), undefined);
@@ -209,7 +200,7 @@ describe('durable store', () => {
   });
 
   test('the who-has index is built again for a data dir of a cluster with another name', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const first = await openDurableStore(dir, hashKey);
       await first.put('k', entry('v'), undefined);
       await first.close();
@@ -226,7 +217,7 @@ describe('durable store', () => {
   });
 
   test('a second open while the first is open fails on the lock and changes no file', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const first = await openDurableStore(dir, hashKey);
       await first.put('a', entry('a'), first.get('a'));
       const before = await snapshot(dir);
@@ -244,7 +235,7 @@ describe('durable store', () => {
   });
 
   test('a lock held by another live process is respected', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const { child, exited } = spawnNode(['-e', 'setInterval(() => {}, 1000)']);
       try {
         await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
@@ -262,7 +253,7 @@ describe('durable store', () => {
   });
 
   test('a stale lock of a dead process is taken over', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const { child, exited } = spawnNode(['-e', '']);
       await exited;
       await fs.writeFile(join(dir, 'diststore.lock'), `${child.pid}\n`);
@@ -275,14 +266,14 @@ describe('durable store', () => {
   });
 
   test('a lock naming our pid from an earlier start (a restarted container) is taken over', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       await fs.writeFile(join(dir, 'diststore.lock'), `${process.pid}\n12345\n`);
       await (await openDurableStore(dir, hashKey)).close();
     });
   });
 
   test('a lock file that names no process is left for the operator', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       await fs.writeFile(join(dir, 'diststore.lock'), 'garbage');
       await assert.rejects(openDurableStore(dir, hashKey), (error: Error) => {
         assert.ok(error instanceof DataDirError);
@@ -294,7 +285,7 @@ describe('durable store', () => {
   });
 
   test('garbage or a truncated data.mdb is reported as corrupt and left byte for byte', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(join(dir, 'real'), hashKey);
       await store.put('a', entry('a'), store.get('a'));
       await store.close();
@@ -316,7 +307,7 @@ describe('durable store', () => {
   });
 
   test('a data dir under a regular file is reported with the path and the reason', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       await fs.writeFile(join(dir, 'file'), 'x');
       const path = join(dir, 'file', 'data');
       await assert.rejects(openDurableStore(path, hashKey), (error: Error) => {
@@ -329,7 +320,7 @@ describe('durable store', () => {
   });
 
   test('a data dir of an earlier release, records built by hand, is read and indexed', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       // u8 format 1, u8 flags (1 deleted, 2 expires), u16 LE version length, version, u16 LE
       // type length, type, f64 LE expiry when flagged, the value to the end.
       const expiry = Buffer.alloc(8);
@@ -381,7 +372,7 @@ describe('durable store', () => {
   });
 
   test('a data dir of layout 1 (stored by key, indexed by hash) moves under hashes, nothing written over', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       // Layout 1 as the release before wrote it: each record under its key, [1, hash] → key,
       // META without a layout. '0' sorts before every stored key of layout 2, and the second
       // key is exactly where layout 2 stores '0': moving '0' first must not write over it.
@@ -404,7 +395,7 @@ describe('durable store', () => {
 
   test('a move to layout 2 stopped in either step goes on at the next start', async () => {
     for (const step of [1, 2]) {
-      await inTempDir(async (dir) => {
+      await inTempDir(PREFIX, async (dir) => {
         // One entry moved as far as that step takes it, one not moved yet.
         const db = open<Buffer, string | number | [number, string]>({
           path: dir,
@@ -428,7 +419,7 @@ describe('durable store', () => {
   });
 
   test('tombstones are counted across restarts, and once at the first open of a META without their count', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       await store.put('live', entry('v'), undefined);
       await store.put('gone', { ...entry('', 2), deleted: true }, undefined);
@@ -461,7 +452,7 @@ describe('durable store', () => {
   });
 
   test('a release of layout 1 cannot take a data dir of layout 2 for its own', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       await store.put('k', entry('v'), undefined);
       await store.close();
@@ -485,7 +476,7 @@ describe('durable store', () => {
   });
 
   test('a record that cannot be decoded is reported with its key, not skipped', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       await (await openDurableStore(dir, hashKey)).close();
       const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
       await db.put(
@@ -504,7 +495,7 @@ describe('durable store', () => {
   });
 
   test('every awaited put survives the node being killed with SIGKILL', async () => {
-    await inTempDir(async (dir) => {
+    await inTempDir(PREFIX, async (dir) => {
       const modules = ['cluster/durable-store.ts', 'cluster/entry.ts', 'cluster/wire.ts'].map((p) =>
         join(REPO, p),
       );
