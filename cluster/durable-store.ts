@@ -191,6 +191,12 @@ class LmdbDurableStore implements DurableStore {
   private compacting: Set<string> | undefined;
   private compaction: Promise<CompactionResult> | undefined;
   /**
+   * Bytes an entry took in the file the last compaction wrote (0: none yet): an estimate from
+   * a sample can be low (values of very different sizes), and a file it calls loose would
+   * then be copied every hour for nothing. What a compaction wrote is what one would write.
+   */
+  private compactedBytesPerEntry = 0;
+  /**
    * Walks (`stored`) under way in each environment: one replaced by a compaction is closed,
    * unmapping the old file, only once none walks it (a sync stream may pause for seconds).
    */
@@ -549,7 +555,10 @@ class LmdbDurableStore implements DurableStore {
       return Promise.resolve({ compacted: false, reason: 'stopped' });
     }
     const from = this.db;
-    const inOrder = inOrderBytes(from, this.countHeld);
+    const inOrder = Math.max(
+      inOrderBytes(from, this.countHeld),
+      this.countHeld * this.compactedBytesPerEntry,
+    );
     if (!isLoose(fileBytes(from), inOrder)) {
       return Promise.resolve({ compacted: false, reason: 'not loose' });
     }
@@ -557,10 +566,17 @@ class LmdbDurableStore implements DurableStore {
     if (!this.space.hasRoom(2 * inOrder)) {
       return Promise.resolve({ compacted: false, reason: 'no room for a copy' });
     }
-    this.compaction ??= this.compactFrom(from).finally(() => {
-      this.compacting = undefined;
-      this.compaction = undefined;
-    });
+    this.compaction ??= this.compactFrom(from)
+      .then((result) => {
+        if (result.compacted) {
+          this.compactedBytesPerEntry = result.toBytes / Math.max(1, this.countHeld);
+        }
+        return result;
+      })
+      .finally(() => {
+        this.compacting = undefined;
+        this.compaction = undefined;
+      });
     return this.compaction;
   }
 

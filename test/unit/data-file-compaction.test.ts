@@ -89,6 +89,19 @@ describe('data file compaction', () => {
       }
     }));
 
+  test('a file of values that take overflow pages of their own is not taken for loose', () =>
+    inTempDir(PREFIX, async (dir) => {
+      // 5,000 bytes: two pages each, in whatever order they were written.
+      await looseDataDir(dir, CLUSTER, 2000, 5000);
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        assert.ok(store.disk.fileBytes > 2000 * 2 * 4096, `${store.disk.fileBytes} bytes`);
+        assert.deepEqual(await store.compact(), { compacted: false, reason: 'not loose' });
+      } finally {
+        await store.close();
+      }
+    }));
+
   test('a store closed during a compaction keeps its data file; the copy is removed', () =>
     inTempDir(PREFIX, async (dir) => {
       const expected = await looseDataDir(dir, CLUSTER, ENTRIES);
