@@ -65,8 +65,8 @@ export type CompactionResult =
  * The bytes `db`'s `count` entries would take written in key order, estimated from a sample.
  * A record too large for a leaf (over about half a page) takes whole overflow pages of its own
  * and leaves a page number on the leaf: an entry of 5 KB takes two pages however it is
- * written, so a file of them is not loose (2,000 of them: 16.6 MB, estimated 16.5 MB; counted as 5 KB
- * each, 10.9 MB: 1.53× loose).
+ * written, so a file of them is not loose (2,000 of them: 16.6 MB, estimated 16.5 MB; counted
+ * as 5 KB each, 10.9 MB: 1.53× loose).
  */
 export function inOrderBytes(db: Lmdb, count: number): number {
   const { pageSize } = db.getStats() as { pageSize: number };
