@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { RootDatabase } from 'lmdb';
+import { type RootDatabase, TransactionFlags } from 'lmdb';
 import type { StoredKey } from './durable-store.js';
 
 /**
@@ -14,7 +14,7 @@ export const COMPACTION_DIR = 'compacting';
  * A data file this much larger than its entries written in key order is compacted. Entries
  * written at random places (a master's writes: the file is ordered by key hash) leave lmdb's
  * pages about two thirds full, plus the pages freed by copy-on-write: 1 M entries of the
- * bench took 263 MiB, 179 MiB when written in order (docs/performance.md).
+ * bench took 263 MiB, 171 MiB once compacted (docs/performance.md).
  */
 const LOOSE_RATIO = 1.3;
 /** Nor is a compaction worth its copy for less than this saving. */
@@ -32,8 +32,9 @@ const IN_ORDER_FILL = 0.93;
 const SLICE = 2000;
 /** Rounds copying the writes made during the copy, before the last one, which swaps the file. */
 const CATCH_UP_ROUNDS = 5;
-/** lmdb-js transaction flags: abortable, committed before returning, not flushed yet. */
-const UNFLUSHED = 0x1 | 0x2 | 0x10000;
+/** A slice's transaction: committed before returning, flushed only with the last one. */
+const UNFLUSHED =
+  TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
 
 type Lmdb = RootDatabase<Buffer, StoredKey>;
 
