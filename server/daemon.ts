@@ -191,7 +191,7 @@ export async function startDaemon(
   const checkCompaction = () =>
     compact().catch((error) => log.error({ err: error }, 'data file compaction failed'));
   if (durable) checkCompaction();
-  const compactionChecks = setInterval(checkCompaction, COMPACTION_CHECK_MS).unref();
+  const compactionChecks = durable && setInterval(checkCompaction, COMPACTION_CHECK_MS).unref();
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
