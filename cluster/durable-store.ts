@@ -79,9 +79,10 @@ const MOVING = 2;
 /** Entries moved in one transaction when a data dir is moved to layout 2. */
 const MOVE_BATCH = 10_000;
 /**
- * Entries last read, kept decoded: a read from lmdb renews its read transaction and decodes the
- * record (about 6 µs under load, measured), a hot key's get-local then costs what a heap read
- * does. Bounded in count and in value size, so the heap holds at most about 64 MB of them.
+ * Entries read lately (from a key's second read on: see HotEntries), kept decoded: a read from
+ * lmdb renews its read transaction and decodes the record (about 6 µs under load, measured), a
+ * hot key's get-local then costs what a heap read does. Bounded in count and in value size, so
+ * the heap holds at most about 64 MB of them.
  */
 const HOT_ENTRIES = 1024;
 const HOT_MAX_VALUE_BYTES = 64 * 1024;
@@ -169,7 +170,7 @@ class LmdbDurableStore implements DurableStore {
    * batch commits, and `get` must see it at once.
    */
   private readonly pending = new Map<string, Entry | null>();
-  /** Recently read entries (see HOT_ENTRIES); oldest first. */
+  /** Entries read lately (see HOT_ENTRIES); oldest first. */
   private readonly hot = new HotEntries(HOT_ENTRIES, HOT_MAX_VALUE_BYTES);
   /** Who-has hashes of the keys first written by a change in `pending`. */
   private readonly pendingByHash = new Map<string, string>();

@@ -79,8 +79,9 @@ export function isDue(
 }
 
 /**
- * Entries of the heap tier last read, kept decoded (unpacking copies the value and builds the
- * version): values of at most 4 KiB, so they hold at most 4 MiB beside the packed ones.
+ * Entries of the heap tier read lately (see HotEntries), kept decoded (unpacking copies the
+ * value and builds the version): values of at most 4 KiB, so they hold at most 4 MiB beside
+ * the packed ones.
  */
 const HOT_ENTRIES = 1024;
 const HOT_MAX_VALUE_BYTES = 4 * 1024;
