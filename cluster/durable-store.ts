@@ -555,6 +555,8 @@ class LmdbDurableStore implements DurableStore {
     if (this.closing || this.failure) {
       return Promise.resolve({ compacted: false, reason: 'stopped' });
     }
+    // One at a time: the one under way is the answer, without sampling the file again.
+    if (this.compaction) return this.compaction;
     const from = this.db;
     const inOrder = Math.max(
       inOrderBytes(from, this.countHeld),
@@ -567,7 +569,7 @@ class LmdbDurableStore implements DurableStore {
     if (!this.space.hasRoom(2 * inOrder)) {
       return Promise.resolve({ compacted: false, reason: 'no room for a copy' });
     }
-    this.compaction ??= this.compactFrom(from)
+    this.compaction = this.compactFrom(from)
       .then((result) => {
         if (result.compacted) {
           this.compactedBytesPerEntry = result.toBytes / Math.max(1, this.countHeld);

@@ -42,9 +42,9 @@ export function parseVersion(text: string): Version | undefined {
   // regular expression took about 0.55 µs a version, a twentieth of a sync's CPU (profiled).
   const first = text.indexOf('.');
   const second = text.indexOf('.', first + 1);
-  const length = text.length - second - 1;
+  const nodeLength = text.length - second - 1;
   if (first < 1 || first > 15 || second - first < 2 || second - first > 6) return undefined;
-  if (length < 1 || length > 200) return undefined;
+  if (nodeLength < 1 || nodeLength > 200) return undefined;
   const wall = digits(text, 0, first);
   const counter = digits(text, first + 1, second);
   const node = text.slice(second + 1);

@@ -44,8 +44,10 @@ describe('data file compaction', () => {
         compaction.finally(() => {
           settled = true;
         });
-        // Writes, overwrites and removals all through the copy, each in a turn of its own.
-        while (!settled) {
+        // Writes, overwrites and removals all through the copy, each in a turn of its own;
+        // bounded, should the compaction never end.
+        const deadline = performance.now() + 60_000;
+        while (!settled && performance.now() < deadline) {
           round++;
           const changes: Promise<void>[] = [];
           const added = entry(`added in round ${round}`, 100_000 + round);
@@ -60,6 +62,7 @@ describe('data file compaction', () => {
           await Promise.all(changes);
           await nextTurn();
         }
+        assert.ok(settled, 'the compaction ended within 60 s');
         const result = await compaction;
         assert.ok(result.compacted, JSON.stringify(result));
         assert.ok(round > 1, 'writes were made during the copy');
