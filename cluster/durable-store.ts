@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { join } from 'node:path';
-import { open, type RangeOptions, type RootDatabase } from 'lmdb';
+import { open, type RangeOptions, type RootDatabase, type Transaction } from 'lmdb';
 import {
   COMPACTION_DIR,
   type CompactionResult,
@@ -187,6 +187,15 @@ class LmdbDurableStore implements DurableStore {
   private lastHash = '';
   /** The stored key the next sweep slice starts at ('' : the first). */
   private sweepFrom = '';
+  /**
+   * The read transaction of `get`, `versionOf` and `keyForHash` (as lmdb-js's read options),
+   * held until a commit of this store's writes settles (see reads). lmdb-js renews its own one in each event-loop turn that
+   * reads and resets it with a setTimeout(0): a timer, so one more wake-up of the process,
+   * after every read that comes alone, as a master's reads of a who-has and its fetch do.
+   * Measured in-process, a read each 2 ms: 62 µs of CPU a read with lmdb-js's, 38 µs with one
+   * held, 32 µs with no read at all.
+   */
+  private readOptions: { transaction: Transaction } | undefined;
 
   /** Stored keys changed during a compaction, copied again before its swap (see compact). */
   private compacting: Set<string> | undefined;
@@ -333,7 +342,7 @@ class LmdbDurableStore implements DurableStore {
     const hot = this.hot.get(key);
     if (hot) return hot;
     // The fast read's buffer is lmdb's, reused by the next read: decodeRecord copies the value.
-    const record = this.db.getBinaryFast(this.storedKey(key));
+    const record = this.readRecord(this.storedKey(key));
     if (record === undefined) return undefined;
     const entry = loadRecord(key, record);
     this.hot.keep(key, entry);
@@ -345,7 +354,7 @@ class LmdbDurableStore implements DurableStore {
     if (held !== undefined) return held?.version;
     const hot = this.hot.get(key);
     if (hot) return hot.version;
-    const record = this.db.getBinaryFast(this.storedKey(key));
+    const record = this.readRecord(this.storedKey(key));
     return record === undefined ? undefined : readStored(key, record, recordVersion);
   }
 
@@ -414,6 +423,8 @@ class LmdbDurableStore implements DurableStore {
         throw this.failed(error);
       } finally {
         if (this.batch === batch) this.batch = undefined;
+        // Reads see the batch from here on, before its changes leave `pending`.
+        this.endReads();
         for (const { key, change, hash } of batch.changes) {
           // A later change of the key is its own to settle.
           if (this.pending.get(key) === change) this.pending.delete(key);
@@ -422,6 +433,23 @@ class LmdbDurableStore implements DurableStore {
       }
     })();
     return batch;
+  }
+
+  /** The record stored under `stored`, in lmdb's reused buffer (valid until the next read). */
+  private readRecord(stored: string): Buffer | undefined {
+    return (this.db as FastReader).getBinaryFast(stored, this.reads());
+  }
+
+  /** The options of a read in the held transaction (see readOptions), begun if none is held. */
+  private reads(): { transaction: Transaction } {
+    this.readOptions ??= { transaction: this.db.useReadTransaction() };
+    return this.readOptions;
+  }
+
+  /** Lets go of the held read transaction: the next read begins one on what is committed. */
+  private endReads(): void {
+    this.readOptions?.transaction.done();
+    this.readOptions = undefined;
   }
 
   keyForHash(hash: string): string | undefined {
@@ -433,7 +461,10 @@ class LmdbDurableStore implements DurableStore {
   /** The stored key whose whole hash is `hash`, among those stored under its prefix. */
   private storedKeyForHash(hash: string): string | undefined {
     const prefix = hash.slice(0, PREFIX_CHARS);
-    for (const stored of this.db.getKeys({ start: prefix })) {
+    for (const stored of this.db.getKeys({
+      start: prefix,
+      transaction: this.reads().transaction,
+    })) {
       if (typeof stored !== 'string' || !stored.startsWith(prefix)) return undefined;
       const key = stored.slice(PREFIX_CHARS);
       // hashOf: a who-has answer reads the key's entry next, which needs the same hash.
@@ -598,6 +629,7 @@ class LmdbDurableStore implements DurableStore {
       mayGoOn: (bytes) =>
         this.closing === undefined && this.failure === undefined && this.space.hasRoom(bytes),
       swap: (db) => {
+        this.endReads();
         this.db = db;
         this.commitCounts(db);
         privateFiles(this.dir).catch(noop);
@@ -659,6 +691,7 @@ class LmdbDurableStore implements DurableStore {
       // A compaction under way stops at its next slice and removes its copy.
       await this.compaction?.catch(noop);
       for (const db of this.retired) await db.close();
+      this.endReads();
       // After a failed commit lmdb-js's close() never returns: the lock is released anyway.
       const closed = this.db.close();
       if (this.failure) {
@@ -671,6 +704,11 @@ class LmdbDurableStore implements DurableStore {
     })();
     return this.closing;
   }
+}
+
+/** lmdb-js's getBinaryFast takes the options its get takes; its types leave them out. */
+interface FastReader {
+  getBinaryFast(id: StoredKey, options: { transaction: Transaction }): Buffer | undefined;
 }
 
 /** Changes of one lmdb batch, and the promise they are all answered with. */
