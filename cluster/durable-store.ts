@@ -80,8 +80,8 @@ const MOVING = 2;
 const MOVE_BATCH = 10_000;
 /**
  * Entries read lately (from a key's second read on: see HotEntries), kept decoded: a read from
- * lmdb renews its read transaction and decodes the record (about 6 µs under load, measured), a
- * hot key's get-local then costs what a heap read does. Bounded in count and in value size, so
+ * lmdb looks the key up and decodes the record (about 6 µs under load, measured), a hot key's
+ * get-local then costs what a heap read does. Bounded in count and in value size, so
  * the heap holds at most about 64 MB of them.
  */
 const HOT_ENTRIES = 1024;
@@ -189,11 +189,11 @@ class LmdbDurableStore implements DurableStore {
   private sweepFrom = '';
   /**
    * The read transaction of `get`, `versionOf` and `keyForHash` (as lmdb-js's read options),
-   * held until a commit of this store's writes settles (see reads). lmdb-js renews its own one in each event-loop turn that
-   * reads and resets it with a setTimeout(0): a timer, so one more wake-up of the process,
-   * after every read that comes alone, as a master's reads of a who-has and its fetch do.
-   * Measured in-process, a read each 2 ms: 62 µs of CPU a read with lmdb-js's, 38 µs with one
-   * held, 32 µs with no read at all.
+   * held until a commit of this store's writes settles (see newBatch). lmdb-js renews its own
+   * one in each event-loop turn that reads and resets it with a setTimeout(0): a timer, so one
+   * more wake-up of the process after every read that comes alone, as a master's reads of a
+   * who-has and its fetch do. Measured in-process, a read each 2 ms: 62 µs of CPU a read with
+   * lmdb-js's, 38 µs with one held, 32 µs with no read at all.
    */
   private readOptions: { transaction: Transaction } | undefined;
 
