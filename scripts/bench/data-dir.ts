@@ -8,10 +8,10 @@ import { keyHash } from '../../cluster/wire.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { BenchFleet, type BenchNode } from './fleet.js';
 import { call, keepAliveAgent } from './http-client.js';
-import { firstRemoteReads, type RemoteReads } from './lookups.js';
+import { type RemoteReads, remoteReadsInTurn } from './lookups.js';
 import { rawBytes } from './memory.js';
 import type { Settings } from './settings.js';
-import { getLocalHits, type Served, VALUE } from './throughput.js';
+import { getLocalHits, type Served, servedInTurn, VALUE } from './throughput.js';
 
 /** get-local hits and first remote reads on nodes with data dirs, and on a fleet without. */
 export interface OnDiskReads {
@@ -23,8 +23,9 @@ export interface OnDiskReads {
 
 /**
  * A 3-node fleet whose nodes have data dirs (primary entries in lmdb) beside a memory-only
- * one, both fresh: each step runs on one fleet, then at once on the other, so a machine that
- * is slower for a minute weighs on both sides alike.
+ * one, both fresh: each step alternates between them, get-local in slices of a few seconds
+ * (servedInTurn), first remote reads in blocks (remoteReadsInTurn), so that a machine slower
+ * for a minute, or for a few seconds, weighs on both sides alike.
  */
 export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
   const root = await mkdtemp(join(tmpdir(), 'diststore-bench-reads-'));
@@ -35,21 +36,19 @@ export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
     await diskFleet.open(3);
     const inMemory = await memoryFleet.writerAndReader();
     const onDisk = await diskFleet.writerAndReader();
-    const memoryGetLocal = await getLocalHits(inMemory.reader, settings);
-    const getLocal = await getLocalHits(onDisk.reader, settings);
+    const [memoryGetLocal, getLocal] = (await servedInTurn(
+      [await getLocalHits(inMemory.reader), await getLocalHits(onDisk.reader)],
+      settings,
+    )) as [Served, Served];
     // As many reads to warm up as are measured, on both: on a fresh data-dir master, `perf`
     // found the lmdb read path (who-has by hash prefix, the record's decoding) still at V8's
     // baseline tier through the first 3,000 reads; those of a memory-only master, smaller,
     // are optimised sooner. The figures compared are the steady ones.
     const warmed = { ...settings, warmupReads: settings.remoteReads };
-    const { writer, reader, watched } = inMemory;
-    const memoryRemoteReads = await firstRemoteReads(writer, reader, watched, warmed);
-    const remoteReads = await firstRemoteReads(
-      onDisk.writer,
-      onDisk.reader,
-      onDisk.watched,
+    const [memoryRemoteReads, remoteReads] = (await remoteReadsInTurn(
+      [inMemory, onDisk],
       warmed,
-    );
+    )) as [RemoteReads, RemoteReads];
     return {
       getLocal,
       remoteReads,

@@ -23,6 +23,15 @@ export async function timeEach(
   deadlineMs: number,
   step: (i: number) => Promise<void>,
 ): Promise<Latency> {
+  return summarize(await timeSamples(count, deadlineMs, step));
+}
+
+/** timeEach's samples, in milliseconds, unsummarised. */
+export async function timeSamples(
+  count: number,
+  deadlineMs: number,
+  step: (i: number) => Promise<void>,
+): Promise<number[]> {
   const samples: number[] = [];
   const deadline = performance.now() + deadlineMs;
   for (let i = 0; i < count && performance.now() < deadline; i++) {
@@ -33,5 +42,5 @@ export async function timeEach(
   if (samples.length < count) {
     process.stderr.write(`bench: deadline reached after ${samples.length} of ${count} requests\n`);
   }
-  return summarize(samples);
+  return samples;
 }

@@ -1,7 +1,7 @@
-import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
+import { type CpuPerRequest, cpuPerRequest, processCpuMs, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call, keepAliveAgent } from './http-client.js';
-import { type Latency, timeEach } from './latency.js';
+import { type Latency, summarize, timeEach, timeSamples } from './latency.js';
 import { loadKeys } from './loader.js';
 import type { Settings } from './settings.js';
 import { VALUE } from './throughput.js';
@@ -49,35 +49,88 @@ async function expect(
   }
 }
 
-/** First reads on `reader` of distinct keys written through a master, one at a time. */
+/** A fleet to read from: its writer (a master), its reader (a member), the processes watched. */
+export interface ReadingFleet {
+  writer: BenchNode;
+  reader: BenchNode;
+  watched: Watched[];
+}
+
+/**
+ * GET /get on `reader` of keys only the masters hold, one at a time: each a who-has multicast,
+ * the answers, a fetch from a master, the answer. Warmed up first on keys not measured after.
+ */
 export async function firstRemoteReads(
   writer: BenchNode,
   reader: BenchNode,
   fleet: Watched[],
   settings: Settings,
 ): Promise<RemoteReads> {
-  const total = settings.warmupReads + settings.remoteReads;
-  await loadKeys({
-    port: writer.port,
-    path: '/post',
-    count: total,
-    key: (i) => `remote-${i}`,
-    value: VALUE,
-    concurrency: 16,
-    deadlineMs: LOOP_DEADLINE_MS,
-  });
+  const [reads] = await remoteReadsInTurn([{ writer, reader, watched: fleet }], settings);
+  return reads as RemoteReads;
+}
+
+/** Reads of a block of remoteReadsInTurn, taken on one fleet before the next fleet's. */
+const READS_PER_BLOCK = 250;
+
+/**
+ * firstRemoteReads on several fleets, the timed reads in blocks of READS_PER_BLOCK taken in
+ * turn (the order reversed every other block): a machine that is slower for a few seconds,
+ * as this one can be, weighs on every fleet alike, so the fleets compare side by side.
+ */
+export async function remoteReadsInTurn(
+  fleets: ReadingFleet[],
+  settings: Settings,
+): Promise<RemoteReads[]> {
+  const { warmupReads, remoteReads } = settings;
   const isValue = (body: string) => body === VALUE;
-  // Warm-up: JIT and the reader's connections to the masters, on keys not measured after.
-  for (let i = 0; i < settings.warmupReads; i++) {
-    await expect(reader, `/get/remote-${i}`, 200, isValue);
+  const read = (fleet: ReadingFleet, i: number) =>
+    expect(fleet.reader, `/get/remote-${i}`, 200, isValue);
+  for (const { writer } of fleets) {
+    await loadKeys({
+      port: writer.port,
+      path: '/post',
+      count: warmupReads + remoteReads,
+      key: (i) => `remote-${i}`,
+      value: VALUE,
+      concurrency: 16,
+      deadlineMs: LOOP_DEADLINE_MS,
+    });
   }
-  const remote = await timedReads(fleet, settings.remoteReads, (i) =>
-    expect(reader, `/get/remote-${settings.warmupReads + i}`, 200, isValue),
-  );
-  const local = await timeEach(settings.remoteReads, LOOP_DEADLINE_MS, () =>
-    expect(reader, '/get-local/remote-0', 200, isValue),
-  );
-  return { remote, local };
+  // Warm-up: JIT and the reader's connections to the masters, on keys not measured after.
+  for (const fleet of fleets) for (let i = 0; i < warmupReads; i++) await read(fleet, i);
+  // Per fleet: the timed reads' latencies, and each watched process's CPU ms during them.
+  const tallies = fleets.map((fleet) => ({
+    fleet,
+    samples: [] as number[],
+    cpuMs: fleet.watched.map(() => 0),
+  }));
+  for (let from = 0; from < remoteReads; from += READS_PER_BLOCK) {
+    const count = Math.min(READS_PER_BLOCK, remoteReads - from);
+    const order = (from / READS_PER_BLOCK) % 2 === 0 ? tallies : [...tallies].reverse();
+    for (const { fleet, samples, cpuMs } of order) {
+      const before = fleet.watched.map(({ pid }) => processCpuMs(pid));
+      const block = await timeSamples(count, LOOP_DEADLINE_MS, (i) =>
+        read(fleet, warmupReads + from + i),
+      );
+      samples.push(...block);
+      fleet.watched.forEach(({ pid }, w) => {
+        cpuMs[w] = (cpuMs[w] ?? 0) + processCpuMs(pid) - (before[w] ?? 0);
+      });
+    }
+  }
+  const results: RemoteReads[] = [];
+  for (const { fleet, samples, cpuMs } of tallies) {
+    const cpu: CpuPerRequest = {};
+    fleet.watched.forEach(({ label }, w) => {
+      cpu[label] = (cpuMs[w] ?? 0) / Math.max(1, samples.length);
+    });
+    const local = await timeEach(remoteReads, LOOP_DEADLINE_MS, () =>
+      expect(fleet.reader, '/get-local/remote-0', 200, isValue),
+    );
+    results.push({ remote: { ...summarize(samples), cpu }, local });
+  }
+  return results;
 }
 
 /** Reads on `reader` of distinct keys nobody holds, one at a time. */

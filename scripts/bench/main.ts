@@ -28,7 +28,14 @@ import { respVsRedis } from './resp.js';
 import { secretReads } from './secret-reads.js';
 import { fullSettings, quickSettings, type Settings } from './settings.js';
 import { syncNewMaster } from './sync.js';
-import { baseline, getLocalHits, replicatedPosts, udpSink } from './throughput.js';
+import {
+  baselineServer,
+  getLocalHits,
+  replicatedPosts,
+  type Served,
+  servedInTurn,
+  udpSink,
+} from './throughput.js';
 import { wrkVersion } from './wrk.js';
 
 const USAGE =
@@ -141,12 +148,18 @@ async function measureRound(
   settings: Settings,
   step: <T>(name: string, work: () => Promise<T>) => Promise<T>,
 ): Promise<Round> {
-  const bareHttp = await step('baseline bare node:http', () => baseline('bare-http', settings));
-  const hono = await step('baseline hono hello', () => baseline('hono-hello', settings));
+  const baselines = await step('start the baselines (bare node:http, hono hello)', () =>
+    Promise.all([baselineServer('bare-http'), baselineServer('hono-hello')]),
+  );
   const fleet = await step('start a 3-node fleet', () => BenchFleet.start(3));
   try {
     const { writer, reader, watched } = await fleet.writerAndReader();
-    const getLocal = await step('get-local hits', () => getLocalHits(reader, settings));
+    // The baselines and get-local in turn, the fleet up throughout: the same machine for each.
+    const [bareHttp, hono, getLocal] = (await step(
+      'baselines and get-local hits, in turn',
+      async () => servedInTurn([...baselines, await getLocalHits(reader)], settings),
+    )) as [Served, Served, Served];
+    await step('stop the baselines', () => Promise.all(baselines.map((b) => b.stop?.())));
     const remoteReads = await step('first remote reads', () =>
       firstRemoteReads(writer, reader, watched, settings),
     );
@@ -195,7 +208,7 @@ async function measureRound(
       withSecret,
     };
   } finally {
-    await fleet.close();
+    await Promise.all([fleet.close(), ...baselines.map((b) => b.stop?.())]);
   }
 }
 

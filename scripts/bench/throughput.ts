@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/free-port.js';
-import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
+import { type CpuPerRequest, cpuPerRequest, processCpuMs, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call } from './http-client.js';
+import { medianOf } from './median.js';
 import { type Child, forkReady } from './processes.js';
 import type { Settings } from './settings.js';
 import { type Throughput, wrk } from './wrk.js';
@@ -43,20 +44,73 @@ async function warmAndMeasure(
   return { ...result, cpu };
 }
 
-/** A baseline server (servers/<name>.ts) in its own process, measured alone, then stopped. */
-export async function baseline(
-  name: 'bare-http' | 'hono-hello',
-  settings: Settings,
-): Promise<Served> {
+/** A baseline server (servers/<name>.ts) in its own process, until stopped. */
+export async function baselineServer(name: 'bare-http' | 'hono-hello'): Promise<Loaded> {
   const port = await freePort('tcp');
   const script = fileURLToPath(new URL(`./servers/${name}.ts`, import.meta.url));
   const server = await forkReady(name, script, [String(port)], ['--import', 'tsx']);
-  try {
-    const watched = [{ label: 'server', pid: server.process.pid }];
-    return await warmAndMeasure(settings, `http://127.0.0.1:${port}/`, watched);
-  } finally {
-    await server.stop();
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    watched: [{ label: 'server', pid: server.process.pid }],
+    stop: () => server.stop(),
+  };
+}
+
+/** A GET load's target: its URL and the processes whose CPU it costs. */
+export interface Loaded {
+  url: string;
+  watched: Watched[];
+  stop?: () => Promise<unknown>;
+}
+
+/** wrk runs of this many seconds make up a load measured in turn with others (servedInTurn). */
+const SLICE_SECONDS = 2;
+
+/**
+ * GET loads on several servers, side by side: each warmed up, then measured in slices of
+ * SLICE_SECONDS taken in turn (the order reversed every other round), `settings.seconds` in
+ * all for each, so a machine slower for a few seconds weighs on every server alike. Rates and
+ * CPU are over all of a server's slices; p50 and p99 are the medians of its slices', max the
+ * highest.
+ */
+export async function servedInTurn(targets: Loaded[], settings: Settings): Promise<Served[]> {
+  const base = { connections: settings.connections };
+  for (const { url } of targets) await wrk({ ...base, url, seconds: settings.warmupSeconds });
+  const slices = Math.max(1, Math.round(settings.seconds / SLICE_SECONDS));
+  const seconds = settings.seconds / slices;
+  const taken = targets.map((target) => ({
+    target,
+    runs: [] as Throughput[],
+    cpuMs: target.watched.map(() => 0),
+  }));
+  for (let slice = 0; slice < slices; slice++) {
+    for (const { target, runs, cpuMs } of slice % 2 === 0 ? taken : [...taken].reverse()) {
+      const before = target.watched.map(({ pid }) => processCpuMs(pid));
+      runs.push(await wrk({ ...base, url: target.url, seconds }));
+      target.watched.forEach(({ pid }, w) => {
+        cpuMs[w] = (cpuMs[w] ?? 0) + processCpuMs(pid) - (before[w] ?? 0);
+      });
+    }
   }
+  return taken.map(({ target, runs, cpuMs }) => {
+    const sum = (field: keyof Throughput) => runs.reduce((total, run) => total + run[field], 0);
+    const requests = sum('requests');
+    const cpu: CpuPerRequest = {};
+    target.watched.forEach(({ label }, w) => {
+      cpu[label] = (cpuMs[w] ?? 0) / Math.max(1, requests);
+    });
+    return {
+      requests,
+      seconds: sum('seconds'),
+      rps: requests / sum('seconds'),
+      p50Ms: medianOf(runs.map((run) => run.p50Ms)),
+      p99Ms: medianOf(runs.map((run) => run.p99Ms)),
+      maxMs: Math.max(...runs.map((run) => run.maxMs)),
+      errors: sum('errors'),
+      badStatus: sum('badStatus'),
+      cpu,
+    };
+  });
 }
 
 /** A bare UDP receiver in a bench fleet's multicast group (see servers/udp-sink.ts). */
@@ -65,12 +119,14 @@ export function udpSink(multicastPort: number): Promise<Child> {
   return forkReady('udp-sink', script, [String(multicastPort)], ['--import', 'tsx']);
 }
 
-/** GET /get-local of a key the node holds, with 50 keep-alive connections. */
-export async function getLocalHits(node: BenchNode, settings: Settings): Promise<Served> {
+/** GET /get-local of a key the node holds (stored now), as a load for servedInTurn. */
+export async function getLocalHits(node: BenchNode): Promise<Loaded> {
   const written = await call(node.agent, node.port, '/post-local', { key: 'hit', value: VALUE });
   if (written.status !== 200) throw new Error(`post-local: HTTP ${written.status}`);
-  const watched = [{ label: 'node', pid: node.child.process.pid }];
-  return warmAndMeasure(settings, `http://127.0.0.1:${node.port}/get-local/hit`, watched);
+  return {
+    url: `http://127.0.0.1:${node.port}/get-local/hit`,
+    watched: [{ label: 'node', pid: node.child.process.pid }],
+  };
 }
 
 /** POST /post of distinct keys on a node that is not a master: each goes to both masters. */
