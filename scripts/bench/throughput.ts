@@ -76,8 +76,9 @@ const SLICE_SECONDS = 2;
 export async function servedInTurn(targets: Loaded[], settings: Settings): Promise<Served[]> {
   const base = { connections: settings.connections };
   for (const { url } of targets) await wrk({ ...base, url, seconds: settings.warmupSeconds });
-  const slices = Math.max(1, Math.round(settings.seconds / SLICE_SECONDS));
-  const seconds = settings.seconds / slices;
+  const slices = Math.max(1, Math.floor(settings.seconds / SLICE_SECONDS));
+  // Whole seconds: wrk's -d takes no fraction.
+  const seconds = Math.round(settings.seconds / slices);
   const taken = targets.map((target) => ({
     target,
     runs: [] as Throughput[],
