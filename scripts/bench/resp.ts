@@ -5,6 +5,7 @@ import { freePort } from '../../test/support/free-port.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
+import { medianOf } from './median.js';
 import { Child } from './processes.js';
 import {
   type RedisBenchmarkOptions,
@@ -60,23 +61,65 @@ async function command(port: number, args: string[]): Promise<string> {
   }
 }
 
-/** An unmeasured warm-up, then a run sized from it to last about `settings.seconds`. */
-async function warmAndMeasure(
-  options: Omit<RedisBenchmarkOptions, 'requests'>,
-  watched: Watched[],
+/** Runs of a load taken in turn on Redis and on the RESP port, each lasting about this long. */
+const SLICE_SECONDS = 2;
+
+/**
+ * One load on Redis and on diststore, side by side: an unmeasured warm-up of each, then runs
+ * of SLICE_SECONDS (sized from the warm-up's rate: redis-benchmark stops after a count, not a
+ * time) taken in turn, the order reversed every other slice, `settings.seconds` in all for
+ * each. Rates and CPU over all of a side's runs; p50 and p99 the medians of its runs', max the
+ * highest.
+ */
+async function measuredInTurn(
+  sides: { options: Omit<RedisBenchmarkOptions, 'requests'>; watched: Watched[] }[],
   settings: Settings,
-): Promise<RespRun> {
+): Promise<RespRun[]> {
   const quick = settings.mode === 'quick';
-  const warmRequests = (options.pipeline > 1 ? 5 : 1) * (quick ? 4000 : 20_000);
-  const warm = await redisBenchmark({ ...options, requests: warmRequests });
-  // redis-benchmark stops after a count, not a time: bounded both ways.
-  const requests = Math.min(3_000_000, Math.max(5000, Math.round(warm.rps * settings.seconds)));
-  const { result, cpu } = await cpuPerRequest(
-    watched,
-    () => redisBenchmark({ ...options, requests }),
-    (r) => r.requests,
-  );
-  return { ...result, cpu };
+  const slices = Math.max(1, Math.floor(settings.seconds / SLICE_SECONDS));
+  const taken = [];
+  for (const side of sides) {
+    const warmRequests = (side.options.pipeline > 1 ? 5 : 1) * (quick ? 4000 : 20_000);
+    const warm = await redisBenchmark({ ...side.options, requests: warmRequests });
+    // Bounded both ways, whatever the warm-up's rate.
+    const perSlice = Math.round((warm.rps * settings.seconds) / slices);
+    const requests = Math.min(600_000, Math.max(1000, perSlice));
+    // Each run's result, and the CPU ms each watched process spent in it.
+    taken.push({
+      ...side,
+      requests,
+      runs: [] as RedisBenchmarkResult[],
+      cpuMs: [] as CpuPerRequest[],
+    });
+  }
+  for (let slice = 0; slice < slices; slice++) {
+    for (const side of slice % 2 === 0 ? taken : [...taken].reverse()) {
+      const { result, cpu } = await cpuPerRequest(
+        side.watched,
+        () => redisBenchmark({ ...side.options, requests: side.requests }),
+        () => 1, // the run's CPU ms, divided below by all the runs' requests
+      );
+      side.runs.push(result);
+      side.cpuMs.push(cpu);
+    }
+  }
+  return taken.map(({ runs, watched, cpuMs }) => {
+    const requests = runs.reduce((total, run) => total + run.requests, 0);
+    const seconds = runs.reduce((total, run) => total + run.requests / run.rps, 0);
+    return {
+      requests,
+      rps: requests / seconds,
+      p50Ms: medianOf(runs.map((run) => run.p50Ms)),
+      p99Ms: medianOf(runs.map((run) => run.p99Ms)),
+      maxMs: Math.max(...runs.map((run) => run.maxMs)),
+      cpu: Object.fromEntries(
+        watched.map(({ label }) => [
+          label,
+          cpuMs.reduce((total, ms) => total + (ms[label] ?? 0), 0) / requests,
+        ]),
+      ),
+    };
+  });
 }
 
 /** The four loads: GET of one key and SET of distinct keys, plain and pipelined (-P 16). */
@@ -100,21 +143,24 @@ async function prepare(target: Target): Promise<void> {
   if (stored !== '+OK') throw new Error(`SET of the GET key on ${target.port}: ${stored}`);
 }
 
-/** One load on one server. */
+/** One load on each server, in turn (measuredInTurn). */
 function measureLoad(
-  target: Target,
+  targets: Target[],
   [, test, pipeline]: (typeof LOADS)[number],
   settings: Settings,
-): Promise<RespRun> {
-  const options = {
-    port: target.port,
-    connections: settings.connections,
-    valueBytes: VALUE.length,
-    test,
-    pipeline,
-    ...(test === 'set' && { keyspace: SET_KEYSPACE }),
-  };
-  return warmAndMeasure(options, test === 'get' ? target.readers : target.writers, settings);
+): Promise<RespRun[]> {
+  const sides = targets.map((target) => ({
+    options: {
+      port: target.port,
+      connections: settings.connections,
+      valueBytes: VALUE.length,
+      test,
+      pipeline,
+      ...(test === 'set' && { keyspace: SET_KEYSPACE }),
+    },
+    watched: test === 'get' ? target.readers : target.writers,
+  }));
+  return measuredInTurn(sides, settings);
 }
 
 /** Debian's redis-server, no persistence, on 127.0.0.1 and a free port, until `use` is done. */
@@ -150,9 +196,9 @@ async function withRedis<T>(use: (redis: Target) => Promise<T>): Promise<T> {
 
 /**
  * Redis and a member's RESP port (GET hits its own copy, SET goes to both masters) under the
- * same loads, each load run on Redis and at once on diststore: this machine's speed drifts by
- * tens of percent within a minute (docs/performance.md), and a ratio of two runs far apart
- * measured the drift as much as the servers.
+ * same loads, each load run on both in turn (measuredInTurn): this machine's speed drifts by
+ * tens of percent within a minute, and by up to twice within seconds (docs/performance.md);
+ * a ratio of two runs far apart measured the drift as much as the servers.
  */
 export async function respVsRedis(
   reader: BenchNode,
@@ -173,10 +219,11 @@ export async function respVsRedis(
     for (const load of LOADS) {
       const [name, test, pipeline] = load;
       const label = `${test.toUpperCase()}${pipeline > 1 ? ` -P ${pipeline}` : ''}`;
-      sides.redis[name] = await step(`Redis ${label}`, () => measureLoad(redis, load, settings));
-      sides.diststore[name] = await step(`RESP port ${label}`, () =>
-        measureLoad(diststore, load, settings),
-      );
+      const [onRedis, onDiststore] = (await step(`Redis and the RESP port, ${label}, in turn`, () =>
+        measureLoad([redis, diststore], load, settings),
+      )) as [RespRun, RespRun];
+      sides.redis[name] = onRedis;
+      sides.diststore[name] = onDiststore;
     }
     const refused = (await reader.metric('diststore_resp_refusals_total')) - refusedBefore;
     return { ...sides, diststoreRefused: refused };
