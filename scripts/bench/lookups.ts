@@ -1,6 +1,7 @@
-import { type CpuPerRequest, cpuPerRequest, processCpuMs, type Watched } from './cpu.js';
+import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call, keepAliveAgent } from './http-client.js';
+import { inTurn } from './in-turn.js';
 import { type Latency, summarize, timeEach, timeSamples } from './latency.js';
 import { loadKeys } from './loader.js';
 import type { Settings } from './settings.js';
@@ -74,9 +75,8 @@ export async function firstRemoteReads(
 const READS_PER_BLOCK = 250;
 
 /**
- * firstRemoteReads on several fleets, the timed reads in blocks of READS_PER_BLOCK taken in
- * turn (the order reversed every other block): a machine that is slower for a few seconds,
- * as this one can be, weighs on every fleet alike, so the fleets compare side by side.
+ * firstRemoteReads on several fleets, side by side: the timed reads in blocks of
+ * READS_PER_BLOCK taken in turn (inTurn).
  */
 export async function remoteReadsInTurn(
   fleets: ReadingFleet[],
@@ -99,36 +99,23 @@ export async function remoteReadsInTurn(
   }
   // Warm-up: JIT and the reader's connections to the masters, on keys not measured after.
   for (const fleet of fleets) for (let i = 0; i < warmupReads; i++) await read(fleet, i);
-  // Per fleet: the timed reads' latencies, and each watched process's CPU ms during them.
-  const tallies = fleets.map((fleet) => ({
-    fleet,
-    samples: [] as number[],
-    cpuMs: fleet.watched.map(() => 0),
-  }));
-  for (let from = 0; from < remoteReads; from += READS_PER_BLOCK) {
-    const count = Math.min(READS_PER_BLOCK, remoteReads - from);
-    const order = (from / READS_PER_BLOCK) % 2 === 0 ? tallies : [...tallies].reverse();
-    for (const { fleet, samples, cpuMs } of order) {
-      const before = fleet.watched.map(({ pid }) => processCpuMs(pid));
-      const block = await timeSamples(count, LOOP_DEADLINE_MS, (i) =>
-        read(fleet, warmupReads + from + i),
-      );
-      samples.push(...block);
-      fleet.watched.forEach(({ pid }, w) => {
-        cpuMs[w] = (cpuMs[w] ?? 0) + processCpuMs(pid) - (before[w] ?? 0);
-      });
-    }
-  }
+  const blocks = Math.ceil(remoteReads / READS_PER_BLOCK);
+  const taken = await inTurn(
+    fleets,
+    blocks,
+    (fleet, block) => {
+      const from = block * READS_PER_BLOCK;
+      const count = Math.min(READS_PER_BLOCK, remoteReads - from);
+      return timeSamples(count, LOOP_DEADLINE_MS, (i) => read(fleet, warmupReads + from + i));
+    },
+    (samples) => samples.length,
+  );
   const results: RemoteReads[] = [];
-  for (const { fleet, samples, cpuMs } of tallies) {
-    const cpu: CpuPerRequest = {};
-    fleet.watched.forEach(({ label }, w) => {
-      cpu[label] = (cpuMs[w] ?? 0) / Math.max(1, samples.length);
-    });
+  for (const { side, runs, cpu } of taken) {
     const local = await timeEach(remoteReads, LOOP_DEADLINE_MS, () =>
-      expect(fleet.reader, '/get-local/remote-0', 200, isValue),
+      expect(side.reader, '/get-local/remote-0', 200, isValue),
     );
-    results.push({ remote: { ...summarize(samples), cpu }, local });
+    results.push({ remote: { ...summarize(runs.flat()), cpu }, local });
   }
   return results;
 }

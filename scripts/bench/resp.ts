@@ -3,9 +3,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { freePort } from '../../test/support/free-port.js';
 import { waitFor } from '../../test/support/wait-for.js';
-import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
+import type { CpuPerRequest, Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
-import { medianOf } from './median.js';
+import { inTurn, joined, slicesOf } from './in-turn.js';
 import { Child } from './processes.js';
 import {
   type RedisBenchmarkOptions,
@@ -61,14 +61,11 @@ async function command(port: number, args: string[]): Promise<string> {
   }
 }
 
-/** Runs of a load taken in turn on Redis and on the RESP port, each lasting about this long. */
-const SLICE_SECONDS = 2;
-
 /**
  * One load on Redis and on diststore, side by side: an unmeasured warm-up of each, then runs
- * of SLICE_SECONDS (sized from the warm-up's rate: redis-benchmark stops after a count, not a
- * time) taken in turn, the order reversed every other slice, `settings.seconds` in all for
- * each. Rates and CPU over all of a side's runs; p50 and p99 the medians of its runs', max the
+ * taken in turn (inTurn), each sized from its warm-up's rate to last a slice
+ * (redis-benchmark stops after a count, not a time), `settings.seconds` in all for each.
+ * Rates and CPU over all of a side's runs; p50 and p99 the medians of its runs', max the
  * highest.
  */
 async function measuredInTurn(
@@ -76,50 +73,25 @@ async function measuredInTurn(
   settings: Settings,
 ): Promise<RespRun[]> {
   const quick = settings.mode === 'quick';
-  const slices = Math.max(1, Math.floor(settings.seconds / SLICE_SECONDS));
-  const taken = [];
+  const { slices, seconds } = slicesOf(settings);
+  const sized = [];
   for (const side of sides) {
     const warmRequests = (side.options.pipeline > 1 ? 5 : 1) * (quick ? 4000 : 20_000);
     const warm = await redisBenchmark({ ...side.options, requests: warmRequests });
     // Bounded both ways, whatever the warm-up's rate.
-    const perSlice = Math.round((warm.rps * settings.seconds) / slices);
-    const requests = Math.min(600_000, Math.max(1000, perSlice));
-    // Each run's result, and the CPU ms each watched process spent in it.
-    taken.push({
-      ...side,
-      requests,
-      runs: [] as RedisBenchmarkResult[],
-      cpuMs: [] as CpuPerRequest[],
-    });
+    const requests = Math.min(600_000, Math.max(1000, Math.round(warm.rps * seconds)));
+    sized.push({ ...side, options: { ...side.options, requests } });
   }
-  for (let slice = 0; slice < slices; slice++) {
-    for (const side of slice % 2 === 0 ? taken : [...taken].reverse()) {
-      const { result, cpu } = await cpuPerRequest(
-        side.watched,
-        () => redisBenchmark({ ...side.options, requests: side.requests }),
-        () => 1, // the run's CPU ms, divided below by all the runs' requests
-      );
-      side.runs.push(result);
-      side.cpuMs.push(cpu);
-    }
-  }
-  return taken.map(({ runs, watched, cpuMs }) => {
-    const requests = runs.reduce((total, run) => total + run.requests, 0);
-    const seconds = runs.reduce((total, run) => total + run.requests / run.rps, 0);
-    return {
-      requests,
-      rps: requests / seconds,
-      p50Ms: medianOf(runs.map((run) => run.p50Ms)),
-      p99Ms: medianOf(runs.map((run) => run.p99Ms)),
-      maxMs: Math.max(...runs.map((run) => run.maxMs)),
-      cpu: Object.fromEntries(
-        watched.map(({ label }) => [
-          label,
-          cpuMs.reduce((total, ms) => total + (ms[label] ?? 0), 0) / requests,
-        ]),
-      ),
-    };
-  });
+  const taken = await inTurn(
+    sized,
+    slices,
+    async ({ options }) => {
+      const run = await redisBenchmark(options);
+      return { ...run, seconds: run.requests / run.rps };
+    },
+    (run) => run.requests,
+  );
+  return taken.map(({ runs, cpu }) => ({ ...joined(runs), cpu }));
 }
 
 /** The four loads: GET of one key and SET of distinct keys, plain and pipelined (-P 16). */

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/support/free-port.js';
-import { type CpuPerRequest, cpuPerRequest, processCpuMs, type Watched } from './cpu.js';
+import { type CpuPerRequest, cpuPerRequest, type Watched } from './cpu.js';
 import type { BenchNode } from './fleet.js';
 import { call } from './http-client.js';
-import { medianOf } from './median.js';
+import { inTurn, joined, slicesOf } from './in-turn.js';
 import { type Child, forkReady } from './processes.js';
 import type { Settings } from './settings.js';
 import { type Throughput, wrk } from './wrk.js';
@@ -63,55 +63,27 @@ export interface Loaded {
   stop?: () => Promise<unknown>;
 }
 
-/** wrk runs of this many seconds make up a load measured in turn with others (servedInTurn). */
-const SLICE_SECONDS = 2;
-
 /**
- * GET loads on several servers, side by side: each warmed up, then measured in slices of
- * SLICE_SECONDS taken in turn (the order reversed every other round), `settings.seconds` in
- * all for each, so a machine slower for a few seconds weighs on every server alike. Rates and
- * CPU are over all of a server's slices; p50 and p99 are the medians of its slices', max the
- * highest.
+ * GET loads on several servers, side by side: each warmed up, then measured in slices taken in
+ * turn (inTurn), `settings.seconds` in all for each. Rates and CPU over all of a server's
+ * slices; p50 and p99 the medians of its slices', max the highest.
  */
 export async function servedInTurn(targets: Loaded[], settings: Settings): Promise<Served[]> {
   const base = { connections: settings.connections };
   for (const { url } of targets) await wrk({ ...base, url, seconds: settings.warmupSeconds });
-  const slices = Math.max(1, Math.floor(settings.seconds / SLICE_SECONDS));
-  // Whole seconds: wrk's -d takes no fraction.
-  const seconds = Math.round(settings.seconds / slices);
-  const taken = targets.map((target) => ({
-    target,
-    runs: [] as Throughput[],
-    cpuMs: target.watched.map(() => 0),
+  const { slices, seconds } = slicesOf(settings);
+  const taken = await inTurn(
+    targets,
+    slices,
+    ({ url }) => wrk({ ...base, url, seconds }),
+    (run) => run.requests,
+  );
+  return taken.map(({ runs, cpu }) => ({
+    ...joined(runs),
+    errors: runs.reduce((total, run) => total + run.errors, 0),
+    badStatus: runs.reduce((total, run) => total + run.badStatus, 0),
+    cpu,
   }));
-  for (let slice = 0; slice < slices; slice++) {
-    for (const { target, runs, cpuMs } of slice % 2 === 0 ? taken : [...taken].reverse()) {
-      const before = target.watched.map(({ pid }) => processCpuMs(pid));
-      runs.push(await wrk({ ...base, url: target.url, seconds }));
-      target.watched.forEach(({ pid }, w) => {
-        cpuMs[w] = (cpuMs[w] ?? 0) + processCpuMs(pid) - (before[w] ?? 0);
-      });
-    }
-  }
-  return taken.map(({ target, runs, cpuMs }) => {
-    const sum = (field: keyof Throughput) => runs.reduce((total, run) => total + run[field], 0);
-    const requests = sum('requests');
-    const cpu: CpuPerRequest = {};
-    target.watched.forEach(({ label }, w) => {
-      cpu[label] = (cpuMs[w] ?? 0) / Math.max(1, requests);
-    });
-    return {
-      requests,
-      seconds: sum('seconds'),
-      rps: requests / sum('seconds'),
-      p50Ms: medianOf(runs.map((run) => run.p50Ms)),
-      p99Ms: medianOf(runs.map((run) => run.p99Ms)),
-      maxMs: Math.max(...runs.map((run) => run.maxMs)),
-      errors: sum('errors'),
-      badStatus: sum('badStatus'),
-      cpu,
-    };
-  });
 }
 
 /** A bare UDP receiver in a bench fleet's multicast group (see servers/udp-sink.ts). */
