@@ -42,10 +42,13 @@ type Lmdb = RootDatabase<Buffer, StoredKey>;
 export interface CompactedStore {
   /** Opens an lmdb environment in `dir` as the store opens its own. */
   open(dir: string): Lmdb;
-  /** Stored keys written or removed since the compaction began; the store adds to it. */
-  readonly changed: Set<string>;
-  /** The record stored under `stored` now, committed or not (undefined: removed). */
-  recordOf(stored: string): Buffer | undefined;
+  /**
+   * Stored keys written or removed since the compaction began, each with its entry's key; the
+   * store adds to it.
+   */
+  readonly changed: Map<string, string>;
+  /** What is stored for the entry of `key` now, committed or not (undefined: removed). */
+  valueOf(key: string): Buffer | undefined;
   /** Stores the META record, the counts as they are now, in `db` (in its transaction). */
   writeMeta(db: Lmdb): void;
   /** Whether the copy may go on: the store is not closing nor failed, and the disk has room. */
@@ -176,11 +179,11 @@ export async function compactDataFile(
   }
 }
 
-function copyChanges(to: Lmdb, keys: string[], store: CompactedStore): void {
-  for (const stored of keys) {
-    const record = store.recordOf(stored);
-    if (record === undefined) to.removeSync(stored);
-    else to.putSync(stored, record);
+function copyChanges(to: Lmdb, changes: Array<[string, string]>, store: CompactedStore): void {
+  for (const [stored, key] of changes) {
+    const value = store.valueOf(key);
+    if (value === undefined) to.removeSync(stored);
+    else to.putSync(stored, value);
   }
 }
 

@@ -14,7 +14,11 @@ import { DiskSpace } from './disk-space.js';
 import type { Entry } from './entry.js';
 import {
   decodeRecord,
+  encodeEntry,
   encodeRecord,
+  frameKey,
+  frameOf,
+  frameRecord,
   recordIsTombstone,
   recordMayExpire,
   recordVersion,
@@ -31,12 +35,12 @@ export class DataDirError extends DiststoreError {
 }
 
 /**
- * The primary tier in lmdb (a data dir): each entry's record (entry-codec.ts) is stored under
- * its key hash's first characters, then the key (see storedKey), read from the mapped pages
- * when asked, so the heap holds none of them. Ordered by hash, the entries are their own
- * who-has index: the keys a hash may name sit together, one cursor step away. Beside them,
- * under a number (lmdb orders numbers before every string), one META record with the count,
- * the value bytes and the newest version, committed in the same batch as every change.
+ * The primary tier in lmdb (a data dir): each entry's frame (entry-codec.ts: the key, then
+ * the record) is stored under the key's hash as who-has queries name it (see storedKey), read
+ * from the mapped pages when asked, so the heap holds none of them. The entries are their own
+ * who-has index: a who-has answer, like a read by key, is one exact read. Beside them, under a
+ * number (lmdb orders numbers before every string), one META record with the count, the value
+ * bytes and the newest version, committed in the same batch as every change.
  */
 export interface DurableStore extends PrimaryTier {
   /** Whether writes can be stored: `full` until the disk has room again, `failed` for good. */
@@ -61,22 +65,23 @@ const CLOSE_AFTER_FAILURE_MS = 1000;
 /** The record of counts (see DurableStore); a number, so never a stored key. */
 const META = 0;
 /**
- * Characters of the key hash before the key in a stored key: 40 bits, so among 1 M keys about
- * one pair shares a prefix (keyForHash checks the whole hash). Until layout 2 the entries were
- * stored under their keys, in key order, and a second record per key, [1, hash] → key,
- * indexed them by hash: inserts at random places, and a new master's file after a sync of
- * 1 M entries was 343.5 MiB against 178.9 now (docs/performance.md).
+ * The layout of the data dir, as META names it: `layout N` and a newline before its JSON
+ * (layout 1's META was the JSON alone). A release of layout 1 cannot parse it, so it refuses
+ * the data dir ("cannot open the data in …", files untouched) instead of taking the stored
+ * keys for client keys; one of layout 2 does not know layout 3 (see readMeta).
+ *   layout 1  the record under its key, and [1, hash] → key as the who-has index: inserts at
+ *             random places, and a new master's file after a sync of 1 M entries was
+ *             343.5 MiB against 178.9 with layout 2 (docs/performance.md).
+ *   layout 2  the record under the hash's first 8 characters, then the key: a who-has answer
+ *             was a cursor step, about 8 µs more than an exact read (docs/performance.md).
+ *   layout 3  the frame (key and record) under the whole hash: 24 bytes more an entry.
  */
-const PREFIX_CHARS = 8;
-/**
- * How META begins from layout 2 on, before its JSON: a release of layout 1 cannot parse it, so
- * it refuses the data dir ("cannot open the data in …", files untouched) instead of taking
- * the stored keys for client keys and serving or re-sending them.
- */
-const LAYOUT_2 = 'layout 2\n';
-/** First element of [MOVING, key]: an entry on its way to its place in layout 2. */
+const LAYOUT = 3;
+/** Characters of the hash before the key in a stored key of layout 2. */
+const LAYOUT_2_PREFIX = 8;
+/** First element of [MOVING, key]: an entry's record on its way to its place in this layout. */
 const MOVING = 2;
-/** Entries moved in one transaction when a data dir is moved to layout 2. */
+/** Entries moved in one transaction when a data dir is moved to this layout. */
 const MOVE_BATCH = 10_000;
 /**
  * Entries read lately (from a key's second read on: see HotEntries), kept decoded: a read from
@@ -197,8 +202,11 @@ class LmdbDurableStore implements DurableStore {
    */
   private readOptions: { transaction: Transaction } | undefined;
 
-  /** Stored keys changed during a compaction, copied again before its swap (see compact). */
-  private compacting: Set<string> | undefined;
+  /**
+   * Stored keys changed during a compaction, each with its entry's key, copied again before
+   * its swap (see compact).
+   */
+  private compacting: Map<string, string> | undefined;
   private compaction: Promise<CompactionResult> | undefined;
   /**
    * Bytes an entry took in the file the last compaction wrote (0: none yet): an estimate from
@@ -234,18 +242,24 @@ class LmdbDurableStore implements DurableStore {
   }
 
   /**
-   * Reads the META record. When it is missing (a data dir of an earlier release), of layout 1
-   * or names another hash, every entry is moved to its place in this layout under this hash
-   * (see PREFIX_CHARS), then counted: see moveEntries.
+   * Reads the META record. When it is missing (a data dir of an earlier release), of an
+   * earlier layout or names another hash, every entry is moved to its place in this layout
+   * under this hash (see LAYOUT), then counted: see moveEntries.
    */
   async readMeta(): Promise<void> {
     const text = this.db.getBinary(META)?.toString();
-    const layout = text?.startsWith(LAYOUT_2) ? 2 : 1;
+    const named = text === undefined ? undefined : /^layout (\d+)\n/.exec(text);
+    const layout = named ? Number(named[1]) : 1;
+    if (layout > LAYOUT) {
+      throw new DataDirError(
+        `the data in ${this.dir} is of layout ${layout}, written by a newer release (this one reads layouts 1 to ${LAYOUT}); the files were left untouched`,
+      );
+    }
     const held =
       text === undefined
         ? undefined
-        : (JSON.parse(layout === 2 ? text.slice(LAYOUT_2.length) : text) as MetaRecord);
-    const current = layout === 2 && held?.index === this.hashKey('');
+        : (JSON.parse(named ? text.slice(named[0].length) : text) as MetaRecord);
+    const current = layout === LAYOUT && held?.index === this.hashKey('');
     if (current && !held.moving) {
       this.countHeld = held.count;
       this.bytesHeld = held.bytes;
@@ -254,19 +268,21 @@ class LmdbDurableStore implements DurableStore {
       this.tombstonesHeld = held.tombstones ?? (await this.countTombstones());
       return;
     }
-    await this.moveEntries(current ? undefined : layout);
+    await this.moveEntries(current ? undefined : (layout as 1 | 2 | 3));
   }
 
   /**
    * Moves every entry to its place in this layout, MOVE_BATCH to a transaction, so that the
-   * heap holds a batch's keys and never all of them: first each stored key's entry to
-   * [MOVING, key] (the keys stored as `from` has them; undefined: moved already, as META says),
-   * then each from there to storedKey(key). The old places are all empty before a new one is
-   * written: no entry is written over, even one whose key is another key's new place. A node
-   * stopped meanwhile goes on where it stopped at its next start; META says which step it
-   * reached. Then one walk counts the entries for META.
+   * heap holds a batch's keys and never all of them: first each stored entry's record to
+   * [MOVING, key] (the entries stored as layout `from` has them; undefined: moved already, as
+   * META says), then each from there to storedKey(key), as its frame. The old places are all
+   * empty before a new one is written: no entry is written over, even one whose key is another
+   * key's new place. A node stopped meanwhile goes on where it stopped at its next start; META
+   * says which step it reached (a move to layout 2 stopped in its second step goes on as a
+   * move from layout 2: its MOVING records are this layout's). Then one walk counts the
+   * entries for META.
    */
-  private async moveEntries(from: 1 | 2 | undefined): Promise<void> {
+  private async moveEntries(from: 1 | 2 | 3 | undefined): Promise<void> {
     const batches = (range: RangeOptions) =>
       (function* (db) {
         for (;;) {
@@ -279,8 +295,9 @@ class LmdbDurableStore implements DurableStore {
       for (const stored of batches({ start: '' })) {
         await this.db.transaction(() => {
           for (const key of stored as string[]) {
-            const client = from === 2 ? key.slice(PREFIX_CHARS) : key;
-            this.db.put([MOVING, client], this.db.getBinary(key) as Buffer);
+            const value = this.db.getBinary(key) as Buffer;
+            if (from === 3) this.db.put([MOVING, frameKey(value)], frameRecord(value));
+            else this.db.put([MOVING, from === 2 ? key.slice(LAYOUT_2_PREFIX) : key], value);
             this.db.remove(key);
           }
         });
@@ -294,7 +311,7 @@ class LmdbDurableStore implements DurableStore {
     for (const moving of batches({ start: [MOVING], end: [MOVING + 1] })) {
       await this.db.transaction(() => {
         for (const key of moving as Array<[number, string]>) {
-          this.db.put(this.storedKey(key[1]), this.db.getBinary(key) as Buffer);
+          this.db.put(this.storedKey(key[1]), frameOf(key[1], this.db.getBinary(key) as Buffer));
           this.db.remove(key);
         }
       });
@@ -319,9 +336,13 @@ class LmdbDurableStore implements DurableStore {
     return tombstones;
   }
 
-  /** Where `key`'s entry is stored: its hash's first PREFIX_CHARS characters, then the key. */
+  /**
+   * Where `key`'s entry is stored: under its hash, 130 bits of SHA-256, so two keys of one hash
+   * are not to be met (among 10 M keys, about one chance in 10^25); a write of a key whose
+   * place another key holds is refused all the same (see put), never written over it.
+   */
   private storedKey(key: string): string {
-    return this.hashOf(key).slice(0, PREFIX_CHARS) + key;
+    return this.hashOf(key);
   }
 
   /**
@@ -342,9 +363,9 @@ class LmdbDurableStore implements DurableStore {
     const hot = this.hot.get(key);
     if (hot) return hot;
     // The fast read's buffer is lmdb's, reused by the next read: decodeRecord copies the value.
-    const record = this.readRecord(this.storedKey(key));
-    if (record === undefined) return undefined;
-    const entry = loadRecord(key, record);
+    const frame = this.readFrame(key);
+    if (frame === undefined) return undefined;
+    const entry = loadRecord(key, frameRecord(frame));
     this.hot.keep(key, entry);
     return entry;
   }
@@ -354,14 +375,16 @@ class LmdbDurableStore implements DurableStore {
     if (held !== undefined) return held?.version;
     const hot = this.hot.get(key);
     if (hot) return hot.version;
-    const record = this.readRecord(this.storedKey(key));
-    return record === undefined ? undefined : readStored(key, record, recordVersion);
+    const frame = this.readFrame(key);
+    return frame === undefined ? undefined : readStored(key, frameRecord(frame), recordVersion);
   }
 
   put(key: string, entry: Entry, before: Entry | undefined): Promise<void> {
-    const record = encodeRecord(entry);
+    const stored = this.storedKey(key);
+    const frame = encodeEntry(key, entry);
     try {
-      this.admit(record.length);
+      if (before === undefined) this.assertPlaceFree(key, stored);
+      this.admit(frame.length);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -372,13 +395,21 @@ class LmdbDurableStore implements DurableStore {
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
     if (isNewer(entry.version, this.newestHeld)) this.newestHeld = entry.version;
     this.metaChanged = true;
-    const stored = this.storedKey(key);
-    this.compacting?.add(stored);
-    const written = this.db.put(stored, record);
+    this.compacting?.set(stored, key);
+    const written = this.db.put(stored, frame);
     if (before !== undefined) return this.settle(key, entry, written);
-    const hash = this.hashOf(key); // remembered by storedKey
-    this.pendingByHash.set(hash, key);
-    return this.settle(key, entry, written, hash);
+    this.pendingByHash.set(stored, key);
+    return this.settle(key, entry, written, stored);
+  }
+
+  /** Throws StorageError when another key is stored under `stored`, `key`'s place. */
+  private assertPlaceFree(key: string, stored: string): void {
+    const holder = this.keyForHash(stored);
+    if (holder === undefined || holder === key) return;
+    throw new StorageError(
+      'collision',
+      `the key ${JSON.stringify(key)} has the hash of the key ${JSON.stringify(holder)}, which the data dir ${this.dir} holds; the data dir holds one key per hash, so this write is refused`,
+    );
   }
 
   remove(key: string): Promise<void> {
@@ -397,7 +428,7 @@ class LmdbDurableStore implements DurableStore {
     this.bytesHeld -= before.value.length;
     this.metaChanged = true;
     const stored = this.storedKey(key);
-    this.compacting?.add(stored);
+    this.compacting?.set(stored, key);
     return this.settle(key, null, this.db.remove(stored));
   }
 
@@ -435,9 +466,15 @@ class LmdbDurableStore implements DurableStore {
     return batch;
   }
 
-  /** The record stored under `stored`, in lmdb's reused buffer (valid until the next read). */
-  private readRecord(stored: string): Buffer | undefined {
+  /** The frame stored under `stored`, in lmdb's reused buffer (valid until the next read). */
+  private readStored(stored: string): Buffer | undefined {
     return (this.db as FastReader).getBinaryFast(stored, this.reads());
+  }
+
+  /** `key`'s frame as stored, if its place holds `key` (see readStored). */
+  private readFrame(key: string): Buffer | undefined {
+    const frame = this.readStored(this.storedKey(key));
+    return frame !== undefined && frameKey(frame) === key ? frame : undefined;
   }
 
   /** The options of a read in the held transaction (see readOptions), begun if none is held. */
@@ -458,19 +495,15 @@ class LmdbDurableStore implements DurableStore {
     return key === undefined || this.pending.get(key) === null ? undefined : key;
   }
 
-  /** The stored key whose whole hash is `hash`, among those stored under its prefix. */
+  /** The key stored under `hash`. */
   private storedKeyForHash(hash: string): string | undefined {
-    const prefix = hash.slice(0, PREFIX_CHARS);
-    for (const stored of this.db.getKeys({
-      start: prefix,
-      transaction: this.reads().transaction,
-    })) {
-      if (typeof stored !== 'string' || !stored.startsWith(prefix)) return undefined;
-      const key = stored.slice(PREFIX_CHARS);
-      // hashOf: a who-has answer reads the key's entry next, which needs the same hash.
-      if (this.hashOf(key) === hash) return key;
-    }
-    return undefined;
+    const frame = this.readStored(hash);
+    if (frame === undefined) return undefined;
+    const key = frameKey(frame);
+    // A who-has answer reads the key's entry next, which needs its hash (see hashOf).
+    this.lastHashed = key;
+    this.lastHash = hash;
+    return key;
   }
 
   *entries(): Generator<[string, Entry]> {
@@ -510,9 +543,7 @@ class LmdbDurableStore implements DurableStore {
     const db = this.db;
     this.walks.set(db, (this.walks.get(db) ?? 0) + 1);
     try {
-      for (const { key, value } of db.getRange({ start })) {
-        yield [(key as string).slice(PREFIX_CHARS), value];
-      }
+      for (const { value } of db.getRange({ start })) yield [frameKey(value), frameRecord(value)];
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);
@@ -538,9 +569,10 @@ class LmdbDurableStore implements DurableStore {
     for (const { key, value } of this.db.getRange({ start: this.sweepFrom, limit: SWEEP_SLICE })) {
       walked++;
       last = key as string;
-      if (recordMayExpire(value)) {
-        const client = last.slice(PREFIX_CHARS);
-        const entry = loadRecord(client, value);
+      const record = frameRecord(value);
+      if (recordMayExpire(record)) {
+        const client = frameKey(value);
+        const entry = loadRecord(client, record);
         if (isDue(rule, entry.deleted === true, entry.version.wall, entry.expiresAt))
           due.push(client);
       }
@@ -616,14 +648,14 @@ class LmdbDurableStore implements DurableStore {
 
   private compactFrom(from: RootDatabase<Buffer, StoredKey>): Promise<CompactionResult> {
     // Changes not committed yet are not in the slices read: they are copied with the later ones.
-    this.compacting = new Set([...this.pending.keys()].map((key) => this.storedKey(key)));
+    this.compacting = new Map([...this.pending.keys()].map((key) => [this.storedKey(key), key]));
     return compactDataFile(from, this.dir, {
       open: openLmdb,
       changed: this.compacting,
-      recordOf: (stored) => {
-        const change = this.pending.get(stored.slice(PREFIX_CHARS));
-        if (change !== undefined) return change === null ? undefined : encodeRecord(change);
-        return this.db.getBinary(stored);
+      valueOf: (key) => {
+        const change = this.pending.get(key);
+        if (change !== undefined) return change === null ? undefined : encodeEntry(key, change);
+        return this.db.getBinary(this.storedKey(key));
       },
       writeMeta: (db) => db.putSync(META, this.meta()),
       mayGoOn: (bytes) =>
@@ -727,12 +759,12 @@ interface MetaRecord {
   newest?: string | undefined;
   /** The hash of '' under the stored keys' hash: another value means another cluster's. */
   index: string;
-  /** Entries are being moved to layout 2 and this hash; the old places are empty. */
+  /** Entries are being moved to this layout and this hash; the old places are empty. */
   moving?: boolean;
 }
 
 function metaBytes(record: MetaRecord): Buffer {
-  return Buffer.from(LAYOUT_2 + JSON.stringify(record));
+  return Buffer.from(`layout ${LAYOUT}\n${JSON.stringify(record)}`);
 }
 
 function readable(entry: Entry, now: number): boolean {

@@ -12,9 +12,10 @@ import { formatVersion, parseVersion, type Version } from './version.js';
  *   value      the value's bytes, to the end of the record
  * Node to node (sync stream, bulk entries, replicate batches) a body is frames, each u16 key
  * length, the key (UTF-8), u32 record length, the record. Values stay bytes end to end: no
- * JSON, no base64. The record is the data dir's layout since its first release, so old data
- * dirs load as they are; the frames replaced big-endian frames of their own, so a node of the
- * release before this one cannot sync with this one.
+ * JSON, no base64. The data dir stores each entry as its frame (layout 3; the record alone
+ * until then, so older data dirs are moved at their first open); the frames replaced
+ * big-endian frames of their own, so a node of the release before them cannot sync with this
+ * one.
  */
 
 const FORMAT = 1;
@@ -134,12 +135,7 @@ export function encodeRecords(
   return chunked(
     (function* () {
       for (const [key, record] of records) {
-        const keyBytes = Buffer.byteLength(key);
-        const head = Buffer.allocUnsafe(2 + keyBytes + 4);
-        head.writeUInt16LE(keyBytes, 0);
-        head.write(key, 2);
-        head.writeUInt32LE(record.length, 2 + keyBytes);
-        yield head;
+        yield frameHead(key, record.length);
         yield record;
       }
     })(),
@@ -161,6 +157,31 @@ function* chunked(parts: Iterable<Buffer>, chunkBytes: number): Generator<Buffer
     }
   }
   if (size > 0) yield Buffer.concat(held, size);
+}
+
+/** A frame's bytes before its record: the key's length, the key, the record's length. */
+function frameHead(key: string, recordBytes: number): Buffer {
+  const keyBytes = Buffer.byteLength(key);
+  const head = Buffer.allocUnsafe(2 + keyBytes + 4);
+  head.writeUInt16LE(keyBytes, 0);
+  head.write(key, 2);
+  head.writeUInt32LE(recordBytes, 2 + keyBytes);
+  return head;
+}
+
+/** One frame of a record already encoded. */
+export function frameOf(key: string, record: Buffer): Buffer {
+  return Buffer.concat([frameHead(key, record.length), record]);
+}
+
+/** The key of one whole frame (one the caller wrote: not checked). */
+export function frameKey(frame: Buffer): string {
+  return frame.toString('utf8', 2, 2 + frame.readUInt16LE(0));
+}
+
+/** The record of one whole frame, in the frame's memory (not copied). */
+export function frameRecord(frame: Buffer): Buffer {
+  return frame.subarray(2 + frame.readUInt16LE(0) + 4);
 }
 
 /** One frame: the key, then the entry's record. */

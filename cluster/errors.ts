@@ -88,14 +88,15 @@ export class PeerError extends DiststoreError {
 
 /**
  * A write this node could not store: its data dir's disk is full (`full`: refused before lmdb
- * was asked, nothing changed; writes resume once space is freed), or lmdb failed a commit
- * (`failed`: writes stay refused until the node is restarted, reads go on).
+ * was asked, nothing changed; writes resume once space is freed), lmdb failed a commit
+ * (`failed`: writes stay refused until the node is restarted, reads go on), or another key of
+ * the same hash is stored where the key would be (`collision`: see DurableStore's storedKey).
  */
 export class StorageError extends DiststoreError {
   readonly code = 'insufficient_storage';
 
   constructor(
-    readonly reason: 'full' | 'failed',
+    readonly reason: 'full' | 'failed' | 'collision',
     message: string,
     options?: { cause?: unknown },
   ) {

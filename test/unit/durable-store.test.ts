@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
-import { encodeRecord } from '../../cluster/entry-codec.js';
+import { encodeRecord, frameOf } from '../../cluster/entry-codec.js';
+import { StorageError } from '../../cluster/errors.js';
 import { keyHash } from '../../cluster/wire.js';
 import { inTempDir } from '../support/temp-dir.js';
 
@@ -29,8 +30,9 @@ async function readAll(dir: string): Promise<Map<string, Entry>> {
 }
 
 /**
- * Opens a data dir moved to layout 2 and checks it holds `entries`, each found by its hash,
- * counted, and that nothing but META is stored before them (no index, nothing mid-move).
+ * Opens a data dir moved to this layout and checks it holds `entries`, each found by its hash,
+ * counted, and that nothing but META is stored before them (no index, nothing mid-move) and
+ * they are stored under their hashes.
  */
 async function assertMoved(dir: string, entries: Array<[string, Entry]>): Promise<void> {
   const store = await openDurableStore(dir, hashKey);
@@ -48,6 +50,7 @@ async function assertMoved(dir: string, entries: Array<[string, Entry]>): Promis
   const db = open({ path: dir, encoding: 'binary' });
   try {
     assert.deepEqual([...db.getKeys({ end: '' })], [0]);
+    assert.deepEqual([...db.getKeys({ start: '' })], entries.map(([key]) => hashKey(key)).sort());
   } finally {
     await db.close();
   }
@@ -393,6 +396,92 @@ describe('durable store', () => {
     });
   });
 
+  test('a data dir of layout 2 (under hash prefix and key) moves under whole hashes', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      const db = open<Buffer, string | number>({ path: dir, encoding: 'binary' });
+      const entries: Array<[string, Entry]> = [
+        ['a', entry('first', 1)],
+        ['b', { ...entry('', 2), deleted: true }],
+        ['c', entry('third', 3, { expiresAt: 4_000_000_000_000 })],
+      ];
+      for (const [key, e] of entries) await db.put(hashKey(key).slice(0, 8) + key, encodeRecord(e));
+      const meta = { count: 3, tombstones: 1, bytes: 10, index: hashKey('') };
+      await db.put(0, Buffer.from(`layout 2\n${JSON.stringify(meta)}`));
+      await db.close();
+      await assertMoved(dir, entries);
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        assert.equal(store.tombstones, 1);
+        assert.deepEqual(store.get('c'), entries[2]?.[1]);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
+  test('a move to layout 3 stopped in its second step goes on at the next start', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      const db = open<Buffer, string | number | [number, string]>({
+        path: dir,
+        encoding: 'binary',
+      });
+      await db.put(hashKey('a'), frameOf('a', encodeRecord(entry('first', 1))));
+      await db.put([2, 'b'], encodeRecord(entry('second', 2)));
+      const meta = { count: 0, bytes: 0, index: hashKey(''), moving: true };
+      await db.put(0, Buffer.from(`layout 3\n${JSON.stringify(meta)}`));
+      await db.close();
+      await assertMoved(dir, [
+        ['a', entry('first', 1)],
+        ['b', entry('second', 2)],
+      ]);
+    });
+  });
+
+  test('a data dir of a later layout is refused, its data file left byte for byte', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      await (await openDurableStore(dir, hashKey)).close();
+      // The store's map size, or lmdb would record the store's in the file at its open.
+      const db = open<Buffer, number>({ path: dir, encoding: 'binary', mapSize: 2 ** 40 });
+      await db.put(0, Buffer.from('layout 4\n{}'));
+      await db.close();
+      // data.mdb: lock.mdb is lmdb's table of readers, written at every open.
+      const before = await fs.readFile(join(dir, 'data.mdb'));
+      await assert.rejects(
+        openDurableStore(dir, hashKey),
+        (error: Error) =>
+          error instanceof DataDirError &&
+          /is of layout 4, written by a newer release/.test(error.message),
+      );
+      assert.deepEqual(await fs.readFile(join(dir, 'data.mdb')), before);
+    });
+  });
+
+  test('a key whose place another key of the same hash holds is refused, the other kept', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      // Every key of one hash: what 130 bits of SHA-256 make all but impossible, made certain.
+      const store = await openDurableStore(dir, () => 'one hash');
+      try {
+        await store.put('first', entry('kept'), undefined);
+        assert.equal(store.get('second'), undefined, 'the place holds another key');
+        await assert.rejects(
+          store.put('second', entry('refused'), undefined),
+          (error: Error) =>
+            error instanceof StorageError &&
+            error.reason === 'collision' &&
+            /"second" has the hash of the key "first"/.test(error.message),
+        );
+        assert.deepEqual(store.get('first'), entry('kept'));
+        assert.equal(store.keyForHash('one hash'), 'first');
+        assert.equal(store.count, 1);
+        await store.remove('first');
+        await store.put('second', entry('now'), undefined);
+        assert.deepEqual(store.get('second'), entry('now'));
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   test('a move to layout 2 stopped in either step goes on at the next start', async () => {
     for (const step of [1, 2]) {
       await inTempDir(PREFIX, async (dir) => {
@@ -438,9 +527,10 @@ describe('durable store', () => {
       // As the release before wrote META: no tombstone count.
       const db = open<Buffer, number>({ path: dir, encoding: 'binary' });
       const text = db.getBinary(0)?.toString() ?? '';
-      const { tombstones, ...older } = JSON.parse(text.slice(text.indexOf('\n') + 1));
+      const layout = text.slice(0, text.indexOf('\n') + 1);
+      const { tombstones, ...older } = JSON.parse(text.slice(layout.length));
       assert.equal(tombstones, 1);
-      await db.put(0, Buffer.from(`layout 2\n${JSON.stringify(older)}`));
+      await db.put(0, Buffer.from(`${layout}${JSON.stringify(older)}`));
       await db.close();
       const counted = await openDurableStore(dir, hashKey);
       try {
@@ -451,7 +541,7 @@ describe('durable store', () => {
     });
   });
 
-  test('a release of layout 1 cannot take a data dir of layout 2 for its own', async () => {
+  test('a release of layout 1 cannot take a data dir of a later layout for its own', async () => {
     await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);
       await store.put('k', entry('v'), undefined);
@@ -479,10 +569,7 @@ describe('durable store', () => {
     await inTempDir(PREFIX, async (dir) => {
       await (await openDurableStore(dir, hashKey)).close();
       const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
-      await db.put(
-        `${hashKey('from the future').slice(0, 8)}from the future`,
-        Buffer.from([99, 0, 0]),
-      );
+      await db.put(hashKey('from the future'), frameOf('from the future', Buffer.from([99, 0, 0])));
       await db.close();
       const store = await openDurableStore(dir, hashKey);
       try {
