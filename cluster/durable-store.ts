@@ -36,11 +36,12 @@ export class DataDirError extends DiststoreError {
 
 /**
  * The primary tier in lmdb (a data dir): each entry's frame (entry-codec.ts: the key, then
- * the record) is stored under the key's hash as who-has queries name it (see storedKey), read
- * from the mapped pages when asked, so the heap holds none of them. The entries are their own
- * who-has index: a who-has answer, like a read by key, is one exact read. Beside them, under a
- * number (lmdb orders numbers before every string), one META record with the count, the value
- * bytes and the newest version, committed in the same batch as every change.
+ * the record) is stored under the start of the key's hash as who-has queries name it (its
+ * place: see PLACE_CHARS), read from the mapped pages when asked, so the heap holds none of
+ * them. The entries are their own who-has index: a who-has answer, like a read by key, is one
+ * exact read. Beside them, under a number (lmdb orders numbers before every string), one META
+ * record with the count, the value bytes and the newest version, committed in the same batch
+ * as every change.
  */
 export interface DurableStore extends PrimaryTier {
   /** Whether writes can be stored: `full` until the disk has room again, `failed` for good. */
@@ -68,15 +69,24 @@ const META = 0;
  * The layout of the data dir, as META names it: `layout N` and a newline before its JSON
  * (layout 1's META was the JSON alone). A release of layout 1 cannot parse it, so it refuses
  * the data dir ("cannot open the data in …", files untouched) instead of taking the stored
- * keys for client keys; one of layout 2 does not know layout 3 (see readMeta).
+ * keys for client keys; one of layout 2 refuses layout 3 so too, and this one a later layout.
  *   layout 1  the record under its key, and [1, hash] → key as the who-has index: inserts at
  *             random places, and a new master's file after a sync of 1 M entries was
  *             343.5 MiB against 178.9 with layout 2 (docs/performance.md).
  *   layout 2  the record under the hash's first 8 characters, then the key: a who-has answer
  *             was a cursor step, about 8 µs more than an exact read (docs/performance.md).
- *   layout 3  the frame (key and record) under the whole hash: 24 bytes more an entry.
+ *   layout 3  the frame (key and record) under the hash's first 16 characters (PLACE_CHARS),
+ *             one key to a place: a who-has answer is an exact read; 14 bytes more an entry.
  */
 const LAYOUT = 3;
+/**
+ * Characters of the key hash (base32) that name an entry's place in layout 3: 80 bits, so
+ * among 10 M keys two share a place about once in 2 × 10^10 clusters, and a key sharing a
+ * place with a stored key, found on purpose, takes about 2^80 hashes; such a key's write is
+ * refused (see put), never written over the other. The whole hash (26 characters) would make
+ * every entry 10 bytes larger, the data file and a master's RSS about 5 % (docs/performance.md).
+ */
+const PLACE_CHARS = 16;
 /** Characters of the hash before the key in a stored key of layout 2. */
 const LAYOUT_2_PREFIX = 8;
 /** First element of [MOVING, key]: an entry's record on its way to its place in this layout. */
@@ -177,8 +187,8 @@ class LmdbDurableStore implements DurableStore {
   private readonly pending = new Map<string, Entry | null>();
   /** Entries read lately (see HOT_ENTRIES); oldest first. */
   private readonly hot = new HotEntries(HOT_ENTRIES, HOT_MAX_VALUE_BYTES);
-  /** Who-has hashes of the keys first written by a change in `pending`. */
-  private readonly pendingByHash = new Map<string, string>();
+  /** Places (see placeOf) of the keys first written by a change in `pending`, and the keys. */
+  private readonly pendingByPlace = new Map<string, string>();
   private countHeld = 0;
   private bytesHeld = 0;
   private tombstonesHeld = 0;
@@ -187,6 +197,19 @@ class LmdbDurableStore implements DurableStore {
   private batch: Batch | undefined;
   /** Whether the counts changed since META was last written. */
   private metaChanged = false;
+  /**
+   * The entry keyForHash found last, decoded if its frame is at most HOT_MAX_VALUE_BYTES: a
+   * who-has answer reads it next, and the fetch of the node that asked reads it again, each
+   * an lmdb read and a decode otherwise (about 6 µs of a master's 13 µs for the three,
+   * measured in-process; a memory-only master's: 6 µs). Forgotten at each change (put,
+   * remove).
+   */
+  private lastFound: { key: string; entry: Entry } | undefined;
+  /**
+   * The place (a stored key) the last read by key found empty, until a change: a put of a new
+   * key then needs no second read to know that no other key of its hash holds it.
+   */
+  private emptyPlace: string | undefined;
   /** The last key hashOf hashed (undefined: none yet), and its hash. */
   private lastHashed: string | undefined;
   private lastHash = '';
@@ -336,13 +359,9 @@ class LmdbDurableStore implements DurableStore {
     return tombstones;
   }
 
-  /**
-   * Where `key`'s entry is stored: under its hash, 130 bits of SHA-256, so two keys of one hash
-   * are not to be met (among 10 M keys, about one chance in 10^25); a write of a key whose
-   * place another key holds is refused all the same (see put), never written over it.
-   */
+  /** Where `key`'s entry is stored: its place (see placeOf). */
   private storedKey(key: string): string {
-    return this.hashOf(key);
+    return placeOf(this.hashOf(key));
   }
 
   /**
@@ -360,7 +379,7 @@ class LmdbDurableStore implements DurableStore {
   get(key: string): Entry | undefined {
     const held = this.pending.get(key);
     if (held !== undefined) return held ?? undefined;
-    const hot = this.hot.get(key);
+    const hot = this.hot.get(key) ?? this.found(key);
     if (hot) return hot;
     // The fast read's buffer is lmdb's, reused by the next read: decodeRecord copies the value.
     const frame = this.readFrame(key);
@@ -373,7 +392,7 @@ class LmdbDurableStore implements DurableStore {
   versionOf(key: string): Version | undefined {
     const held = this.pending.get(key);
     if (held !== undefined) return held?.version;
-    const hot = this.hot.get(key);
+    const hot = this.hot.get(key) ?? this.found(key);
     if (hot) return hot.version;
     const frame = this.readFrame(key);
     return frame === undefined ? undefined : readStored(key, frameRecord(frame), recordVersion);
@@ -390,6 +409,7 @@ class LmdbDurableStore implements DurableStore {
     }
     this.pending.set(key, entry);
     this.hot.forget(key);
+    this.lastFound = this.emptyPlace = undefined;
     if (before === undefined) this.countHeld++;
     this.tombstonesHeld += Number(entry.deleted === true) - Number(before?.deleted === true);
     this.bytesHeld += entry.value.length - (before?.value.length ?? 0);
@@ -398,17 +418,19 @@ class LmdbDurableStore implements DurableStore {
     this.compacting?.set(stored, key);
     const written = this.db.put(stored, frame);
     if (before !== undefined) return this.settle(key, entry, written);
-    this.pendingByHash.set(stored, key);
+    this.pendingByPlace.set(stored, key);
     return this.settle(key, entry, written, stored);
   }
 
   /** Throws StorageError when another key is stored under `stored`, `key`'s place. */
   private assertPlaceFree(key: string, stored: string): void {
-    const holder = this.keyForHash(stored);
-    if (holder === undefined || holder === key) return;
+    // The get before a put of a new key (Store.putPrimary) found the place empty, as a rule.
+    const holder =
+      this.emptyPlace === stored ? this.pendingByPlace.get(stored) : this.keyInPlace(stored);
+    if (holder === undefined || holder === key || this.pending.get(holder) === null) return;
     throw new StorageError(
       'collision',
-      `the key ${JSON.stringify(key)} has the hash of the key ${JSON.stringify(holder)}, which the data dir ${this.dir} holds; the data dir holds one key per hash, so this write is refused`,
+      `the key ${JSON.stringify(key)} has the place of the key ${JSON.stringify(holder)} (the first 16 characters of its hash) in the data dir ${this.dir}, which holds one key to a place: this write is refused`,
     );
   }
 
@@ -423,6 +445,7 @@ class LmdbDurableStore implements DurableStore {
     }
     this.pending.set(key, null);
     this.hot.forget(key);
+    this.lastFound = this.emptyPlace = undefined;
     this.countHeld--;
     if (before.deleted) this.tombstonesHeld--;
     this.bytesHeld -= before.value.length;
@@ -437,9 +460,9 @@ class LmdbDurableStore implements DurableStore {
    * dropped (lmdb has it). lmdb hands every unconditional write of one batch the same promise,
    * so the changes of a batch are settled together: one wait and one fsync, not one each.
    */
-  private settle(key: string, change: Entry | null, committed: Promise<boolean>, hash?: string) {
+  private settle(key: string, change: Entry | null, committed: Promise<boolean>, place?: string) {
     if (this.batch?.committed !== committed) this.batch = this.newBatch(committed);
-    this.batch.changes.push({ key, change, hash });
+    this.batch.changes.push({ key, change, place });
     return this.batch.settled;
   }
 
@@ -456,10 +479,10 @@ class LmdbDurableStore implements DurableStore {
         if (this.batch === batch) this.batch = undefined;
         // Reads see the batch from here on, before its changes leave `pending`.
         this.endReads();
-        for (const { key, change, hash } of batch.changes) {
+        for (const { key, change, place } of batch.changes) {
           // A later change of the key is its own to settle.
           if (this.pending.get(key) === change) this.pending.delete(key);
-          if (hash !== undefined) this.pendingByHash.delete(hash);
+          if (place !== undefined) this.pendingByPlace.delete(place);
         }
       }
     })();
@@ -473,7 +496,9 @@ class LmdbDurableStore implements DurableStore {
 
   /** `key`'s frame as stored, if its place holds `key` (see readStored). */
   private readFrame(key: string): Buffer | undefined {
-    const frame = this.readStored(this.storedKey(key));
+    const stored = this.storedKey(key);
+    const frame = this.readStored(stored);
+    this.emptyPlace = frame === undefined ? stored : undefined;
     return frame !== undefined && frameKey(frame) === key ? frame : undefined;
   }
 
@@ -490,20 +515,35 @@ class LmdbDurableStore implements DurableStore {
   }
 
   keyForHash(hash: string): string | undefined {
-    const key = this.pendingByHash.get(hash) ?? this.storedKeyForHash(hash);
-    // A removal being committed: gone already for every reader.
-    return key === undefined || this.pending.get(key) === null ? undefined : key;
+    const key = this.keyInPlace(placeOf(hash));
+    // Another hash of the same place (see placeOf), or a removal being committed: gone
+    // already for every reader. hashOf remembers the hash for the key's read that follows.
+    if (key === undefined || this.hashOf(key) !== hash) return undefined;
+    return this.pending.get(key) === null ? undefined : key;
+  }
+
+  /** The key written last to `place`, committed or not. */
+  private keyInPlace(place: string): string | undefined {
+    return this.pendingByPlace.get(place) ?? this.storedKeyAt(place);
   }
 
   /** The key stored under `hash`. */
-  private storedKeyForHash(hash: string): string | undefined {
-    const frame = this.readStored(hash);
+  private storedKeyAt(place: string): string | undefined {
+    const frame = this.readStored(place);
     if (frame === undefined) return undefined;
     const key = frameKey(frame);
-    // A who-has answer reads the key's entry next, which needs its hash (see hashOf).
-    this.lastHashed = key;
-    this.lastHash = hash;
+    // A who-has answer reads the key's entry next, and a fetch from its asker follows. The
+    // record of a key being changed is about to be replaced: not kept.
+    this.lastFound =
+      frame.length <= HOT_MAX_VALUE_BYTES && !this.pending.has(key)
+        ? { key, entry: loadRecord(key, frameRecord(frame)) }
+        : undefined;
     return key;
+  }
+
+  /** The entry of `key` if keyForHash found it last (see lastFound). */
+  private found(key: string): Entry | undefined {
+    return this.lastFound?.key === key ? this.lastFound.entry : undefined;
   }
 
   *entries(): Generator<[string, Entry]> {
@@ -746,7 +786,7 @@ interface FastReader {
 /** Changes of one lmdb batch, and the promise they are all answered with. */
 interface Batch {
   committed: Promise<boolean>;
-  changes: Array<{ key: string; change: Entry | null; hash: string | undefined }>;
+  changes: Array<{ key: string; change: Entry | null; place: string | undefined }>;
   settled: Promise<void>;
 }
 
@@ -761,6 +801,11 @@ interface MetaRecord {
   index: string;
   /** Entries are being moved to this layout and this hash; the old places are empty. */
   moving?: boolean;
+}
+
+/** The place of the entry whose key has `hash`: its first PLACE_CHARS characters. */
+function placeOf(hash: string): string {
+  return hash.slice(0, PLACE_CHARS);
 }
 
 function metaBytes(record: MetaRecord): Buffer {

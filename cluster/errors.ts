@@ -89,8 +89,9 @@ export class PeerError extends DiststoreError {
 /**
  * A write this node could not store: its data dir's disk is full (`full`: refused before lmdb
  * was asked, nothing changed; writes resume once space is freed), lmdb failed a commit
- * (`failed`: writes stay refused until the node is restarted, reads go on), or another key of
- * the same hash is stored where the key would be (`collision`: see DurableStore's storedKey).
+ * (`failed`: writes stay refused until the node is restarted, reads go on), or another key
+ * whose hash begins alike holds the key's place (`collision`: see PLACE_CHARS in
+ * durable-store.ts).
  */
 export class StorageError extends DiststoreError {
   readonly code = 'insufficient_storage';

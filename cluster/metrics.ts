@@ -164,7 +164,7 @@ export class Metrics {
   });
   readonly storageErrors = new Counter({
     name: 'diststore_storage_errors_total',
-    help: 'Writes the data dir could not store, by reason (full: disk full, refused before lmdb; failed: lmdb failed a commit; collision: another key of its hash is stored)',
+    help: 'Writes the data dir could not store, by reason (full: disk full, refused before lmdb; failed: lmdb failed a commit; collision: another key of its place, the start of its hash, is stored)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

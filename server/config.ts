@@ -166,7 +166,8 @@ function options(): Option[] {
       .argParser(integer(1, 10 * 365 * 86_400)),
     opt('--max-key-bytes <n>', 'MAX_KEY_BYTES', 'largest key in UTF-8 bytes')
       .default(1024)
-      // lmdb's key limit is 1978 bytes; stay under it with the data dir's 8-byte hash prefix.
+      // lmdb's key limit is 1978 bytes: a data dir of layout 2 stores the key in its lmdb key
+      // (with an 8-byte hash prefix), so a node of that release can still hold every key.
       .argParser(integer(1, 1900)),
     opt('--max-value-bytes <n>', 'MAX_VALUE_BYTES', 'largest value in bytes')
       .default(1024 * 1024)

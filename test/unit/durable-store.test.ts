@@ -16,6 +16,8 @@ import { inTempDir } from '../support/temp-dir.js';
 const PREFIX = 'durable-store-';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const hashKey = (key: string) => keyHash('test', key);
+/** Where layout 3 stores a key's entry: its hash's first 16 characters. */
+const place = (key: string) => hashKey(key).slice(0, 16);
 
 function entry(value: Buffer | string, wall = 1, extra: Partial<Entry> = {}): Entry {
   const bytes = typeof value === 'string' ? Buffer.from(value) : value;
@@ -50,7 +52,7 @@ async function assertMoved(dir: string, entries: Array<[string, Entry]>): Promis
   const db = open({ path: dir, encoding: 'binary' });
   try {
     assert.deepEqual([...db.getKeys({ end: '' })], [0]);
-    assert.deepEqual([...db.getKeys({ start: '' })], entries.map(([key]) => hashKey(key)).sort());
+    assert.deepEqual([...db.getKeys({ start: '' })], entries.map(([key]) => place(key)).sort());
   } finally {
     await db.close();
   }
@@ -215,6 +217,27 @@ describe('durable store', () => {
         assert.equal(again.count, 1);
       } finally {
         await again.close();
+      }
+    });
+  });
+
+  test('a key found by its hash reads back as it is now, after a change and a removal', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        await store.put('k', entry('one', 1), undefined);
+        assert.equal(store.keyForHash(hashKey('k')), 'k');
+        const changed = store.put('k', entry('two', 2), store.get('k'));
+        assert.deepEqual(store.get('k'), entry('two', 2));
+        await changed;
+        assert.deepEqual(store.get('k'), entry('two', 2), 'settled');
+        assert.deepEqual(store.versionOf('k'), entry('two', 2).version);
+        assert.equal(store.keyForHash(hashKey('k')), 'k');
+        await store.remove('k');
+        assert.equal(store.get('k'), undefined);
+        assert.equal(store.keyForHash(hashKey('k')), undefined);
+      } finally {
+        await store.close();
       }
     });
   });
@@ -425,7 +448,7 @@ describe('durable store', () => {
         path: dir,
         encoding: 'binary',
       });
-      await db.put(hashKey('a'), frameOf('a', encodeRecord(entry('first', 1))));
+      await db.put(place('a'), frameOf('a', encodeRecord(entry('first', 1))));
       await db.put([2, 'b'], encodeRecord(entry('second', 2)));
       const meta = { count: 0, bytes: 0, index: hashKey(''), moving: true };
       await db.put(0, Buffer.from(`layout 3\n${JSON.stringify(meta)}`));
@@ -456,22 +479,27 @@ describe('durable store', () => {
     });
   });
 
-  test('a key whose place another key of the same hash holds is refused, the other kept', async () => {
+  test('a key whose place another key holds is refused, the other kept', async () => {
     await inTempDir(PREFIX, async (dir) => {
-      // Every key of one hash: what 130 bits of SHA-256 make all but impossible, made certain.
-      const store = await openDurableStore(dir, () => 'one hash');
+      // Hashes that all begin alike (16 characters, the place): what 80 bits of SHA-256 make
+      // all but impossible, made certain.
+      const hashOf = (key: string) => `${'p'.repeat(16)}${key}`;
+      const store = await openDurableStore(dir, hashOf);
       try {
-        await store.put('first', entry('kept'), undefined);
+        const refused = (error: Error) =>
+          error instanceof StorageError &&
+          error.reason === 'collision' &&
+          /"second" has the place of the key "first"/.test(error.message);
+        // Not committed yet: the place is empty in lmdb, and taken all the same.
+        const first = store.put('first', entry('kept'), undefined);
+        assert.equal(store.get('second'), undefined);
+        await assert.rejects(store.put('second', entry('refused'), undefined), refused);
+        await first;
         assert.equal(store.get('second'), undefined, 'the place holds another key');
-        await assert.rejects(
-          store.put('second', entry('refused'), undefined),
-          (error: Error) =>
-            error instanceof StorageError &&
-            error.reason === 'collision' &&
-            /"second" has the hash of the key "first"/.test(error.message),
-        );
+        await assert.rejects(store.put('second', entry('refused'), undefined), refused);
         assert.deepEqual(store.get('first'), entry('kept'));
-        assert.equal(store.keyForHash('one hash'), 'first');
+        assert.equal(store.keyForHash(hashOf('first')), 'first');
+        assert.equal(store.keyForHash(hashOf('second')), undefined, 'another hash, one place');
         assert.equal(store.count, 1);
         await store.remove('first');
         await store.put('second', entry('now'), undefined);
@@ -569,7 +597,7 @@ describe('durable store', () => {
     await inTempDir(PREFIX, async (dir) => {
       await (await openDurableStore(dir, hashKey)).close();
       const db = open<Buffer, string>({ path: dir, encoding: 'binary' });
-      await db.put(hashKey('from the future'), frameOf('from the future', Buffer.from([99, 0, 0])));
+      await db.put(place('from the future'), frameOf('from the future', Buffer.from([99, 0, 0])));
       await db.close();
       const store = await openDurableStore(dir, hashKey);
       try {
