@@ -33,7 +33,11 @@ export class WriteBehindError extends DiststoreError {
   }
 }
 
-/** A master could not store the write: its disk is full (it answered 507). */
+/**
+ * A master could not store the write (it answered 507): its disk is full, as a rule; or its
+ * data dir failed, or holds another key in the key's place (StorageError says which, in that
+ * master's log).
+ */
 export class MasterStorageError extends DiststoreError {
   readonly code = 'insufficient_storage';
 
@@ -43,7 +47,7 @@ export class MasterStorageError extends DiststoreError {
     readonly full: string[],
   ) {
     super(
-      `write of ${JSON.stringify(result.key)} was not stored: master ${full.join(', ')} has no room on its disk`,
+      `write of ${JSON.stringify(result.key)} was not stored: master ${full.join(', ')} could not store it (a full disk, as a rule: its log says why)`,
     );
   }
 }
