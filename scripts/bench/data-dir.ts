@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDurableStore } from '../../cluster/durable-store.js';
 import { makeEntry } from '../../cluster/entry.js';
@@ -10,6 +9,7 @@ import { BenchFleet, type BenchNode } from './fleet.js';
 import { call, keepAliveAgent } from './http-client.js';
 import { type RemoteReads, remoteReadsInTurn } from './lookups.js';
 import { rawBytes } from './memory.js';
+import { benchTempDir } from './processes.js';
 import type { Settings } from './settings.js';
 import { getLocalHits, type Served, servedInTurn, VALUE } from './throughput.js';
 
@@ -28,7 +28,7 @@ export interface OnDiskReads {
  * for a minute, or for a few seconds, weighs on both sides alike.
  */
 export async function dataDirReads(settings: Settings): Promise<OnDiskReads> {
-  const root = await mkdtemp(join(tmpdir(), 'diststore-bench-reads-'));
+  const root = benchTempDir('diststore-bench-reads-');
   const memoryFleet = new BenchFleet();
   const diskFleet = new BenchFleet([0, 1, 2].map((i) => join(root, `node-${i}`)));
   try {
@@ -178,7 +178,7 @@ async function readRandom(node: BenchNode, keys: number, reads: number): Promise
  * reads, and a new master's sync from it (issue 16's measurements).
  */
 export async function dataDirNode(keys: number): Promise<DataDirResult> {
-  const root = await mkdtemp(join(tmpdir(), 'diststore-bench-data-'));
+  const root = benchTempDir('diststore-bench-data-');
   const dirs = [join(root, 'holder'), join(root, 'newcomer')];
   const fleet = new BenchFleet(dirs);
   const timedOpen = async (bench: BenchFleet) => {
