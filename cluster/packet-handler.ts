@@ -112,7 +112,7 @@ export class PacketHandler {
     const boot = this.options.membership.get(message.node)?.boot ?? '';
     this.options.freshness.heard(message.node, boot, message.seq, 'invalidation');
     // Masters converge by replication: there only a cached copy can be stale, so the primary
-    // tier (with a data dir, an lmdb cursor step per key) is not searched. Elsewhere even our
+    // tier (with a data dir, an lmdb read per key) is not searched. Elsewhere even our
     // own earlier write is superseded.
     const primaryToo = !mastership.isMaster;
     for (const { keyHash, version } of message.changes) {
