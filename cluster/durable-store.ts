@@ -15,7 +15,6 @@ import type { Entry } from './entry.js';
 import {
   decodeRecord,
   encodeEntry,
-  encodeRecord,
   frameKey,
   frameOf,
   frameRecord,
@@ -398,9 +397,13 @@ class LmdbDurableStore implements DurableStore {
     return frame === undefined ? undefined : readStored(key, frameRecord(frame), recordVersion);
   }
 
-  put(key: string, entry: Entry, before: Entry | undefined): Promise<void> {
+  put(
+    key: string,
+    entry: Entry,
+    before: Entry | undefined,
+    frame = encodeEntry(key, entry),
+  ): Promise<void> {
     const stored = this.storedKey(key);
-    const frame = encodeEntry(key, entry);
     try {
       if (before === undefined) this.assertPlaceFree(key, stored);
       this.admit(frame.length);
@@ -551,9 +554,12 @@ class LmdbDurableStore implements DurableStore {
     yield* this.uncommitted();
   }
 
-  *records(): Generator<[string, Buffer]> {
-    yield* this.committed();
-    for (const [key, entry] of this.uncommitted()) yield [key, encodeRecord(entry)];
+  *frames(): Generator<Buffer> {
+    // As stored: the key of each is read only to leave out one being changed.
+    for (const frame of this.storedFrames('')) {
+      if (this.pending.size === 0 || !this.pending.has(frameKey(frame))) yield frame;
+    }
+    for (const [key, entry] of this.uncommitted()) yield encodeEntry(key, entry);
   }
 
   *readableKeys(now: number): Generator<string> {
@@ -580,10 +586,15 @@ class LmdbDurableStore implements DurableStore {
 
   /** The keys and records stored from `start` (a stored key) on, in lmdb's order. */
   private *stored(start: string): Generator<[string, Buffer]> {
+    for (const frame of this.storedFrames(start)) yield [frameKey(frame), frameRecord(frame)];
+  }
+
+  /** The frames stored from `start` (a stored key) on, in lmdb's order. */
+  private *storedFrames(start: string): Generator<Buffer> {
     const db = this.db;
     this.walks.set(db, (this.walks.get(db) ?? 0) + 1);
     try {
-      for (const { value } of db.getRange({ start })) yield [frameKey(value), frameRecord(value)];
+      for (const { value } of db.getRange({ start })) yield value;
     } catch (error) {
       const message = `cannot read the data in ${this.dir} (corrupt? left untouched)`;
       throw error instanceof DataDirError ? error : failure(message, error);

@@ -61,6 +61,12 @@ export function encodeRecord(entry: Entry, headroom = 0): Buffer {
  * content type that is not storable and an expiry that is not a number.
  */
 export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
+  // Copied out: a received chunk or lmdb's read buffer is not the entry's to keep.
+  return recordEntry(record, limits, true);
+}
+
+/** decodeRecord, the value a view of `record` unless `copy`. */
+function recordEntry(record: Buffer, limits: EntryLimits | undefined, copy: boolean): Entry {
   if (record[0] !== FORMAT) throw new Error(`unknown format ${record[0]} (a newer diststore?)`);
   const flags = record.readUInt8(1);
   let at = 2;
@@ -86,8 +92,7 @@ export function decodeRecord(record: Buffer, limits?: EntryLimits): Entry {
       throw new Error(`a value of ${valueBytes} bytes (at most ${limits.maxValueBytes})`);
     }
   }
-  // Copied out: a received chunk or lmdb's read buffer is not the entry's to keep.
-  const value = Buffer.from(record.subarray(at));
+  const value = copy ? Buffer.from(record.subarray(at)) : record.subarray(at);
   return makeEntry(value, type, version, { deleted: (flags & TOMBSTONE) !== 0, expiresAt });
 }
 
@@ -116,7 +121,7 @@ export function encodeEntries(
   entries: Iterable<[string, Entry]>,
   chunkBytes = 256 * 1024,
 ): Generator<Buffer> {
-  return chunked(
+  return inChunks(
     (function* () {
       for (const [key, entry] of entries) yield encodeEntry(key, entry);
     })(),
@@ -125,26 +130,10 @@ export function encodeEntries(
 }
 
 /**
- * Frames of records as they are stored (the data dir's): a sync streams them straight from
- * lmdb, with neither a decode nor an encode of each entry.
+ * Buffers joined into chunks of roughly `chunkBytes`: the frames of a sync, as the data dir
+ * stores them, go out with neither a decode nor an encode of each entry.
  */
-export function encodeRecords(
-  records: Iterable<[string, Buffer]>,
-  chunkBytes = 256 * 1024,
-): Generator<Buffer> {
-  return chunked(
-    (function* () {
-      for (const [key, record] of records) {
-        yield frameHead(key, record.length);
-        yield record;
-      }
-    })(),
-    chunkBytes,
-  );
-}
-
-/** Buffers joined into chunks of roughly `chunkBytes`. */
-function* chunked(parts: Iterable<Buffer>, chunkBytes: number): Generator<Buffer> {
+export function* inChunks(parts: Iterable<Buffer>, chunkBytes = 256 * 1024): Generator<Buffer> {
   let held: Buffer[] = [];
   let size = 0;
   for (const part of parts) {
@@ -196,20 +185,27 @@ export function encodeEntry(key: string, entry: Entry): Buffer {
 }
 
 /**
+ * An entry as another node sent it: its key, the entry and its frame (a copy of the bytes
+ * received, which the entry's value is a view of), checked, so that the data dir can store it
+ * as it came (layout 3) instead of encoding the entry again. decodeEntries gives every frame.
+ */
+export type ReceivedEntry = [key: string, entry: Entry, frame?: Buffer];
+
+/**
  * Decodes a stream of frames, however it was chunked; throws on a truncated or bad frame, or
  * one over the limits.
  */
 export async function* decodeEntries(
   chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   limits: EntryLimits = NO_LIMITS,
-): AsyncGenerator<[string, Entry]> {
+): AsyncGenerator<ReceivedEntry> {
   let parts: Buffer[] = [];
   let buffered = 0;
   // Bytes held when the last decode stopped inside a frame: a large value arriving in many
   // chunks is joined again only once the buffer has doubled, not on every chunk.
   let stuckAt = 0;
   for await (const chunk of chunks) {
-    // A view, not a copy: every record decoded is copied out of it (decodeRecord).
+    // A view, not a copy: every frame decoded is copied out of it (decodeAt).
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     buffered += chunk.length;
     if (buffered < 2 * stuckAt) continue;
@@ -228,8 +224,8 @@ export async function* decodeEntries(
 function decodeComplete(
   buf: Buffer,
   limits: EntryLimits,
-): { entries: [string, Entry][]; rest: Buffer } {
-  const entries: [string, Entry][] = [];
+): { entries: ReceivedEntry[]; rest: Buffer } {
+  const entries: ReceivedEntry[] = [];
   let at = 0;
   for (let decoded = decodeAt(buf, at, limits); decoded; decoded = decodeAt(buf, at, limits)) {
     entries.push(decoded.item);
@@ -243,7 +239,7 @@ function decodeAt(
   buf: Buffer,
   start: number,
   limits: EntryLimits,
-): { item: [string, Entry]; next: number } | undefined {
+): { item: ReceivedEntry; next: number } | undefined {
   if (buf.length < start + 2) return undefined;
   const keyBytes = buf.readUInt16LE(start);
   if (keyBytes > limits.maxKeyBytes) {
@@ -260,6 +256,11 @@ function decodeAt(
   }
   const next = recordAt + recordBytes;
   if (buf.length < next) return undefined;
-  const entry = decodeRecord(buf.subarray(recordAt, next), limits);
-  return { item: [buf.toString('utf8', start + 2, recordAt - 4), entry], next };
+  const key = buf.toString('utf8', start + 2, recordAt - 4);
+  // Bytes that are not UTF-8 read as U+FFFD: the frame, stored as it came, would not hold
+  // the key it is stored for. A node encodes every key it sends from a string, so never.
+  if (Buffer.byteLength(key) !== keyBytes) throw new Error('a key that is not UTF-8');
+  const frame = Buffer.from(buf.subarray(start, next));
+  const entry = recordEntry(frame.subarray(recordAt - start), limits, false);
+  return { item: [key, entry, frame], next };
 }

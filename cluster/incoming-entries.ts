@@ -1,4 +1,5 @@
 import type { Entry } from './entry.js';
+import type { ReceivedEntry } from './entry-codec.js';
 import type { LocalData } from './local-data.js';
 import type { Mastership } from './mastership.js';
 import type { Metrics } from './metrics.js';
@@ -25,10 +26,10 @@ export class IncomingEntries {
   constructor(private readonly parts: IncomingEntriesParts) {}
 
   /** A batch of replicated writes, applied last-writer-wins; refused whole if one is ahead. */
-  async replicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+  async replicas(entries: AsyncIterable<ReceivedEntry>): Promise<ReplicaAck> {
     const { data, refusals, mastership } = this.parts;
     // Read whole and checked before any is applied: a batch cut short or refused changes nothing.
-    const batch: [string, Entry][] = [];
+    const batch: ReceivedEntry[] = [];
     for await (const item of entries) batch.push(item);
     for (const [key, entry] of batch) refusals.admitOrThrow('replicate', entry.version, key);
     // Judged against what was held before this batch: two writes of one key in it are in order.
@@ -39,8 +40,8 @@ export class IncomingEntries {
       if (version && isNewer(version, entry.version)) behind.push([key, formatVersion(version)]);
     }
     const applied = await Promise.all(
-      batch.map(async ([key, entry]) => {
-        if (!(await data.keep(key, entry))) return 0;
+      batch.map(async ([key, entry, frame]) => {
+        if (!(await data.keep(key, entry, frame))) return 0;
         if (mastership.isMaster) this.parts.invalidate(key, entry);
         return 1;
       }),
@@ -55,18 +56,19 @@ export class IncomingEntries {
    * after a write; and the answer names the keys held here newer than sent (`newer`), so the
    * sender stops serving its own at once, invalidation lost or not.
    */
-  async resent(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+  async resent(entries: AsyncIterable<ReceivedEntry>): Promise<ReplicaAck> {
     const { data, metrics, mastership } = this.parts;
     const changed: [string, Entry][] = [];
     const newer: [string, string][] = [];
     const store = data.store;
     const noted = async function* () {
-      for await (const [key, entry] of entries) {
+      for await (const item of entries) {
+        const [key, entry] = item;
         const held = store.get(key);
         const order = held ? compareVersions(held.version, entry.version) : 0;
         if (held && order !== 0) changed.push([key, order > 0 ? held : entry]);
         if (held && order > 0) newer.push([key, formatVersion(held.version)]);
-        yield [key, entry] as [string, Entry];
+        yield item;
       }
     };
     const applied = await data.keepAll(noted());

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DurableStore, StorageState } from './durable-store.js';
 import type { Entry } from './entry.js';
+import type { ReceivedEntry } from './entry-codec.js';
 import type { Store } from './store.js';
 import { formatVersion, type HybridClock, type Version } from './version.js';
 
@@ -63,12 +64,13 @@ export class LocalData {
    * and persists what is then held; resolves after the commit to disk, so nothing is
    * acknowledged before it is durable. Returns whether the primary entry changed; throws
    * VersionAheadError, changing nothing, for a version too far ahead of our clock, and
-   * StorageError, memory put back as it was, when the data dir cannot store it.
+   * StorageError, memory put back as it was, when the data dir cannot store it. `frame`:
+   * the entry's as another node sent it (see ReceivedEntry).
    */
-  async keep(key: string, entry: Entry): Promise<boolean> {
+  async keep(key: string, entry: Entry, frame?: Buffer): Promise<boolean> {
     this.clock.check(entry.version);
     this.clock.observe(entry.version);
-    const held = this.store.putPrimary(key, entry);
+    const held = this.store.putPrimary(key, entry, frame);
     if (!held) return false;
     await this.stored(held.stored);
     return true;
@@ -84,9 +86,9 @@ export class LocalData {
    * same time (measured in-process, 1 M entries). An entry too far ahead of our clock is
    * skipped and reported to onRefused; the rest are kept.
    */
-  async keepAll(entries: AsyncIterable<[string, Entry]>): Promise<number> {
+  async keepAll(entries: AsyncIterable<ReceivedEntry>): Promise<number> {
     let applied = 0;
-    let window: [string, Entry][] = [];
+    let window: ReceivedEntry[] = [];
     let windowBytes = 0;
     const committing: Promise<unknown>[] = [];
     let refusal: unknown;
@@ -97,12 +99,12 @@ export class LocalData {
         throw refusal;
       }
       const writes = new Set<Promise<void>>();
-      for (const [key, entry] of window) {
+      for (const [key, entry, frame] of window) {
         if (!this.clock.observe(entry.version)) {
           this.onRefused(key, entry.version);
           continue;
         }
-        const held = this.store.putPrimary(key, entry);
+        const held = this.store.putPrimary(key, entry, frame);
         if (!held) continue;
         applied++;
         // Writes of one disk batch share a promise: waited on once.

@@ -8,6 +8,7 @@ import { CopyCheck } from './copy-check.js';
 import type { StorageState } from './durable-store.js';
 import type { MasterSet } from './election.js';
 import { type Entry, makeEntry, makeTombstone, restamp } from './entry.js';
+import type { ReceivedEntry } from './entry-codec.js';
 import {
   ClockAheadError,
   ClockCutOffError,
@@ -456,7 +457,7 @@ export class DistNode {
    * Applies a batch of entries replicated by other nodes' writes (LWW by version). A batch
    * with a version too far ahead of our clock is refused whole (VersionAheadError).
    */
-  applyReplicas(entries: AsyncIterable<[string, Entry]>): Promise<ReplicaAck> {
+  applyReplicas(entries: AsyncIterable<ReceivedEntry>): Promise<ReplicaAck> {
     return this.incoming.replicas(entries);
   }
 
@@ -464,7 +465,7 @@ export class DistNode {
    * Applies a stream of entries: `from`'s re-send after both masters were lost, after a heal
    * or a restart.
    */
-  async applyEntries(entries: AsyncIterable<[string, Entry]>, from?: string): Promise<ReplicaAck> {
+  async applyEntries(entries: AsyncIterable<ReceivedEntry>, from?: string): Promise<ReplicaAck> {
     const ack = await this.incoming.resent(entries);
     if (from !== undefined) this.mastership.resentFrom(from);
     return ack;

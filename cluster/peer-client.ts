@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import { ConflictError } from './conditional.js';
 import type { Entry } from './entry.js';
-import { decodeEntries, encodeEntries } from './entry-codec.js';
+import { decodeEntries, encodeEntries, type ReceivedEntry } from './entry-codec.js';
 import { PeerError } from './errors.js';
 import { type Exchange, exchange, openStream } from './http-request.js';
 import {
@@ -106,7 +106,7 @@ export class PeerClient implements Peers {
     return entry;
   }
 
-  async *sync(peer: string): AsyncGenerator<[string, Entry]> {
+  async *sync(peer: string): AsyncGenerator<ReceivedEntry> {
     const { nonce, ...request } = this.request(peer, 'GET', '/internal/sync');
     const response = await openStream({ ...request, timeoutMs: 10_000 }).catch((error) => {
       throw PeerError.from(peer, 'sync', error);

@@ -1,5 +1,5 @@
 import type { Entry } from './entry.js';
-import { encodeRecord } from './entry-codec.js';
+import { encodeEntry } from './entry-codec.js';
 import { HotEntries } from './hot-entries.js';
 import { KeyIndex } from './key-index.js';
 import { EntryPacker, isTombstone, valueLengthOf } from './packed-entry.js';
@@ -23,17 +23,18 @@ export interface PrimaryTier {
   /**
    * Holds `entry` for `key`, replacing `before` (what `get` gave just now): `get` sees it at
    * once. Resolves once it is stored for good; rejects with StorageError, and `get` gives
-   * `before` again, when it cannot be stored.
+   * `before` again, when it cannot be stored. `frame`, when given, is `entry`'s for `key`
+   * (entry-codec.ts), as another node sent it: the data dir stores it as it is.
    */
-  put(key: string, entry: Entry, before: Entry | undefined): Promise<void>;
+  put(key: string, entry: Entry, before: Entry | undefined, frame?: Buffer): Promise<void>;
   /** Stops holding `key` (an expired entry, a collected tombstone). */
   remove(key: string): Promise<void>;
   /** The held key a who-has hash names. */
   keyForHash(hash: string): string | undefined;
   /** Every entry held, for a re-send. */
   entries(): Iterable<[string, Entry]>;
-  /** Every entry held as its record (entry-codec.ts), for a sync stream. */
-  records(): Iterable<[string, Buffer]>;
+  /** Every entry held as its frame (entry-codec.ts), for a sync stream. */
+  frames(): Iterable<Buffer>;
   /** The keys a client may read at `now` (no tombstone, no expiry passed), values unread. */
   readableKeys(now: number): Iterable<string>;
   /**
@@ -158,8 +159,8 @@ export class MemoryPrimary implements PrimaryTier {
     for (const [key, packed] of this.held) yield [key, this.packer.unpackEntry(packed)];
   }
 
-  *records(): Generator<[string, Buffer]> {
-    for (const [key, entry] of this.entries()) yield [key, encodeRecord(entry)];
+  *frames(): Generator<Buffer> {
+    for (const [key, entry] of this.entries()) yield encodeEntry(key, entry);
   }
 
   *readableKeys(now: number): Generator<string> {

@@ -1,5 +1,6 @@
 import type { Condition } from './conditional.js';
 import { type Entry, makeEntry } from './entry.js';
+import type { ReceivedEntry } from './entry-codec.js';
 import { formatVersion, parseVersion, type Version } from './version.js';
 
 /**
@@ -69,7 +70,7 @@ export interface Peers {
    */
   fetch(peer: string, key: string, asMaster?: boolean): Promise<Entry | undefined>;
   /** Every primary entry the peer holds, streamed (a new master's sync). */
-  sync(peer: string): AsyncIterable<[string, Entry]>;
+  sync(peer: string): AsyncIterable<ReceivedEntry>;
   /**
    * Of the keys and versions held here, those the peer holds a newer version of, with that
    * version (a copy check after lost invalidations, CopyCheck).

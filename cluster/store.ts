@@ -114,13 +114,17 @@ export class Store {
    * place. Returns the entry now held as primary and the promise of its storage (see
    * PrimaryTier.put), or undefined when nothing changed.
    */
-  putPrimary(key: string, entry: Entry): { kept: Entry; stored: Promise<void> } | undefined {
+  putPrimary(
+    key: string,
+    entry: Entry,
+    frame?: Buffer,
+  ): { kept: Entry; stored: Promise<void> } | undefined {
     const replaced = this.primary.get(key);
     if (replaced !== undefined && !isNewer(entry.version, replaced.version)) return undefined;
     // A master holds no copies as a rule: the cache is not asked for each of a sync's entries.
     const cached = this.cache.count > 0 ? this.cache.peek(key) : undefined;
     const kept = cached !== undefined && isNewer(cached.version, entry.version) ? cached : entry;
-    const stored = this.primary.put(key, kept, replaced);
+    const stored = this.primary.put(key, kept, replaced, kept === entry ? frame : undefined);
     this.cache.delete(key);
     const mark = this.superseded.get(key);
     if (mark && !isNewer(mark, kept.version)) {
@@ -299,9 +303,9 @@ export class Store {
     return this.primary.entries();
   }
 
-  /** Primary entries as their records, for a new master's sync stream. */
-  primaryRecords(): Iterable<[string, Buffer]> {
-    return this.primary.records();
+  /** Primary entries as their frames, for a new master's sync stream. */
+  primaryFrames(): Iterable<Buffer> {
+    return this.primary.frames();
   }
 
   close(): void {

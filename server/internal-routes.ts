@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Entry, isStorableType } from '../cluster/entry.js';
-import { decodeEntries, encodeRecords } from '../cluster/entry-codec.js';
+import { isStorableType } from '../cluster/entry.js';
+import { decodeEntries, inChunks, type ReceivedEntry } from '../cluster/entry-codec.js';
 import type { DistNode } from '../cluster/node.js';
 import {
   heldVersionsFromJson,
@@ -175,7 +175,7 @@ export function internalRoutes(
 
   app.get('/sync', (c) => {
     const nonce = signedOf(c)?.nonce;
-    const frames = encodeRecords(node.store.primaryRecords());
+    const frames = inChunks(node.store.primaryFrames());
     const body = Readable.from(auth && nonce ? auth.seal(nonce, frames) : frames);
     const stream = new Response(Readable.toWeb(body) as ReadableStream, {
       headers: {
@@ -273,7 +273,7 @@ function parseJson(body: Uint8Array): Record<string, unknown> | undefined {
 async function* checkedEntries(
   body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   limits: Limits,
-): AsyncGenerator<[string, Entry]> {
+): AsyncGenerator<ReceivedEntry> {
   try {
     yield* decodeEntries(body, limits);
   } catch (error) {

@@ -8,7 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { DataDirError, openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry } from '../../cluster/entry.js';
-import { encodeRecord, frameOf } from '../../cluster/entry-codec.js';
+import {
+  decodeEntries,
+  encodeEntry,
+  encodeRecord,
+  frameOf,
+  type ReceivedEntry,
+} from '../../cluster/entry-codec.js';
 import { StorageError } from '../../cluster/errors.js';
 import { keyHash } from '../../cluster/wire.js';
 import { inTempDir } from '../support/temp-dir.js';
@@ -148,6 +154,24 @@ describe('durable store', () => {
     });
   });
 
+  test('an entry received as a frame is stored as that frame and sent on as it came', async () => {
+    await inTempDir(PREFIX, async (dir) => {
+      const sent = entry('from another node', 7);
+      const decoded: ReceivedEntry[] = [];
+      for await (const item of decodeEntries([encodeEntry('k', sent)])) decoded.push(item);
+      const [key, received, frame] = decoded[0] as ReceivedEntry;
+      const store = await openDurableStore(dir, hashKey);
+      try {
+        await store.put(key, received, undefined, frame);
+        assert.deepEqual(store.get('k'), sent);
+        assert.equal(store.keyForHash(hashKey('k')), 'k');
+        assert.deepEqual([...store.frames()], [encodeEntry('k', sent)]);
+      } finally {
+        await store.close();
+      }
+      assert.deepEqual(await readAll(dir), new Map([['k', sent]]));
+    });
+  });
   test('10 000 entries survive close and reopen', async () => {
     await inTempDir(PREFIX, async (dir) => {
       const store = await openDurableStore(dir, hashKey);

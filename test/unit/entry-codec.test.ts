@@ -6,8 +6,10 @@ import {
   decodeRecord,
   type EntryLimits,
   encodeEntries,
+  encodeEntry,
   encodeRecord,
-  encodeRecords,
+  inChunks,
+  type ReceivedEntry,
 } from '../../cluster/entry-codec.js';
 
 /** A deterministic pseudo-random generator, so a failing split can be reproduced. */
@@ -70,8 +72,8 @@ async function* chunksOf(...buffers: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const buffer of buffers) yield buffer;
 }
 
-async function decodeAll(chunks: AsyncIterable<Uint8Array>): Promise<Array<[string, Entry]>> {
-  const out: Array<[string, Entry]> = [];
+async function decodeAll(chunks: AsyncIterable<Uint8Array>): Promise<ReceivedEntry[]> {
+  const out: ReceivedEntry[] = [];
   for await (const item of decodeEntries(chunks)) out.push(item);
   return out;
 }
@@ -82,11 +84,11 @@ function encodedBytes(entries: Array<[string, Entry]>): Buffer {
 }
 
 /** Compares decoded entries field by field (values as bytes). */
-function assertSameEntries(actual: Array<[string, Entry]>, expected: Array<[string, Entry]>): void {
+function assertSameEntries(actual: ReceivedEntry[], expected: Array<[string, Entry]>): void {
   assert.equal(actual.length, expected.length);
   for (let i = 0; i < expected.length; i++) {
     const [key, entry] = expected[i] as [string, Entry];
-    const [gotKey, got] = actual[i] as [string, Entry];
+    const [gotKey, got] = actual[i] as ReceivedEntry;
     assert.equal(gotKey, key, `key #${i}`);
     assert.ok(got.value.equals(entry.value), `value of ${JSON.stringify(key.slice(0, 40))}`);
     assert.equal(got.type, entry.type);
@@ -110,13 +112,27 @@ describe('encodeEntries / decodeEntries', () => {
     assertSameEntries(await decodeAll(chunksOf(...encodeEntries(withLarge))), withLarge);
   });
 
-  test('frames of stored records (a sync from lmdb) are the frames of their entries', async () => {
-    const records = withLarge.map(([key, entry]) => [key, encodeRecord(entry)] as [string, Buffer]);
-    assert.deepEqual(
-      Buffer.concat([...encodeRecords(records, 100)]),
-      Buffer.concat([...encodeEntries(withLarge)]),
-    );
-    assertSameEntries(await decodeAll(chunksOf(...encodeRecords(records))), withLarge);
+  test('frames joined in chunks (a sync from lmdb) are the stream of their entries', async () => {
+    const frames = withLarge.map(([key, entry]) => encodeEntry(key, entry));
+    const chunks = [...inChunks(frames, 100)];
+    assert.ok(chunks.length > 1 && chunks.length < frames.length, 'frames joined, not one');
+    assert.deepEqual(Buffer.concat(chunks), Buffer.concat([...encodeEntries(withLarge)]));
+    assertSameEntries(await decodeAll(chunksOf(...inChunks(frames))), withLarge);
+  });
+
+  test('each entry comes with its frame as received, which its value is a view of', async () => {
+    const decoded = await decodeAll(chunksOf(...encodeEntries(withLarge, 100)));
+    for (const [i, [key, entry, frame]] of decoded.entries()) {
+      const [sentKey, sent] = withLarge[i] as [string, Entry];
+      assert.deepEqual(frame, encodeEntry(sentKey, sent), `frame of ${key}`);
+      assert.equal(entry.value.buffer, frame?.buffer, 'the value is not a second copy');
+    }
+  });
+
+  test('a key that is not UTF-8 is refused', async () => {
+    const frame = encodeEntry('k', makeEntry(Buffer.from('x'), 't', v(1, 0, 'n')));
+    frame[2] = 0xff; // the key's one byte
+    await assert.rejects(decodeAll(chunksOf(frame)), /a key that is not UTF-8/);
   });
 
   test('round-trips entries encoded into many small chunks', async () => {
@@ -161,7 +177,7 @@ describe('encodeEntries / decodeEntries', () => {
     assert.deepEqual(await decodeAll(chunksOf()), []);
   });
 
-  test('decoded values do not change when the received chunk is reused', async () => {
+  test('decoded values and frames do not change when the received chunk is reused', async () => {
     const one: Array<[string, Entry]> = [
       ['k', makeEntry(Buffer.from('original'), 'text/plain', v(1, 0, 'n'))],
     ];
@@ -169,6 +185,7 @@ describe('encodeEntries / decodeEntries', () => {
     const decoded = await decodeAll(chunksOf(chunk));
     chunk.fill(0);
     assertSameEntries(decoded, one);
+    assert.deepEqual(decoded[0]?.[2], encodedBytes(one));
   });
 
   test('a stream truncated inside a frame throws', async () => {

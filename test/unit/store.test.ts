@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, describe, type TestContext, test } from 'node:test';
 import { openDurableStore } from '../../cluster/durable-store.js';
 import { type Entry, makeEntry, makeTombstone } from '../../cluster/entry.js';
-import { decodeRecord } from '../../cluster/entry-codec.js';
+import { decodeRecord, frameKey, frameRecord } from '../../cluster/entry-codec.js';
 import type { PrimaryTier } from '../../cluster/primary-tier.js';
 import { Store, type StoreOptions } from '../../cluster/store.js';
 import type { Version } from '../../cluster/version.js';
@@ -396,7 +396,7 @@ for (const each of ['memory', 'lmdb'] as const) {
     });
 
     describe('Store: walks', () => {
-      test('primaryRecords and readableKeys see every primary entry, written a moment ago too', async (t) => {
+      test('primaryFrames and readableKeys see every primary entry, written a moment ago too', async (t) => {
         const { store, clock } = await storeFor(t);
         const live = entryOf('live', v(1));
         const expiring = entryOf('soon', v(2), START + 1_000);
@@ -405,7 +405,10 @@ for (const each of ['memory', 'lmdb'] as const) {
         keep(store, 'gone', makeTombstone(v(3)));
         store.putCached('copy', entryOf('copy', v(4)));
         const records = new Map(
-          [...store.primaryRecords()].map(([key, record]) => [key, decodeRecord(record)]),
+          [...store.primaryFrames()].map((frame) => [
+            frameKey(frame),
+            decodeRecord(frameRecord(frame)),
+          ]),
         );
         assert.deepEqual(records, new Map([...store.primaryEntries()]));
         assert.deepEqual(records.get('live'), live);
