@@ -258,8 +258,11 @@ function decodeAt(
   if (buf.length < next) return undefined;
   const key = buf.toString('utf8', start + 2, recordAt - 4);
   // Bytes that are not UTF-8 read as U+FFFD: the frame, stored as it came, would not hold
-  // the key it is stored for. A node encodes every key it sends from a string, so never.
-  if (Buffer.byteLength(key) !== keyBytes) throw new Error('a key that is not UTF-8');
+  // the key it is stored for. A node encodes every key it sends from a string, so never;
+  // the bytes are compared only when a U+FFFD shows (three bad bytes can read as one).
+  if (key.includes('\uFFFD') && !Buffer.from(key).equals(buf.subarray(start + 2, recordAt - 4))) {
+    throw new Error('a key that is not UTF-8');
+  }
   const frame = Buffer.from(buf.subarray(start, next));
   const entry = recordEntry(frame.subarray(recordAt - start), limits, false);
   return { item: [key, entry, frame], next };

@@ -133,6 +133,17 @@ describe('encodeEntries / decodeEntries', () => {
     const frame = encodeEntry('k', makeEntry(Buffer.from('x'), 't', v(1, 0, 'n')));
     frame[2] = 0xff; // the key's one byte
     await assert.rejects(decodeAll(chunksOf(frame)), /a key that is not UTF-8/);
+    // A 4-byte sequence cut short reads as one U+FFFD of as many bytes as it has.
+    const cut = encodeEntry('abc', makeEntry(Buffer.from('x'), 't', v(1, 0, 'n')));
+    cut.set([0xf0, 0x90, 0x80], 2);
+    await assert.rejects(decodeAll(chunksOf(cut)), /a key that is not UTF-8/);
+  });
+
+  test('a key that holds U+FFFD itself is a key like any other', async () => {
+    const entry = makeEntry(Buffer.from('x'), 't', v(1, 0, 'n'));
+    assertSameEntries(await decodeAll(chunksOf(encodeEntry('a\uFFFD', entry))), [
+      ['a\uFFFD', entry],
+    ]);
   });
 
   test('round-trips entries encoded into many small chunks', async () => {
