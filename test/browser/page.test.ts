@@ -14,8 +14,9 @@ describe('the web page in a browser', { skip: CHROMIUM_SKIP }, () => {
   let fleet: Fleet;
   let browser: Browser;
   before(async () => {
-    // A miss is a miss only once both masters said absent; under CI's load one master's
-    // answer once came later than the default 100 ms and the page said 503, not Not found.
+    // A miss is a miss only once both masters said absent. Under CI's load the page once said
+    // 503, not Not found, for a missing key: most likely a master's answer later than the
+    // default 100 ms (the test's failure now prints the page's reason).
     fleet = await Fleet.start(3, { args: ['--lookup-timeout-ms', '1000'] });
     browser = await launchChromium();
   });
